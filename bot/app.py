@@ -1,0 +1,102 @@
+"""The composition root: settings, database and python-telegram-bot wired into one process."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot import migrate, store, texts
+from bot.db import redact_url, session_scope
+from bot.runtime import Runtime
+from handlers.common import RUNTIME_KEY
+
+log = logging.getLogger(__name__)
+BOT_USERNAME_SETTING = "bot_username"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message says why and what to do."""
+
+
+def prepare_database(rt: Runtime) -> None:
+    """Refuse a schema newer than this code; bring an older one up to date if allowed."""
+    state = migrate.schema_state(rt.engine)
+    if state.newer_than_code:
+        raise StartupError(migrate.newer_schema_message(state))
+    if state.up_to_date:
+        return
+    if not rt.settings.database.auto_migrate:
+        raise StartupError(
+            f"the database {redact_url(rt.settings.database.url)} is at schema "
+            f"{state.current or 'none'}, this execbot needs {state.head}: run `execbot db upgrade`"
+        )
+    log.info("upgrading database schema %s -> %s", state.current or "none", state.head)
+    migrate.upgrade(rt.engine)
+
+
+def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[type-arg]
+    tg = rt.settings.telegram
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.api_base_url)
+        .base_file_url(tg.file_base_url)
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data[RUNTIME_KEY] = rt
+    handlers.register(app)
+    app.add_error_handler(_on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    rt: Runtime = app.bot_data[RUNTIME_KEY]
+    me = await app.bot.get_me()
+    log.info("connected as @%s (id %s)", me.username, me.id)
+    await rt.call(_remember_username, rt, me.username)
+    lang = rt.settings.plant.language
+    commands = [
+        BotCommand(name, texts.render(lang, f"commands.{name}")) for name in ("start", "help")
+    ]
+    await app.bot.set_my_commands(commands)
+
+
+def _remember_username(rt: Runtime, username: str) -> None:
+    with session_scope(rt.engine) as session:
+        store.put_setting(session, BOT_USERNAME_SETTING, username, rt.clock())
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("update handling failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text(texts.render(None, "access.try_again"))
+        except Exception:  # the error may be the network itself; the log line is what counts
+            log.warning("could not tell the person about the failure")
+
+
+def run(rt: Runtime, token: str) -> None:
+    """Start the bot in polling or webhook mode; returns when stopped (SIGINT/SIGTERM)."""
+    prepare_database(rt)
+    app = build_application(rt, token)
+    tg = rt.settings.telegram
+    options: dict[str, Any] = {"allowed_updates": ALLOWED_UPDATES}
+    if tg.mode == "webhook":
+        hook = tg.webhook
+        app.run_webhook(
+            listen=hook.listen,
+            port=hook.port,
+            url_path=hook.url_path,
+            webhook_url=hook.public_url,
+            secret_token=os.environ.get(hook.secret_env) or None,
+            **options,
+        )
+    else:
+        app.run_polling(timeout=int(tg.poll_timeout.total_seconds()), **options)

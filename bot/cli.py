@@ -1,0 +1,244 @@
+"""The ``execbot`` command line (Typer: typed options, help for free, the SQLModel family's
+choice). Each command loads the settings, sets up logging and calls one service."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from bot import config, logs
+from bot.config import ConfigError, Settings
+
+app = typer.Typer(
+    name="execbot",
+    help="execbot: daily duties pushed to each person, replies stored, silence escalated.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+org_app = typer.Typer(help="The org: units, people, duties.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+
+
+@dataclass
+class Options:
+    config_path: Path | None
+    log_level: str | None
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"execbot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $EXECBOT_CONFIG, else ./config.toml, else built-ins).",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (overrides config).")
+    ] = None,
+) -> None:
+    ctx.obj = Options(config_file, log_level)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """Load and validate the settings and set up logging, or stop with the reason."""
+    options: Options = ctx.obj
+    path = options.config_path or config.default_path()
+    try:
+        settings = config.load(path)
+    except ConfigError as exc:
+        fail(f"configuration error\n{exc}")
+    level = (options.log_level or settings.logging.level).upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        fail(f"--log-level: expected DEBUG, INFO, WARNING or ERROR, got {options.log_level!r}")
+    logs.setup(level, settings.logging.format, secrets=[settings.token() or ""])
+    return settings
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the bot (polling or webhook, as configured) until stopped."""
+    from bot import app as bot_app
+    from bot.db import make_engine
+    from bot.runtime import Runtime
+
+    settings = settings_of(ctx)
+    token = settings.token()
+    if token is None:
+        fail(missing_token_message(settings))
+    runtime = Runtime(settings, make_engine(settings.database.url))
+    try:
+        bot_app.run(runtime, token)
+    except bot_app.StartupError as exc:
+        fail(str(exc))
+
+
+def missing_token_message(settings: Settings) -> str:
+    env = settings.telegram.token_env
+    return (
+        f"no bot token: the environment variable {env} is not set.\n"
+        "  execbot needs the token of your Telegram bot. Create a bot with @BotFather in "
+        "Telegram, then:\n"
+        f"    export {env}='123456789:AA...your-token...'\n"
+        "    execbot run\n"
+        "  To try execbot without Telegram, run the local Bot API sandbox (`execbot sandbox`)\n"
+        "  and point [telegram] api_base_url and file_base_url at it (see README)."
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema up to date (creates the database if needed)."""
+    from bot import migrate
+    from bot.db import make_engine, redact_url
+
+    settings = settings_of(ctx)
+    engine = make_engine(settings.database.url)
+    before = migrate.schema_state(engine)
+    try:
+        migrate.upgrade(engine)
+    except migrate.SchemaTooNew as exc:
+        fail(str(exc))
+    after = migrate.current_revision(engine)
+    url = redact_url(settings.database.url)
+    typer.echo(f"{url}: schema {before.current or 'empty'} -> {after}")
+
+
+@db_app.command("status")
+def db_status(ctx: typer.Context) -> None:
+    """Show the database's schema revision against this code's."""
+    from bot import migrate
+    from bot.db import make_engine
+
+    settings = settings_of(ctx)
+    state = migrate.schema_state(make_engine(settings.database.url))
+    typer.echo(f"database: {state.current or 'empty'}; code: {state.head}")
+    if state.newer_than_code:
+        fail(migrate.newer_schema_message(state))
+    if not state.up_to_date:
+        typer.echo("run `execbot db upgrade` to bring it up to date")
+
+
+@org_app.command("import")
+def org_import(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Org TOML files and/or people CSV files.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show changes, write nothing.")
+    ] = False,
+) -> None:
+    """Import the org (units, people, duties) from TOML and CSV files, idempotently."""
+    from bot.org_import import import_org
+    from bot.runtime import utc_now
+
+    settings = settings_of(ctx)
+    engine = _ready_engine(settings)
+    result = import_org(engine, files, utc_now(), dry_run=dry_run)
+    typer.echo(result.report())
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def invite(
+    ctx: typer.Context,
+    keys: Annotated[list[str] | None, typer.Argument(help="Person keys to invite.")] = None,
+    all_pending: Annotated[
+        bool, typer.Option("--all-pending", help="Everyone active who has not joined yet.")
+    ] = False,
+) -> None:
+    """Print a single-use, expiring https://t.me/<bot>?start=<code> link per person."""
+    from bot.onboarding import InviteError, issue_invites
+    from bot.runtime import utc_now
+
+    settings = settings_of(ctx)
+    if not keys and not all_pending:
+        fail("name one or more person keys, or use --all-pending")
+    engine = _ready_engine(settings)
+    username = _bot_username(settings, engine)
+    try:
+        issued = issue_invites(
+            engine,
+            keys or [],
+            all_pending=all_pending,
+            bot_username=username,
+            ttl=settings.invites.ttl,
+            now=utc_now(),
+        )
+    except InviteError as exc:
+        fail(f"no invites issued:\n{exc}", code=1)
+    if not issued:
+        typer.echo("nobody is waiting for an invite")
+    for item in issued:
+        until = item.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        typer.echo(f"{item.person_key}\t{item.person_name}\t{item.link}\t(valid until {until})")
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
+    token: Annotated[
+        list[str] | None, typer.Option(help="Bot token(s) to accept (default: the test token).")
+    ] = None,
+    no_limits: Annotated[
+        bool, typer.Option("--no-limits", help="Switch Telegram's rate limits off.")
+    ] = False,
+) -> None:
+    """Run the local Bot API sandbox (a strict stand-in for Telegram) until stopped."""
+    from sandbox.server import DEFAULT_TOKEN, serve
+
+    logs.setup("INFO")
+    serve("127.0.0.1", port, tuple(token or [DEFAULT_TOKEN]), not no_limits)
+
+
+def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """The engine, after refusing a too-new schema and applying pending migrations."""
+    from bot import app as bot_app
+    from bot.db import make_engine
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings, make_engine(settings.database.url))
+    try:
+        bot_app.prepare_database(runtime)
+    except bot_app.StartupError as exc:
+        fail(str(exc))
+    return runtime.engine
+
+
+def _bot_username(settings: Settings, engine) -> str:  # type: ignore[no-untyped-def]
+    from bot import store
+    from bot.app import BOT_USERNAME_SETTING
+    from bot.db import session_scope
+
+    if settings.telegram.bot_username:
+        return settings.telegram.bot_username
+    with session_scope(engine) as session:
+        known = store.get_setting(session, BOT_USERNAME_SETTING)
+    if known:
+        return known
+    fail(
+        "the bot's username is not known yet: start `execbot run` once (it asks Telegram), "
+        "or set [telegram] bot_username in the config"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,204 @@
+"""Settings: ``config.toml`` read with ``tomllib`` and validated into typed, frozen settings.
+
+Every key has a built-in default, so execbot runs with no file at all. A wrong key, type or
+value stops start-up with ``ConfigError``, whose message names the file, the key and what is
+expected. Secrets (the bot token, the webhook secret) are never in the file: the file names the
+environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from models.durations import parse_duration
+
+CONFIG_ENV = "EXECBOT_CONFIG"
+DEFAULT_CONFIG_FILE = "config.toml"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError('expected a duration written like "90s", "15m", "2h" or "1d"')
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"expected an IANA timezone name such as 'Europe/Berlin', got {value!r}"
+        ) from None
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class WebhookSettings(_Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    url_path: str = "telegram"
+    public_url: str = ""
+    secret_env: str = "EXECBOT_WEBHOOK_SECRET"
+
+
+class TelegramSettings(_Section):
+    api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str = "https://api.telegram.org/file/bot"
+    token_env: str = "EXECBOT_TOKEN"
+    bot_username: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    poll_timeout: Duration = timedelta(seconds=30)
+    webhook: WebhookSettings = WebhookSettings()
+
+    @field_validator("api_base_url", "file_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/execbot.db"
+    auto_migrate: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError(
+                "expected a SQLite URL like 'sqlite:///var/execbot.db' or a PostgreSQL URL "
+                f"like 'postgresql+psycopg://user@host/db', got {value!r}"
+            )
+        if value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+
+class PlantSettings(_Section):
+    name: str = "Plant"
+    timezone: str = "Europe/Berlin"
+    language: str = "en"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+
+class AccessSettings(_Section):
+    admins: tuple[str, ...] = ()
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(value)
+        return value
+
+
+class InviteSettings(_Section):
+    ttl: Duration = timedelta(days=7)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Settings(_Section):
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    plant: PlantSettings = PlantSettings()
+    access: AccessSettings = AccessSettings()
+    invites: InviteSettings = InviteSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    def token(self) -> str | None:
+        """The bot token from the environment, or None when it is not set."""
+        value = os.environ.get(self.telegram.token_env, "").strip()
+        return value or None
+
+
+def default_path() -> Path | None:
+    """``$EXECBOT_CONFIG``, else ``./config.toml`` if it exists, else None (built-in defaults)."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    local = Path(DEFAULT_CONFIG_FILE)
+    return local if local.exists() else None
+
+
+def load(path: Path | None) -> Settings:
+    """Read and validate ``path``; None means the built-in defaults."""
+    if path is None:
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return parse(raw, source=str(path))
+
+
+def parse(raw: dict[str, Any], *, source: str) -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(source, err) for err in exc.errors())) from None
+
+
+def _describe(source: str, err: Any) -> str:
+    loc = [str(part) for part in err["loc"]]
+    section, key = (".".join(loc[:-1]), loc[-1]) if len(loc) > 1 else ("", loc[0] if loc else "")
+    where = f"[{section}] {key}" if section else key
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        what = "unknown key (check its spelling against the documented config.toml)"
+    elif kind == "literal_error":
+        what = f"expected {err['ctx']['expected']}, got {err['input']!r}"
+    elif kind == "value_error":
+        what = str(err["ctx"]["error"])
+    elif kind in {"model_type", "dict_type"}:
+        what = "expected a table"
+    elif kind.endswith("_type") or kind.endswith("_parsing"):
+        expected = kind.removesuffix("_type").removesuffix("_parsing").replace("_", " ")
+        what = f"expected {_article(expected)}, got {err['input']!r}"
+    else:
+        what = err["msg"]
+    return f"{source}: {where}: {what}"
+
+
+def _article(noun: str) -> str:
+    return {"int": "a whole number", "bool": "true or false", "string": "a string"}.get(
+        noun, f"a {noun}"
+    )

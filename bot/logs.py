@@ -1,0 +1,79 @@
+"""Logging: one line per event (plain text or JSON), and no secret ever reaches a handler.
+
+The bot token sits inside every Bot API URL, and httpx logs request URLs at INFO. So httpx is
+held at WARNING, and ``RedactFilter`` sits on every handler: it renders each record (message,
+arguments, traceback) and replaces the token, and anything shaped like a token, before output.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+# A Telegram bot token: the bot id, a colon, 35 or so url-safe characters.
+TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+# A token in a Bot API path, whatever its shape: /bot<token>/ and /file/bot<token>/.
+TOKEN_IN_PATH = re.compile(r"(/bot)[^/\s]+(/)")
+REDACTED = "[REDACTED]"
+NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot")
+
+
+class RedactFilter(logging.Filter):
+    """Renders a record once and strips secrets from the result."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        text = TOKEN_SHAPE.sub(REDACTED, text)
+        return TOKEN_IN_PATH.sub(rf"\1{REDACTED}\2", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redact(text)
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> RedactFilter:
+    """Configure the root logger for the process; returns the filter so secrets can be added."""
+    redact = RedactFilter(secrets)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(redact)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return redact

@@ -1,0 +1,96 @@
+"""``execbot org import``: read org files, check them, and write the changes in one transaction.
+
+Gather (read the files, load the stored org), decide (``models.org_sync``), apply (write the
+changes and one audit event). With any problem, or with ``dry_run``, nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot import store
+from bot.db import session_scope
+from models.org import OrgProblem, OrgSpec, parse_people_csv, parse_toml
+from models.org_sync import ChangePlan, check, plan
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    problems: list[OrgProblem]
+    plan: ChangePlan | None
+    written: bool
+    dry_run: bool = False
+
+    def report(self) -> str:
+        if self.problems:
+            lines = [f"rejected: {len(self.problems)} problem(s), nothing was written"]
+            return "\n".join([*lines, *(f"  {p}" for p in self.problems)])
+        assert self.plan is not None
+        details = [f"  {change.describe()}" for change in self.plan.changes]
+        if self.dry_run:
+            head = "dry run, nothing written"
+        elif self.written:
+            head = "imported"
+        else:
+            head = "already up to date, nothing to change"
+        return "\n".join([f"{head}:", self.plan.summary(), *details])
+
+
+def read_files(paths: list[Path]) -> OrgSpec:
+    spec = OrgSpec()
+    for path in paths:
+        spec.merge(read_file(path))
+    return spec
+
+
+def read_file(path: Path) -> OrgSpec:
+    name = str(path)
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return _failed(name, "no such file")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _failed(name, f"cannot be read as UTF-8 text: {exc}")
+    if path.suffix.lower() == ".csv":
+        try:
+            rows = list(csv.reader(io.StringIO(raw, newline=""), strict=True))
+        except csv.Error as exc:
+            return _failed(name, f"not valid CSV: {exc}")
+        if not rows:
+            return _failed(name, "the file is empty; expected a header row")
+        return parse_people_csv(rows[0], rows[1:], name)
+    if path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as exc:
+            return _failed(name, f"not valid TOML: {exc}")
+        return parse_toml(data, name)
+    return _failed(name, "expected a .toml org file or a .csv file of people")
+
+
+def _failed(source: str, message: str) -> OrgSpec:
+    return OrgSpec(problems=[OrgProblem(source, "file", "", message)])
+
+
+def import_org(engine: Engine, paths: list[Path], now: datetime, *, dry_run: bool) -> ImportResult:
+    spec = read_files(paths)
+    sources = ", ".join(str(p) for p in paths)
+    with session_scope(engine) as session:
+        current = store.load_current_org(session)
+        problems = check(spec, current, sources)
+        if problems:
+            return ImportResult(problems, None, written=False)
+        changes = plan(spec, current)
+        if dry_run or not changes.changes:
+            return ImportResult([], changes, written=False, dry_run=dry_run)
+        store.apply_org_plan(session, changes, now)
+        counts = {f"{kind}.{action}": n for (kind, action), n in changes.counts().items()}
+        store.audit(session, "org.imported", now, subject=sources, data=counts)
+    return ImportResult([], changes, written=True)

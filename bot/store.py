@@ -1,0 +1,238 @@
+"""The one module that runs SQL. Services call these functions inside ``session_scope``.
+
+Each function is a small query or write on an open session; none commits (the caller's scope
+does), none talks to Telegram, none reads the clock (``now`` is passed in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.org_sync import Change, ChangePlan, CurrentOrg
+from models.tables import AuditEvent, Duty, Invite, Leadership, Person, Setting, Unit
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def audit(
+    session: Session,
+    kind: str,
+    now: datetime,
+    *,
+    subject: str = "",
+    actor: Person | None = None,
+    actor_telegram_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            at=now,
+            kind=kind,
+            subject=subject,
+            actor_person_id=actor.id if actor else None,
+            actor_telegram_id=actor_telegram_id,
+            data=data or {},
+        )
+    )
+
+
+def audit_events(session: Session, kind: str | None = None) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(col(AuditEvent.id))
+    if kind is not None:
+        query = query.where(AuditEvent.kind == kind)
+    return session.exec(query).all()
+
+
+# --- org ---------------------------------------------------------------------------------------
+
+
+def load_current_org(session: Session) -> CurrentOrg:
+    units = session.exec(select(Unit)).all()
+    people = session.exec(select(Person)).all()
+    unit_key = {u.id: u.key for u in units}
+    person_key = {p.id: p.key for p in people}
+    return CurrentOrg(
+        units={
+            u.key: {
+                "name": u.name,
+                "kind": u.kind,
+                "parent": unit_key.get(u.parent_id) if u.parent_id else None,
+                "timezone": u.timezone,
+                "active": u.active,
+            }
+            for u in units
+        },
+        people={
+            p.key: {
+                "name": p.name,
+                "unit": unit_key[p.unit_id],
+                "post": p.post,
+                "timezone": p.timezone,
+                "language": p.language,
+                "active": p.active,
+            }
+            for p in people
+        },
+        duties={
+            d.key: {
+                "title": d.title,
+                "details": d.details,
+                "assignee": person_key.get(d.person_id) if d.person_id else None,
+                "post": d.post,
+                "unit": unit_key.get(d.unit_id) if d.unit_id else None,
+                "schedule": d.schedule,
+                "nudge_time": d.nudge_time,
+                "due": d.due,
+                "evidence": d.evidence,
+                "policy": d.policy,
+                "urgent": d.urgent,
+                "active": d.active,
+            }
+            for d in session.exec(select(Duty)).all()
+        },
+        leadership={
+            (unit_key[row.unit_id], row.role): person_key[row.person_id]
+            for row in session.exec(select(Leadership)).all()
+        },
+    )
+
+
+def apply_org_plan(session: Session, plan: ChangePlan, now: datetime) -> None:
+    """Write the plan: units (then their parents), people, leadership, duties."""
+    by_kind: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    units = {u.key: u for u in session.exec(select(Unit)).all()}
+    unit_changes = by_kind.get("unit", [])
+    # A parent may be created by the same import: write the units, then link the parents.
+    _apply_rows(session, Unit, units, unit_changes, now, refs={"parent": ("parent_id", None)})
+    session.flush()
+    unit_ids = {k: u.id for k, u in units.items()}
+    for change in unit_changes:
+        if "parent" in change.fields:
+            parent = change.fields["parent"]
+            units[change.key].parent_id = unit_ids[parent] if parent else None
+    people = {p.key: p for p in session.exec(select(Person)).all()}
+    person_changes = by_kind.get("person", [])
+    _apply_rows(session, Person, people, person_changes, now, refs={"unit": ("unit_id", unit_ids)})
+    session.flush()
+    person_ids = {k: p.id for k, p in people.items()}
+    for change in by_kind.get("leadership", []):
+        unit_key, role = change.key.rsplit(".", 1)
+        slot = select(Leadership).where(
+            Leadership.unit_id == unit_ids[unit_key], Leadership.role == role
+        )
+        existing = session.exec(slot).first()
+        who = change.fields["person"]
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+        unit_id, person_id = unit_ids[unit_key], person_ids.get(who) if who else None
+        if unit_id is not None and person_id is not None:
+            session.add(Leadership(unit_id=unit_id, role=role, person_id=person_id))
+    duties = {d.key: d for d in session.exec(select(Duty)).all()}
+    duty_refs: dict[str, tuple[str, Lookup | None]] = {
+        "assignee": ("person_id", person_ids),
+        "unit": ("unit_id", unit_ids),
+    }
+    _apply_rows(session, Duty, duties, by_kind.get("duty", []), now, refs=duty_refs)
+    session.flush()
+
+
+Lookup = dict[str, int | None]
+
+
+def _apply_rows(
+    session: Session,
+    table: Any,
+    existing: dict[str, Any],
+    changes: list[Change],
+    now: datetime,
+    *,
+    refs: Mapping[str, tuple[str, Lookup | None]],
+) -> None:
+    """Create or update rows from changes; ``refs`` maps a key-valued field to its id column
+    and the key -> id lookup (None: left unset here, linked by the caller)."""
+    for change in changes:
+        values: dict[str, Any] = {}
+        for name, value in change.fields.items():
+            if name not in refs:
+                values[name] = value
+                continue
+            column, lookup = refs[name]
+            if lookup is not None:
+                values[column] = lookup[value] if value else None
+        row = existing.get(change.key)
+        if row is None:
+            row = table(key=change.key, created_at=now, updated_at=now, **values)
+            existing[change.key] = row
+        else:
+            for column, value in values.items():
+                setattr(row, column, value)
+            row.updated_at = now
+        session.add(row)
+
+
+def unit_by_key(session: Session, key: str) -> Unit | None:
+    return session.exec(select(Unit).where(Unit.key == key)).first()
+
+
+def person_by_key(session: Session, key: str) -> Person | None:
+    return session.exec(select(Person).where(Person.key == key)).first()
+
+
+def person_by_id(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def person_by_telegram(session: Session, telegram_user_id: int) -> Person | None:
+    return session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
+
+
+def pending_people(session: Session) -> Sequence[Person]:
+    """Active people who have not linked a Telegram account yet."""
+    query = select(Person).where(Person.active, col(Person.telegram_user_id).is_(None))
+    return session.exec(query.order_by(col(Person.key))).all()
+
+
+def units_led_by(session: Session, person_id: int) -> Sequence[Unit]:
+    query = (
+        select(Unit)
+        .join(Leadership, col(Leadership.unit_id) == col(Unit.id))
+        .where(Leadership.person_id == person_id, Unit.active)
+    )
+    return session.exec(query).all()
+
+
+# --- invites -----------------------------------------------------------------------------------
+
+
+def add_invite(session: Session, invite: Invite) -> Invite:
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def invite_by_code(session: Session, code: str) -> Invite | None:
+    return session.exec(select(Invite).where(Invite.code == code)).first()
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def get_setting(session: Session, key: str) -> str | None:
+    row = session.get(Setting, key)
+    return row.value if row else None
+
+
+def put_setting(session: Session, key: str, value: str, now: datetime) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        row = Setting(key=key, value=value, updated_at=now)
+    else:
+        row.value, row.updated_at = value, now
+    session.add(row)

@@ -1,0 +1,13 @@
+"""Telegram handlers. Each turns an update into one service call and answers the person."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import fallback, help, start
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    start.register(app)
+    help.register(app)
+    fallback.register(app)

@@ -1,0 +1,26 @@
+"""``/help``: what this person can do, by role."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import texts
+from handlers.common import actor_or_refuse, answer
+from models.roles import Role
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_refuse(update, context)
+    if actor is None:
+        return
+    parts = [texts.render(actor.language, "help.worker")]
+    if actor.role >= Role.LEADER:
+        parts.append(texts.render(actor.language, "help.leader"))
+    if actor.role >= Role.ADMIN:
+        parts.append(texts.render(actor.language, "help.admin"))
+    await answer(update, "\n\n".join(parts))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("help", help_command))

@@ -1,0 +1,42 @@
+"""``/start`` and ``/start <code>``: link a Telegram account to a person with an invite."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import access, onboarding, texts
+from handlers.common import answer, runtime, stranger_language
+from models.invites import Outcome
+
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    user = update.effective_user
+    if user is None:
+        return
+    plant = rt.settings.plant.name
+    code = context.args[0] if context.args else ""
+    if not code:
+        actor = await rt.call(access.identify, rt.engine, user.id, rt.admin_keys)
+        if actor is not None:
+            text = texts.render(actor.language, "start.already_linked", name=actor.name)
+        else:
+            text = texts.render(stranger_language(update), "start.no_code", plant=plant)
+        await answer(update, text)
+        return
+    if not CODE.match(code):
+        await answer(update, texts.render(stranger_language(update), "start.code_unknown"))
+        return
+    result = await rt.call(onboarding.redeem, rt.engine, code, user.id, rt.clock())
+    lang = result.language if result.outcome is not Outcome.UNKNOWN else stranger_language(update)
+    message_id = "start.greeting" if result.outcome is Outcome.LINK else f"start.{result.outcome}"
+    await answer(update, texts.render(lang, message_id, name=result.person_name, plant=plant))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("start", start))

@@ -1,0 +1,183 @@
+"""Every stored table, in one module so that Alembic and the store see one metadata.
+
+Rows are plain records; deciding what they mean lives in the pure modules beside this one.
+Times are instants in UTC (``UTCDateTime``); a ``day`` is a plant-local calendar date.
+Constraint and index names follow ``NAMING_CONVENTION`` so migrations can drop them by name on
+SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def _utc(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Unit(SQLModel, table=True):
+    """A node of the org tree: the plant, a workshop, a team."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # plant | workshop | team | unit
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    timezone: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class Person(SQLModel, table=True):
+    """Somebody in the plant; bound to a Telegram account once they redeem an invite."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    post: str = Field(max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="en", max_length=10)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    joined_at: datetime | None = _utc(nullable=True)
+    unreachable_reason: str | None = Field(default=None, max_length=40)
+    unreachable_since: datetime | None = _utc(nullable=True)
+    active: bool = True
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class Leadership(SQLModel, table=True):
+    """Who leads a unit, and who deputises. One leader and one deputy per unit at most.
+
+    Kept apart from ``unit`` so that unit and person do not reference each other in a cycle.
+    """
+
+    __table_args__ = (UniqueConstraint("unit_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    role: str = Field(max_length=10)  # leader | deputy
+    person_id: int = Field(foreign_key="person.id", index=True)
+
+
+class Duty(SQLModel, table=True):
+    """A recurring (or one-off) duty, assigned to one person or to a post within a unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    title: str = Field(max_length=200)
+    details: str = Field(default="", max_length=2000)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    post: str | None = Field(default=None, max_length=100)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    schedule: Any = Field(default="workdays", sa_type=JSON)
+    nudge_time: str | None = Field(default=None, max_length=5)  # "HH:MM", plant-local
+    due: str = Field(default="", max_length=20)  # "HH:MM" | "+4h" | "end-of-shift"
+    evidence: str = Field(default="none", max_length=10)  # none | photo | text
+    policy: str | None = Field(default=None, max_length=64)
+    urgent: bool = False
+    active: bool = True
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class Occurrence(SQLModel, table=True):
+    """One duty for one person on one day. The unique key makes re-planning harmless."""
+
+    __table_args__ = (UniqueConstraint("duty_id", "person_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    duty_id: int = Field(foreign_key="duty.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    day: date = Field(index=True)
+    nudge_at: datetime = _utc(index=True)
+    due_at: datetime = _utc()
+    status: str = Field(default="open", max_length=12)
+    status_at: datetime = _utc()
+    created_at: datetime = _utc()
+
+
+class Reply(SQLModel, table=True):
+    """Every answer a person gave to an occurrence, kept even when a later one replaces it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=12)  # done | blocked | later
+    category: str | None = Field(default=None, max_length=20)
+    text: str | None = Field(default=None, max_length=1000)
+    new_due_at: datetime | None = _utc(nullable=True)
+    evidence_file_id: str | None = Field(default=None, max_length=200)
+    evidence_path: str | None = Field(default=None, max_length=500)
+    via: str = Field(max_length=20)  # button | command | text
+    telegram_update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    created_at: datetime = _utc()
+
+
+class AuditEvent(SQLModel, table=True):
+    """The append-only record of everything that happened. Triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    kind: str = Field(max_length=40, index=True)
+    actor_person_id: int | None = Field(default=None, foreign_key="person.id")
+    actor_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+    subject: str = Field(default="", max_length=80)
+    data: Any = Field(default_factory=dict, sa_type=JSON)
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send. Written before sending, marked sent with Telegram's message id after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _utc()
+    chat_id: int = Field(sa_type=BigInteger)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    kind: str = Field(max_length=20)
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=120)
+    payload: Any = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default="pending", max_length=10, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _utc(index=True)
+    sent_at: datetime | None = _utc(nullable=True)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class Invite(SQLModel, table=True):
+    """A single-use, expiring onboarding code for the ``/start <code>`` deep link."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+    used_by_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Setting(SQLModel, table=True):
+    """Small facts the bot learns at run time (its username) and keeps across restarts."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+    updated_at: datetime = _utc()

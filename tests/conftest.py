@@ -1,0 +1,86 @@
+"""Shared fixtures: a migrated database on SQLite and, where reachable, on PostgreSQL.
+
+The PostgreSQL variant runs each test in a fresh schema of the ``test`` database on
+127.0.0.1:5432 (override with EXECBOT_TEST_POSTGRES_URL); where no server answers, those tests
+are skipped with the reason printed in pytest's summary.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot import migrate
+from bot.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_ORG = ROOT / "examples" / "plant.toml"
+POSTGRES_URL = os.environ.get(
+    "EXECBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+_postgres_problem: str | None = None
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used here, or None if it can (asked once per run)."""
+    global _postgres_problem
+    if _postgres_problem is None:
+        try:
+            engine = make_engine(POSTGRES_URL)
+            with engine.connect() as conn:
+                conn.execute(text("select 1"))
+            engine.dispose()
+            _postgres_problem = ""
+        except Exception as exc:  # any failure to connect means: skip, and say why
+            _postgres_problem = f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}".splitlines()[0]
+    return _postgres_problem or None
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'execbot.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database URL on each backend."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def empty_engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """A database migrated to the newest schema."""
+    migrate.upgrade(empty_engine)
+    return empty_engine

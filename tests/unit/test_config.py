@@ -1,0 +1,112 @@
+"""Config: every mistake stops start-up with one message naming the file, the key, and what
+is expected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import config
+from bot.config import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_text(tmp_path: Path, body: str) -> config.Settings:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return config.load(path)
+
+
+def test_documented_example_equals_builtin_defaults() -> None:
+    assert config.load(ROOT / "config.toml") == config.Settings()
+
+
+def test_no_file_means_builtin_defaults() -> None:
+    settings = config.load(None)
+    assert settings.database.url == "sqlite:///var/execbot.db"
+    assert settings.telegram.mode == "polling"
+    assert settings.invites.ttl == timedelta(days=7)
+
+
+def test_values_are_read(tmp_path: Path) -> None:
+    settings = load_text(
+        tmp_path,
+        '[telegram]\nmode = "webhook"\npoll_timeout = "90s"\n'
+        '[plant]\ntimezone = "America/New_York"\n[invites]\nttl = "1d12h"\n'
+        '[access]\nadmins = ["m.keller"]\n'
+        '[database]\nurl = "postgresql://execbot@db/execbot"\n',
+    )
+    assert settings.telegram.mode == "webhook"
+    assert settings.telegram.poll_timeout == timedelta(seconds=90)
+    assert settings.plant.timezone == "America/New_York"
+    assert settings.invites.ttl == timedelta(days=1, hours=12)
+    assert settings.access.admins == ("m.keller",)
+    assert settings.database.url == "postgresql+psycopg://execbot@db/execbot"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[telegram]\nmoed = 'polling'\n", "[telegram] moed: unknown key"),
+        ("[telgram]\n", "telgram: unknown key"),
+        (
+            "[telegram]\nmode = 'poll'\n",
+            "[telegram] mode: expected 'polling' or 'webhook', got 'poll'",
+        ),  # noqa: E501
+        ("[telegram]\npoll_timeout = 30\n", "[telegram] poll_timeout: expected a duration"),
+        (
+            "[invites]\nttl = '7 days'\n",
+            "[invites] ttl: duration: expected a whole number with a unit",
+        ),
+        ("[invites]\nttl = '0s'\n", "[invites] ttl:"),
+        (
+            "[plant]\ntimezone = 'Mars/Olympus'\n",
+            "[plant] timezone: expected an IANA timezone name",
+        ),  # noqa: E501
+        ("[database]\nurl = 'mysql://x'\n", "[database] url: expected a SQLite URL"),
+        (
+            "[database]\nauto_migrate = 'yes'\n",
+            "[database] auto_migrate: expected true or false, got 'yes'",
+        ),  # noqa: E501
+        (
+            "[telegram.webhook]\nport = 'eighty'\n",
+            "[telegram.webhook] port: expected a whole number",
+        ),  # noqa: E501
+        ("[telegram.webhook]\nport = 70000\n", "[telegram.webhook] port:"),
+        (
+            "[telegram]\napi_base_url = 'api.telegram.org'\n",
+            "[telegram] api_base_url: expected an http",
+        ),  # noqa: E501
+        ("[logging]\nlevel = 'LOUD'\n", "[logging] level: expected"),
+        ("telegram = 5\n", "telegram: expected a table"),
+        ("[access]\nadmins = 'm.keller'\n", "[access] admins:"),
+    ],
+)
+def test_each_mistake_names_file_and_key(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, body)
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / "config.toml") + ": ")
+    assert expected in message
+    assert "\n" not in message  # one problem, one line
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"config\.toml: not valid TOML"):
+        load_text(tmp_path, "[telegram\n")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        config.load(tmp_path / "nope.toml")
+
+
+def test_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = config.Settings()
+    monkeypatch.delenv("EXECBOT_TOKEN", raising=False)
+    assert settings.token() is None
+    monkeypatch.setenv("EXECBOT_TOKEN", " 123:abc ")
+    assert settings.token() == "123:abc"
