@@ -77,7 +77,7 @@ def test_changes_and_deactivation_keep_history(engine: Engine, tmp_path: Path) -
     text = text.replace(
         'post = "furnace operator"\n\n[[people]]\nkey = "p.schulz"',
         'post = "senior operator"\n\n[[people]]\nkey = "p.schulz"',
-    )  # noqa: E501
+    )
     start = text.index('[[people]]\nkey = "p.schulz"')
     end = text.index("[[people]]", start + 5)
     text = text[:start] + text[end:]
@@ -100,7 +100,7 @@ def test_changes_and_deactivation_keep_history(engine: Engine, tmp_path: Path) -
 
 def test_bad_rows_are_rejected_whole_with_file_row_and_field(
     engine: Engine, tmp_path: Path
-) -> None:  # noqa: E501
+) -> None:
     import_org(engine, [EXAMPLE_ORG], NOW, dry_run=False)
     before = counts(engine)
     bad = tmp_path / "bad.toml"
@@ -116,8 +116,8 @@ def test_bad_rows_are_rejected_whole_with_file_row_and_field(
     messages = [str(p) for p in result.problems]
     assert f"{bad}: people[13], key: 'bad key!' is not a valid key" in " | ".join(messages)
     assert any("person x.new, unit: unknown unit 'nowhere'" in m for m in messages)
-    assert f"{bad}: duties[5], nudge: expected a time of day like '07:30', got '25:00'" in messages  # noqa: E501
-    assert f"{bad}: duties[6], evidence: expected one of none, photo, text, got 'video'" in messages  # noqa: E501
+    assert f"{bad}: duties[5], nudge: expected a time of day like '07:30', got '25:00'" in messages
+    assert f"{bad}: duties[6], evidence: expected one of none, photo, text, got 'video'" in messages
     assert any("duty d2, assignee: unknown or inactive person 'ghost'" in m for m in messages)
     assert result.report().startswith("rejected: ")
     assert counts(engine) == before  # nothing written, not even the valid rows
@@ -146,7 +146,9 @@ def test_hr_csv_export(engine: Engine, tmp_path: Path) -> None:
             unit = session.get(Unit, person.unit_id)
             assert unit is not None
             if person.key != "d.richter":  # left the company
-                rows.append(f"{person.key},{person.name},{unit.key},{person.post},{person.timezone or ''}")
+                rows.append(
+                    f"{person.key},{person.name},{unit.key},{person.post},{person.timezone or ''}"
+                )
     rows.append('n.new,"Neumann, Nina",line-1,assembler,America/New_York')
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")  # Excel writes a BOM
 

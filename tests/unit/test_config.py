@@ -55,7 +55,7 @@ def test_values_are_read(tmp_path: Path) -> None:
         (
             "[telegram]\nmode = 'poll'\n",
             "[telegram] mode: expected 'polling' or 'webhook', got 'poll'",
-        ),  # noqa: E501
+        ),
         ("[telegram]\npoll_timeout = 30\n", "[telegram] poll_timeout: expected a duration"),
         (
             "[invites]\nttl = '7 days'\n",
@@ -65,21 +65,21 @@ def test_values_are_read(tmp_path: Path) -> None:
         (
             "[plant]\ntimezone = 'Mars/Olympus'\n",
             "[plant] timezone: expected an IANA timezone name",
-        ),  # noqa: E501
+        ),
         ("[database]\nurl = 'mysql://x'\n", "[database] url: expected a SQLite URL"),
         (
             "[database]\nauto_migrate = 'yes'\n",
             "[database] auto_migrate: expected true or false, got 'yes'",
-        ),  # noqa: E501
+        ),
         (
             "[telegram.webhook]\nport = 'eighty'\n",
             "[telegram.webhook] port: expected a whole number",
-        ),  # noqa: E501
+        ),
         ("[telegram.webhook]\nport = 70000\n", "[telegram.webhook] port:"),
         (
             "[telegram]\napi_base_url = 'api.telegram.org'\n",
             "[telegram] api_base_url: expected an http",
-        ),  # noqa: E501
+        ),
         ("[logging]\nlevel = 'LOUD'\n", "[logging] level: expected"),
         ("telegram = 5\n", "telegram: expected a table"),
         ("[access]\nadmins = 'm.keller'\n", "[access] admins:"),

@@ -1,0 +1,68 @@
+"""Migrations the way users meet them: an empty database upgraded to head, and a database
+whose schema is newer than the code refused with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel
+
+from bot import app as bot_app
+from bot import migrate, store
+from bot.config import Settings
+from bot.runtime import Runtime
+from tests.conftest import NOW
+
+
+def test_upgrade_from_empty_creates_every_table(empty_engine: Engine) -> None:
+    assert migrate.schema_state(empty_engine).current is None
+    migrate.upgrade(empty_engine)
+    state = migrate.schema_state(empty_engine)
+    assert state.up_to_date and state.current == migrate.head_revision()
+    tables = set(inspect(empty_engine).get_table_names())
+    assert set(SQLModel.metadata.tables) <= tables
+    migrate.upgrade(empty_engine)  # a second run is harmless
+    assert migrate.schema_state(empty_engine).up_to_date
+
+
+def test_startup_upgrades_an_empty_database(empty_engine: Engine) -> None:
+    bot_app.prepare_database(Runtime(Settings(), empty_engine))
+    assert migrate.schema_state(empty_engine).up_to_date
+
+
+def test_startup_without_auto_migrate_asks_for_upgrade(empty_engine: Engine) -> None:
+    settings = Settings.model_validate({"database": {"auto_migrate": False}})
+    with pytest.raises(bot_app.StartupError, match="run `execbot db upgrade`"):
+        bot_app.prepare_database(Runtime(settings, empty_engine))
+
+
+def test_newer_schema_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    state = migrate.schema_state(engine)
+    assert state.newer_than_code
+    with pytest.raises(bot_app.StartupError) as caught:
+        bot_app.prepare_database(Runtime(Settings(), engine))
+    assert "schema is at revision 9999_future, which this execbot does not know" in str(
+        caught.value
+    )
+    with pytest.raises(migrate.SchemaTooNew):
+        migrate.upgrade(engine)
+    with engine.connect() as conn:  # nothing was touched
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            "9999_future"
+        )
+
+
+def test_audit_log_is_append_only_in_the_database(engine: Engine) -> None:
+    with Session(engine) as session:
+        store.audit(session, "test.event", NOW, subject="x", data={"a": 1})
+        session.commit()
+    for statement in ("UPDATE audit_event SET kind = 'forged'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with Session(engine) as session:
+        events = store.audit_events(session)
+        assert [(e.kind, e.data, e.at) for e in events] == [("test.event", {"a": 1}, NOW)]

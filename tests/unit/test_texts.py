@@ -1,0 +1,42 @@
+"""The text catalogue: every id renders, missing languages fall back to English, and a new
+language is a file, not code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import texts
+
+
+def test_every_english_text_renders_with_its_placeholders() -> None:
+    params = {"name": "Anna", "plant": "Riverside", "role": "leader"}
+    catalogue = texts.catalogue("en")
+    assert len(catalogue) > 10
+    for message_id in catalogue:
+        assert texts.render("en", message_id, **params)
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    assert texts.render("xx", "start.code_used") == texts.render("en", "start.code_used")
+    assert texts.render(None, "start.code_used") == texts.render("en", "start.code_used")
+
+
+def test_unknown_id_is_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        texts.render("en", "no.such.text")
+
+
+def test_a_new_language_needs_only_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in texts.LOCALES.glob("*.toml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "de.toml").write_text('[start]\ncode_used = "Dieser Link wurde schon benutzt."\n')
+    monkeypatch.setattr(texts, "LOCALES", tmp_path)
+    texts.catalogue.cache_clear()
+    try:
+        assert "de" in texts.languages()
+        assert texts.render("de", "start.code_used") == "Dieser Link wurde schon benutzt."
+        assert texts.render("de", "start.code_expired") == texts.render("en", "start.code_expired")
+    finally:
+        texts.catalogue.cache_clear()
