@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
@@ -54,6 +54,7 @@ class Person(SQLModel, table=True):
     post: str = Field(max_length=100)
     timezone: str | None = Field(default=None, max_length=64)
     language: str = Field(default="en", max_length=10)
+    crew: str | None = Field(default=None, max_length=32)  # rotating shift crew, if any
     telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     joined_at: datetime | None = _utc(nullable=True)
     unreachable_reason: str | None = Field(default=None, max_length=40)
@@ -99,19 +100,54 @@ class Duty(SQLModel, table=True):
 
 
 class Occurrence(SQLModel, table=True):
-    """One duty for one person on one day. The unique key makes re-planning harmless."""
+    """One duty for one person on one day. The unique key makes re-planning harmless.
 
-    __table_args__ = (UniqueConstraint("duty_id", "person_id", "day"),)
+    ``status``: open | done | blocked | late | excused | absent | cancelled.
+    ``nudge_state``: pending (not yet nudged) | queued (in the outbox) | late (queued after a
+    downtime, marked late) | skipped (its time passed during a downtime; not sent stale).
+    ``number``: the duty's number in the person's list for that day ("done 1 3").
+    """
+
+    __table_args__ = (
+        UniqueConstraint("duty_id", "person_id", "day"),
+        Index("ix_occurrence_nudge_due", "nudge_state", "nudge_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     duty_id: int = Field(foreign_key="duty.id")
     person_id: int = Field(foreign_key="person.id", index=True)
     day: date = Field(index=True)
-    nudge_at: datetime = _utc(index=True)
+    number: int = 0
+    nudge_at: datetime = _utc()
     due_at: datetime = _utc()
     status: str = Field(default="open", max_length=12)
     status_at: datetime = _utc()
+    nudge_state: str = Field(default="pending", max_length=10)
+    nudge_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
     created_at: datetime = _utc()
+
+
+class Absence(SQLModel, table=True):
+    """A person away (leave, sickness, trip) from ``start`` to ``end``, both days included."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    start: date
+    end: date
+    kind: str = Field(default="leave", max_length=10)
+    note: str = Field(default="", max_length=200)
+    source: str = Field(default="cli", max_length=10)  # org (the org file) | cli
+    created_at: datetime = _utc()
+
+
+class OrgSection(SQLModel, table=True):
+    """Parts of the org file kept whole, as imported (the ``[shifts]`` table)."""
+
+    __tablename__ = "org_section"
+
+    name: str = Field(primary_key=True, max_length=32)
+    data: Any = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _utc()
 
 
 class Reply(SQLModel, table=True):
@@ -146,7 +182,15 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """A message to send. Written before sending, marked sent with Telegram's message id after."""
+    """A message to send. Written before sending, marked sent with Telegram's message id after.
+
+    ``state``: pending -> sending (claimed by a sender until ``claimed_at`` + lease) -> sent,
+    or back to pending with a later ``next_attempt_at``, or dead (given up; see last_error).
+    ``stale_at``: past this instant the message is no longer worth sending (a nudge whose duty
+    is due).
+    """
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _utc()
@@ -155,9 +199,11 @@ class Outbox(SQLModel, table=True):
     kind: str = Field(max_length=20)
     dedupe_key: str | None = Field(default=None, unique=True, max_length=120)
     payload: Any = Field(default_factory=dict, sa_type=JSON)
-    state: str = Field(default="pending", max_length=10, index=True)
+    state: str = Field(default="pending", max_length=10)
     attempts: int = 0
-    next_attempt_at: datetime = _utc(index=True)
+    next_attempt_at: datetime = _utc()
+    claimed_at: datetime | None = _utc(nullable=True)
+    stale_at: datetime | None = _utc(nullable=True)
     sent_at: datetime | None = _utc(nullable=True)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = Field(default=None, max_length=500)

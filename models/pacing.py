@@ -1,0 +1,60 @@
+"""Pacing sends within Telegram's limits. Pure: the caller passes the monotonic time.
+
+Two rules, both as sliding windows over the instants sends START:
+- overall: at most ``rate`` sends in any ``window`` seconds (Telegram: about 30 per second);
+- per chat: at least ``chat_interval`` seconds between two sends to one chat (about 1 per second).
+
+A send is reserved at the earliest instant both rules allow, so a long wave runs at the full
+rate without ever tripping the server's counters. ``margin`` widens both windows slightly, to
+absorb jitter between our clock and the server's arrival times. A rate of 0 switches the
+overall rule off (for a local server without limits).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Pacer:
+    rate: int = 30
+    window: float = 1.0
+    chat_interval: float = 1.0
+    margin: float = 0.02
+    _starts: deque[float] = field(default_factory=deque)
+    _chat_next: dict[int, float] = field(default_factory=dict)
+    _paused_until: float = 0.0
+
+    def chat_ready(self, chat_id: int) -> float:
+        """The earliest instant the per-chat rule allows a send to ``chat_id``."""
+        return self._chat_next.get(chat_id, 0.0)
+
+    def overall_ready(self, now: float) -> float:
+        """The earliest instant the overall rule (and any pause) allows the next send."""
+        ready = max(now, self._paused_until)
+        if self.rate <= 0:
+            return ready
+        span = self.window + self.margin
+        while self._starts and self._starts[0] <= ready - span:
+            self._starts.popleft()
+        if len(self._starts) < self.rate:
+            return ready
+        return max(ready, self._starts[-self.rate] + span)
+
+    def reserve(self, chat_id: int, now: float) -> float:
+        """Book the next send to ``chat_id``: returns the instant it may start (>= now)."""
+        at = max(self.overall_ready(now), self.chat_ready(chat_id))
+        if self.rate > 0:
+            self._starts.append(at)
+        if self.chat_interval > 0:
+            self._chat_next[chat_id] = at + self.chat_interval + self.margin
+        return at
+
+    def pause(self, until: float) -> None:
+        """Hold every send until ``until`` (after the server answered 429 retry_after)."""
+        self._paused_until = max(self._paused_until, until)
+
+    def forget_idle_chats(self, now: float) -> None:
+        """Drop per-chat entries that no longer constrain anything (bounded memory)."""
+        self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}
