@@ -7,13 +7,15 @@ does), none talks to Telegram, none reads the clock (``now`` is passed in).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from models.org_sync import Change, ChangePlan, CurrentOrg
-from models.tables import AuditEvent, Duty, Invite, Leadership, Person, Setting, Unit
+from models.tables import AuditEvent, Duty, Invite, Leadership, Outbox, Person, Setting, Unit
 
 # --- audit -------------------------------------------------------------------------------------
 
@@ -236,3 +238,119 @@ def put_setting(session: Session, key: str, value: str, now: datetime) -> None:
     else:
         row.value, row.updated_at = value, now
     session.add(row)
+
+
+# --- outbox ------------------------------------------------------------------------------------
+
+
+def enqueue(session: Session, message: Outbox) -> Outbox | None:
+    """Store a message to send, unless one with the same dedupe key exists (then None)."""
+    if message.dedupe_key is not None:
+        exists = select(Outbox.id).where(Outbox.dedupe_key == message.dedupe_key)
+        if session.exec(exists).first() is not None:
+            return None
+    session.add(message)
+    session.flush()
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    chat_id: int
+    person_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    stale_at: datetime | None
+
+
+def claim_outbox(session: Session, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to ``limit`` due messages for sending (``pending`` -> ``sending``).
+
+    The conditional UPDATE claims each row once even with several senders; on PostgreSQL
+    ``FOR UPDATE SKIP LOCKED`` lets concurrent instances take disjoint batches.
+    """
+    due = (
+        select(Outbox.id)
+        .where(Outbox.state == "pending", col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(Outbox)
+        .where(col(Outbox.id).in_(due.scalar_subquery()), col(Outbox.state) == "pending")
+        .values(state="sending", claimed_at=now)
+        .returning(
+            col(Outbox.id),
+            col(Outbox.chat_id),
+            col(Outbox.person_id),
+            col(Outbox.kind),
+            col(Outbox.payload),
+            col(Outbox.attempts),
+            col(Outbox.stale_at),
+        )
+    )
+    rows = session.execute(claim).all()
+    claimed = [Claimed(*row) for row in rows]
+    return sorted(claimed, key=lambda c: c.id)
+
+
+def release_claims(session: Session, claimed_before: datetime) -> int:
+    """Return messages claimed before ``claimed_before`` and never finished to ``pending``
+    (their sender died). Such a message may have reached Telegram: the only duplicates."""
+    result = session.execute(
+        update(Outbox)
+        .where(col(Outbox.state) == "sending", col(Outbox.claimed_at) < claimed_before)
+        .values(state="pending", claimed_at=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record_sent(session: Session, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
+    """Mark messages sent: (outbox id, Telegram message id, sent at)."""
+    for outbox_id, message_id, at in sent:
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id)
+            .values(state="sent", sent_at=at, telegram_message_id=message_id, last_error=None)
+        )
+
+
+def record_failure(session: Session, outbox_id: int, retry_at: datetime | None, error: str) -> None:
+    """A failed send: back to pending for ``retry_at``, or given up (``dead``) if None."""
+    values: dict[str, Any] = {
+        "attempts": col(Outbox.attempts) + 1,
+        "last_error": error[:500],
+        "claimed_at": None,
+    }
+    if retry_at is None:
+        values["state"] = "dead"
+    else:
+        values |= {"state": "pending", "next_attempt_at": retry_at}
+    session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(**values))
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Outbox.state, func.count()).group_by(col(Outbox.state))).all()
+    return {state: int(count) for state, count in rows}
+
+
+def mark_unreachable(session: Session, person_id: int, reason: str, now: datetime) -> bool:
+    """Record that a person cannot be messaged; True if this is news (not already known)."""
+    result = session.execute(
+        update(Person)
+        .where(col(Person.id) == person_id, col(Person.unreachable_reason).is_(None))
+        .values(unreachable_reason=reason, unreachable_since=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_reachable(session: Session, person_ids: Sequence[int]) -> None:
+    if person_ids:
+        session.execute(
+            update(Person)
+            .where(col(Person.id).in_(person_ids), col(Person.unreachable_reason).is_not(None))
+            .values(unreachable_reason=None, unreachable_since=None)
+        )

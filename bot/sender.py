@@ -1,0 +1,247 @@
+"""The one module that sends: it drains the outbox into Telegram within Telegram's limits.
+
+Flow: claim due rows (``pending`` -> ``sending``, committed), pace each send with ``Pacer``
+(30 msg/s overall, 1 msg/s per chat), send with bounded concurrency, and record each outcome
+within a fraction of a second (``sent`` with Telegram's message id, or a retry time, or given
+up). A crash loses nothing: unfinished claims return to ``pending`` (at start-up on SQLite,
+which has one instance; after the claim lease on PostgreSQL), so only a message that was in
+flight at the crash can arrive twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot import store
+from bot.db import session_scope
+from models.delivery import Failure, FailureKind, classify_forbidden, judge
+from models.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+NOT_MODIFIED = "message is not modified"
+
+
+@dataclass(slots=True)
+class SenderStats:
+    sent: int = 0
+    retried: int = 0
+    given_up: int = 0
+    rate_limited: int = 0
+
+
+@dataclass(slots=True)
+class _Outcomes:
+    sent: list[tuple[int, int | None, datetime]] = field(default_factory=list)
+    reached: list[int] = field(default_factory=list)
+    failed: list[tuple[store.Claimed, Failure]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.failed)
+
+
+class Sender:
+    def __init__(
+        self,
+        engine: Engine,
+        bot: Bot,
+        *,
+        clock: Callable[[], datetime],
+        pacer: Pacer | None = None,
+        concurrency: int = 32,
+        batch: int = 300,
+        lease: timedelta = timedelta(minutes=5),
+        idle_poll: float = 1.0,
+        flush_every: float = 0.1,
+    ) -> None:
+        self.engine, self.bot, self.clock = engine, bot, clock
+        self.pacer = pacer or Pacer()
+        self.concurrency, self.batch, self.lease = concurrency, batch, lease
+        self.idle_poll, self.flush_every = idle_poll, flush_every
+        self.stats = SenderStats()
+        self._wake = asyncio.Event()
+        self._outcomes = _Outcomes()
+
+    def wake(self) -> None:
+        """New messages were stored: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        if self.engine.dialect.name == "sqlite":  # one instance: every claim is ours, and dead
+            await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
+        while True:
+            try:
+                sent = await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sender pass failed; retrying shortly")
+                sent = 0
+            if not sent:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+
+    async def drain_once(self) -> int:
+        """Claim and send one batch of due messages; returns how many were claimed."""
+        await asyncio.to_thread(self._release, self.clock() - self.lease)
+        claimed = await asyncio.to_thread(self._claim)
+        if claimed:
+            await self._send_batch(claimed)
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Send until nothing is due now (for tests, benchmarks and one-shot runs)."""
+        while await self.drain_once():
+            pass
+
+    def _claim(self) -> list[store.Claimed]:
+        with session_scope(self.engine) as session:
+            return store.claim_outbox(session, self.clock(), self.batch)
+
+    def _release(self, claimed_before: datetime) -> None:
+        with session_scope(self.engine) as session:
+            released = store.release_claims(session, claimed_before)
+        if released:
+            log.warning("returned %d unfinished sends to the outbox", released)
+
+    async def _send_batch(self, claimed: list[store.Claimed]) -> None:
+        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        flusher = asyncio.create_task(self._flush_forever())
+        # Earliest-ready chat first, so one busy chat never holds up the others.
+        queue = [(self.pacer.chat_ready(c.chat_id), c.id, c) for c in claimed]
+        heapq.heapify(queue)
+        try:
+            while queue:
+                ready, _, item = heapq.heappop(queue)
+                if self.pacer.chat_ready(item.chat_id) > ready:
+                    heapq.heappush(queue, (self.pacer.chat_ready(item.chat_id), item.id, item))
+                    continue
+                await slots.acquire()
+                at = self.pacer.reserve(item.chat_id, loop.time())
+                delay = at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                task = asyncio.create_task(self._send_one(item, slots))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            if tasks:
+                await asyncio.gather(*tasks)
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await asyncio.to_thread(self._flush)
+
+    async def _send_one(self, item: store.Claimed, slots: asyncio.Semaphore) -> None:
+        try:
+            message_id = await self._call(item)
+        except RetryAfter as exc:
+            seconds = _seconds(exc)
+            self.pacer.pause(asyncio.get_running_loop().time() + seconds)
+            self.stats.rate_limited += 1
+            self._outcomes.failed.append(
+                (item, Failure(FailureKind.RATE_LIMITED, str(exc), seconds))
+            )
+        except Forbidden as exc:
+            kind = classify_forbidden(exc.message)
+            self._outcomes.failed.append((item, Failure(kind, exc.message)))
+        except BadRequest as exc:
+            if NOT_MODIFIED in exc.message.lower():
+                self._outcomes.sent.append((item.id, item.payload.get("message_id"), self.clock()))
+            else:
+                kind = (
+                    FailureKind.CHAT_NOT_FOUND
+                    if "chat not found" in exc.message.lower()
+                    else FailureKind.BAD_REQUEST
+                )
+                self._outcomes.failed.append((item, Failure(kind, exc.message)))
+        except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
+            self._outcomes.failed.append((item, Failure(FailureKind.TRANSIENT, str(exc))))
+        else:
+            self._outcomes.sent.append((item.id, message_id, self.clock()))
+            if item.person_id is not None:
+                self._outcomes.reached.append(item.person_id)
+        finally:
+            slots.release()
+
+    async def _call(self, item: store.Claimed) -> int | None:
+        payload = item.payload
+        method = payload.get("method", "sendMessage")
+        markup = payload.get("reply_markup")
+        keyboard = InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None
+        result: Message | bool
+        if method == "sendMessage":
+            result = await self.bot.send_message(
+                chat_id=item.chat_id,
+                text=payload["text"],
+                parse_mode=payload.get("parse_mode"),
+                reply_markup=keyboard,
+            )
+        elif method == "editMessageText":
+            result = await self.bot.edit_message_text(
+                chat_id=item.chat_id,
+                message_id=payload["message_id"],
+                text=payload["text"],
+                parse_mode=payload.get("parse_mode"),
+                reply_markup=keyboard,
+            )
+        else:
+            raise BadRequest(f"execbot cannot send outbox method {method!r}")
+        return result.message_id if isinstance(result, Message) else payload.get("message_id")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_every)
+            if self._outcomes:
+                await asyncio.to_thread(self._flush)
+
+    def _flush(self) -> None:
+        outcomes, self._outcomes = self._outcomes, _Outcomes()
+        if not outcomes:
+            return
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            store.record_sent(session, outcomes.sent)
+            store.mark_reachable(session, sorted(set(outcomes.reached)))
+            for item, failure in outcomes.failed:
+                verdict = judge(failure, item.attempts + 1, now, item.stale_at)
+                store.record_failure(session, item.id, verdict.retry_at, failure.detail)
+                if verdict.retry_at is None:
+                    self.stats.given_up += 1
+                    log.warning("gave up outbox %s (%s): %s", item.id, item.kind, failure.detail)
+                else:
+                    self.stats.retried += 1
+                news = (
+                    verdict.unreachable is not None
+                    and item.person_id is not None
+                    and store.mark_unreachable(session, item.person_id, verdict.unreachable, now)
+                )
+                if news:
+                    store.audit(
+                        session,
+                        "person.unreachable",
+                        now,
+                        subject=f"person_id:{item.person_id}",
+                        data={"reason": verdict.unreachable, "detail": failure.detail},
+                    )
+        self.stats.sent += len(outcomes.sent)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,105 @@
+"""Reconciling the plan with what is stored: create the new, re-plan the future, never touch
+the past. Pure: planned rows, stored rows and ``now`` in; writes to make out.
+
+Rules:
+- An occurrence is created only if its due instant is still ahead (a fresh install started at
+  noon does not invent a morning's missed duties).
+- A stored occurrence that has not been nudged yet and whose nudge is still ahead follows the
+  plan: new times, absent or open again, or ``cancelled`` when the plan no longer has it (duty
+  removed, person left, schedule changed). Anything already nudged, answered or past is history
+  and stays as it is.
+- Numbers ("done 1 3") are per person and day, in order of nudge, due and duty id; new rows
+  continue after the highest number already used that day, so a number never changes meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from models.planning import PlannedOccurrence
+
+Key = tuple[int, int, date]  # duty id, person id, day
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOccurrence:
+    id: int
+    duty_id: int
+    person_id: int
+    day: date
+    number: int
+    nudge_at: datetime
+    due_at: datetime
+    status: str
+    nudge_state: str
+
+    @property
+    def key(self) -> Key:
+        return (self.duty_id, self.person_id, self.day)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOccurrence:
+    planned: PlannedOccurrence
+    number: int
+
+    @property
+    def status(self) -> str:
+        return "absent" if self.planned.absent else "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Replanned:
+    id: int
+    nudge_at: datetime
+    due_at: datetime
+    status: str
+
+
+@dataclass(slots=True)
+class Reconciliation:
+    create: list[NewOccurrence] = field(default_factory=list)
+    update: list[Replanned] = field(default_factory=list)
+
+
+def reconcile(
+    planned: Iterable[PlannedOccurrence], stored: Iterable[StoredOccurrence], now: datetime
+) -> Reconciliation:
+    existing = {row.key: row for row in stored}
+    highest: dict[tuple[int, date], int] = {}
+    for row in existing.values():
+        slot = (row.person_id, row.day)
+        highest[slot] = max(highest.get(slot, 0), row.number)
+    result = Reconciliation()
+    fresh: list[PlannedOccurrence] = []
+    seen: set[Key] = set()
+    for plan in planned:
+        key = (plan.duty_id, plan.person_id, plan.day)
+        seen.add(key)
+        known = existing.get(key)
+        if known is None:
+            if plan.due_at > now:
+                fresh.append(plan)
+        elif _replannable(known, now):
+            status = "absent" if plan.absent else "open"
+            if (known.nudge_at, known.due_at, known.status) != (plan.nudge_at, plan.due_at, status):
+                result.update.append(Replanned(known.id, plan.nudge_at, plan.due_at, status))
+    for key, row in existing.items():
+        if key not in seen and _replannable(row, now) and row.status != "cancelled":
+            result.update.append(Replanned(row.id, row.nudge_at, row.due_at, "cancelled"))
+    fresh.sort(key=lambda p: (p.person_id, p.day, p.nudge_at, p.due_at, p.duty_id))
+    for plan in fresh:
+        slot = (plan.person_id, plan.day)
+        highest[slot] = highest.get(slot, 0) + 1
+        result.create.append(NewOccurrence(plan, highest[slot]))
+    return result
+
+
+def _replannable(row: StoredOccurrence, now: datetime) -> bool:
+    return (
+        row.nudge_state == "pending"
+        and row.nudge_at > now
+        and row.status in {"open", "absent", "cancelled"}
+    )
