@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
@@ -13,10 +15,16 @@ import handlers
 from bot import migrate, store, texts
 from bot.db import redact_url, session_scope
 from bot.runtime import Runtime
+from bot.sender import Sender
 from handlers.common import RUNTIME_KEY
+from models.pacing import Pacer
+from scheduler import jobs
+from scheduler.jobs import SENDER_KEY
 
 log = logging.getLogger(__name__)
 BOT_USERNAME_SETTING = "bot_username"
+COMMANDS = ("today", "week", "help", "start")
+SENDER_TASK_KEY = "sender_task"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
@@ -48,10 +56,17 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
         .base_url(tg.api_base_url)
         .base_file_url(tg.file_base_url)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
+    delivery = rt.settings.delivery
+    pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
     app.bot_data[RUNTIME_KEY] = rt
+    app.bot_data[SENDER_KEY] = Sender(
+        rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
+    )
     handlers.register(app)
+    jobs.register(app, rt)
     app.add_error_handler(_on_error)
     return app
 
@@ -62,10 +77,18 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     log.info("connected as @%s (id %s)", me.username, me.id)
     await rt.call(_remember_username, rt, me.username)
     lang = rt.settings.plant.language
-    commands = [
-        BotCommand(name, texts.render(lang, f"commands.{name}")) for name in ("start", "help")
-    ]
+    commands = [BotCommand(name, texts.render(lang, f"commands.{name}")) for name in COMMANDS]
     await app.bot.set_my_commands(commands)
+    sender: Sender = app.bot_data[SENDER_KEY]
+    app.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="sender")
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    task = app.bot_data.get(SENDER_TASK_KEY)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _remember_username(rt: Runtime, username: str) -> None:

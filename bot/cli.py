@@ -75,13 +75,17 @@ def run(ctx: typer.Context) -> None:
     """Run the bot (polling or webhook, as configured) until stopped."""
     from bot import app as bot_app
     from bot.db import make_engine
-    from bot.runtime import Runtime
+    from bot.runtime import Runtime, clock_from_env
 
     settings = settings_of(ctx)
     token = settings.token()
     if token is None:
         fail(missing_token_message(settings))
-    runtime = Runtime(settings, make_engine(settings.database.url))
+    try:
+        clock = clock_from_env()
+    except ValueError as exc:
+        fail(str(exc))
+    runtime = Runtime(settings, make_engine(settings.database.url), clock)
     try:
         bot_app.run(runtime, token)
     except bot_app.StartupError as exc:

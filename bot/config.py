@@ -123,6 +123,24 @@ class AccessSettings(_Section):
         return value
 
 
+class NudgeSettings(_Section):
+    # How often the bot looks for nudges that are due (the precision of nudge times).
+    tick: Duration = timedelta(seconds=15)
+    # How often the coming days are planned (also at start-up).
+    plan_every: Duration = timedelta(minutes=10)
+    # A nudge sent later than this after its time (the bot was down) says it is late.
+    late_after: Duration = timedelta(minutes=10)
+
+
+class DeliverySettings(_Section):
+    # Telegram's limits: about 30 messages a second overall, 1 a second per chat.
+    # rate = 0 switches the overall limit off (only for a local Bot API server).
+    rate: int = Field(default=30, ge=0)
+    chat_interval: Duration = timedelta(seconds=1)
+    # How many requests may be under way at once.
+    concurrency: int = Field(default=32, ge=1, le=512)
+
+
 class InviteSettings(_Section):
     ttl: Duration = timedelta(days=7)
 
@@ -138,6 +156,8 @@ class Settings(_Section):
     plant: PlantSettings = PlantSettings()
     access: AccessSettings = AccessSettings()
     invites: InviteSettings = InviteSettings()
+    nudges: NudgeSettings = NudgeSettings()
+    delivery: DeliverySettings = DeliverySettings()
     logging: LoggingSettings = LoggingSettings()
 
     def token(self) -> str | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -18,6 +20,29 @@ T = TypeVar("T")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+CLOCK_START_ENV = "EXECBOT_CLOCK_START"
+CLOCK_SPEED_ENV = "EXECBOT_CLOCK_SPEED"
+
+
+def clock_from_env() -> Callable[[], datetime]:
+    """The wall clock, unless ``EXECBOT_CLOCK_START`` (an ISO instant with offset) sets a
+    virtual one: it starts there and runs ``EXECBOT_CLOCK_SPEED`` times as fast as real time.
+    Only for tests and the demo, to make a morning's nudges happen now."""
+    start_text = os.environ.get(CLOCK_START_ENV)
+    if not start_text:
+        return utc_now
+    start = datetime.fromisoformat(start_text)
+    if start.tzinfo is None:
+        raise ValueError(f"{CLOCK_START_ENV} needs an offset, e.g. 2026-11-24T06:59:00+01:00")
+    speed = float(os.environ.get(CLOCK_SPEED_ENV, "1"))
+    origin = time.monotonic()
+
+    def virtual_now() -> datetime:
+        return start.astimezone(UTC) + timedelta(seconds=(time.monotonic() - origin) * speed)
+
+    return virtual_now
 
 
 @dataclass(frozen=True, slots=True)

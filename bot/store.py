@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, text, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from models.nudging import DueNudge
 from models.org_sync import Change, ChangePlan, CurrentOrg
-from models.tables import AuditEvent, Duty, Invite, Leadership, Outbox, Person, Setting, Unit
+from models.replan import Reconciliation, StoredOccurrence
+from models.tables import (
+    AuditEvent,
+    Duty,
+    Invite,
+    Leadership,
+    Occurrence,
+    OrgSection,
+    Outbox,
+    Person,
+    Setting,
+    Unit,
+)
 
 # --- audit -------------------------------------------------------------------------------------
 
@@ -354,3 +368,186 @@ def mark_reachable(session: Session, person_ids: Sequence[int]) -> None:
             .where(col(Person.id).in_(person_ids), col(Person.unreachable_reason).is_not(None))
             .values(unreachable_reason=None, unreachable_since=None)
         )
+
+
+# --- occurrences -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningFacts:
+    units: list[tuple[int, int | None, str | None]]  # id, parent id, timezone
+    people: list[Person]
+    duties: list[Duty]
+    shifts: dict[str, Any]
+
+
+def unit_timezones(session: Session) -> list[tuple[int, int | None, str | None]]:
+    """Every unit as (id, parent id, timezone), for resolving people's timezones."""
+    query = sa_select(col(Unit.id), col(Unit.parent_id), col(Unit.timezone))
+    return [(int(uid), parent, tz) for uid, parent, tz in session.execute(query).all()]
+
+
+def planning_facts(session: Session) -> PlanningFacts:
+    units = unit_timezones(session)
+    people = list(session.exec(select(Person).where(col(Person.active))).all())
+    duties = list(session.exec(select(Duty).where(col(Duty.active))).all())
+    section = session.get(OrgSection, "shifts")
+    return PlanningFacts(units, people, duties, dict(section.data) if section else {})
+
+
+def stored_occurrences(session: Session, days: Sequence[date]) -> list[StoredOccurrence]:
+    query = sa_select(
+        col(Occurrence.id),
+        col(Occurrence.duty_id),
+        col(Occurrence.person_id),
+        col(Occurrence.day),
+        col(Occurrence.number),
+        col(Occurrence.nudge_at),
+        col(Occurrence.due_at),
+        col(Occurrence.status),
+        col(Occurrence.nudge_state),
+    ).where(col(Occurrence.day).in_(days))
+    return [StoredOccurrence(*row) for row in session.execute(query).all()]
+
+
+def write_plan(session: Session, plan: Reconciliation, now: datetime) -> None:
+    if plan.create:
+        session.execute(
+            insert(Occurrence),
+            [
+                {
+                    "duty_id": new.planned.duty_id,
+                    "person_id": new.planned.person_id,
+                    "day": new.planned.day,
+                    "number": new.number,
+                    "nudge_at": new.planned.nudge_at,
+                    "due_at": new.planned.due_at,
+                    "status": new.status,
+                    "status_at": now,
+                    "nudge_state": "pending",
+                    "created_at": now,
+                }
+                for new in plan.create
+            ],
+        )
+    for change in plan.update:
+        session.execute(
+            update(Occurrence)
+            .where(col(Occurrence.id) == change.id, col(Occurrence.nudge_state) == "pending")
+            .values(
+                nudge_at=change.nudge_at,
+                due_at=change.due_at,
+                status=change.status,
+                status_at=now,
+            )
+        )
+
+
+def try_planning_lock(session: Session) -> bool:
+    """On PostgreSQL, only one instance plans at a time (a transaction-scoped advisory lock);
+    SQLite has a single writer anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(4242001)")).scalar())
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRow:
+    item: DueNudge
+    duty_title: str
+    duty_details: str
+    person_name: str
+    language: str
+    timezone: str | None
+    unit_id: int
+
+
+def due_nudges(session: Session, now: datetime, limit: int) -> list[NudgeRow]:
+    """Occurrences whose nudge instant has come and that were not handled yet."""
+    query = (
+        select(Occurrence, Duty.title, Duty.details, Person)
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .join(Person, col(Person.id) == col(Occurrence.person_id))
+        .where(col(Occurrence.nudge_state) == "pending", col(Occurrence.nudge_at) <= now)
+        .order_by(col(Occurrence.nudge_at), col(Occurrence.id))
+        .limit(limit)
+    )
+    rows = []
+    for occ, title, details, person in session.execute(query).all():
+        item = DueNudge(
+            occurrence_id=occ.id,
+            person_id=occ.person_id,
+            chat_id=person.telegram_user_id,
+            nudge_at=occ.nudge_at,
+            due_at=occ.due_at,
+            status=occ.status,
+            number=occ.number,
+        )
+        rows.append(
+            NudgeRow(
+                item, title, details, person.name, person.language, person.timezone, person.unit_id
+            )
+        )
+    return rows
+
+
+def set_nudge_state(
+    session: Session, occurrence_ids: Sequence[int], state: str, outbox_id: int | None = None
+) -> None:
+    if occurrence_ids:
+        session.execute(
+            update(Occurrence)
+            .where(col(Occurrence.id).in_(occurrence_ids), col(Occurrence.nudge_state) == "pending")
+            .values(nudge_state=state, nudge_outbox_id=outbox_id)
+        )
+
+
+def person_keys(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
+    if not person_ids:
+        return {}
+    query = sa_select(col(Person.id), col(Person.key)).where(col(Person.id).in_(person_ids))
+    return {int(pid): key for pid, key in session.execute(query).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaRow:
+    occurrence_id: int
+    number: int
+    title: str
+    day: date
+    nudge_at: datetime
+    due_at: datetime
+    status: str
+
+
+def occurrences_of(session: Session, person_id: int, days: Sequence[date]) -> list[AgendaRow]:
+    """A person's stored occurrences on ``days`` (cancelled ones left out), in list order."""
+    query = (
+        sa_select(
+            col(Occurrence.id),
+            col(Occurrence.number),
+            col(Duty.title),
+            col(Occurrence.day),
+            col(Occurrence.nudge_at),
+            col(Occurrence.due_at),
+            col(Occurrence.status),
+        )
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .where(
+            col(Occurrence.person_id) == person_id,
+            col(Occurrence.day).in_(days),
+            col(Occurrence.status) != "cancelled",
+        )
+        .order_by(col(Occurrence.day), col(Occurrence.number))
+    )
+    return [AgendaRow(*row) for row in session.execute(query).all()]
+
+
+def duties_concerning(session: Session, person: Person) -> list[Duty]:
+    """Active duties assigned to the person, or to their post in their unit."""
+    query = select(Duty).where(
+        col(Duty.active),
+        (col(Duty.person_id) == person.id)
+        | ((col(Duty.post) == person.post) & (col(Duty.unit_id) == person.unit_id)),
+    )
+    return list(session.exec(query).all())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import fallback, help, start
+from handlers import agenda, fallback, help, start
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)
     help.register(app)
+    agenda.register(app)
     fallback.register(app)

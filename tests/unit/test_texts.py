@@ -11,7 +11,17 @@ from bot import texts
 
 
 def test_every_english_text_renders_with_its_placeholders() -> None:
-    params = {"name": "Anna", "plant": "Riverside", "role": "leader"}
+    params = {
+        "name": "Anna",
+        "plant": "Riverside",
+        "role": "leader",
+        "day": "Tue 24 Nov",
+        "time": "07:00",
+        "number": 3,
+        "title": "Safety walk",
+        "due": "09:00",
+        "weekday": "Wed",
+    }
     catalogue = texts.catalogue("en")
     assert len(catalogue) > 10
     for message_id in catalogue:

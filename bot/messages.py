@@ -1,0 +1,104 @@
+"""Message texts and keyboards built from stored facts (the texts come from the catalogue).
+
+Callback data is compact and never trusted: ``r:<action>:<occurrence id>`` (well inside
+Telegram's 64 bytes); the reply handler checks every tap against the stored occurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from models.nudging import TEXT_LIMIT, split_blocks
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeLine:
+    occurrence_id: int
+    number: int
+    title: str
+    details: str
+    due_at: datetime
+    status: str = "open"
+    status_text: str = ""  # e.g. the promised time of a "later"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    text: str
+    reply_markup: dict[str, object] | None
+
+
+def local(at: datetime, tz: str) -> datetime:
+    return at.astimezone(ZoneInfo(tz))
+
+
+def day_label(day: date) -> str:
+    return day.strftime("%a %d %b")
+
+
+def due_label(lang: str, due_at: datetime, nudge_day: date, tz: str) -> str:
+    due = local(due_at, tz)
+    clock = due.strftime("%H:%M")
+    if due.date() == nudge_day:
+        return clock
+    return texts.render(lang, "nudge.due_other_day", weekday=due.strftime("%a"), time=clock)
+
+
+def nudge_messages(
+    lang: str,
+    name: str,
+    nudge_at: datetime,
+    tz: str,
+    lines: list[NudgeLine],
+    *,
+    late: bool = False,
+) -> list[RenderedMessage]:
+    """The nudge for one person and one nudge time: one message, or several if it is long."""
+    nudge_local = local(nudge_at, tz)
+    day = day_label(nudge_local.date())
+    blocks = [_block(lang, line, nudge_local.date(), tz) for line in lines]
+    late_note = (
+        texts.render(lang, "nudge.late", time=nudge_local.strftime("%H:%M")) + "\n" if late else ""
+    )
+    header = late_note + texts.render(lang, "nudge.header", name=name, day=day)
+    more = late_note + texts.render(lang, "nudge.header_more", name=name, day=day)
+    messages = []
+    for index, part in enumerate(split_blocks(max(header, more, key=len), blocks)):
+        head = header if index == 0 else more
+        text = "\n".join([head, *(blocks[i] for i in part)])
+        messages.append(RenderedMessage(text, keyboard(lang, [lines[i] for i in part])))
+    return messages
+
+
+def _block(lang: str, line: NudgeLine, nudge_day: date, tz: str) -> str:
+    due = due_label(lang, line.due_at, nudge_day, tz)
+    text = texts.render(lang, "nudge.item", number=line.number, title=line.title, due=due)
+    if line.status != "open":
+        status = texts.render(lang, f"status.{line.status}", time=line.status_text)
+        text += f" — {status}"
+    if line.details:
+        text += f"\n    {line.details}"
+    return text[: TEXT_LIMIT // 2]  # one duty never fills a message on its own
+
+
+def keyboard(lang: str, lines: list[NudgeLine]) -> dict[str, object] | None:
+    rows = [
+        [
+            _button(lang, "nudge.button_done", line, "d"),
+            _button(lang, "nudge.button_blocked", line, "b"),
+            _button(lang, "nudge.button_later", line, "l"),
+        ]
+        for line in lines
+        if line.status in ("open", "late")
+    ]
+    return {"inline_keyboard": rows} if rows else None
+
+
+def _button(lang: str, message_id: str, line: NudgeLine, action: str) -> dict[str, str]:
+    return {
+        "text": texts.render(lang, message_id, number=line.number),
+        "callback_data": f"r:{action}:{line.occurrence_id}",
+    }

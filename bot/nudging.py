@@ -1,0 +1,107 @@
+"""Nudge pass: queue the nudges that are due, one message per person and nudge time.
+
+Gather the occurrences whose nudge time has come, decide with ``models.nudging`` (on time,
+late, skipped, nobody to send to), apply: outbox rows and nudge states in one transaction.
+The sender delivers after the commit. The outbox's dedupe key (person, nudge instant, part)
+and the conditional state update make a rerun, or two instances, queue each nudge once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from bot import store
+from bot.config import Settings
+from bot.db import session_scope
+from bot.messages import NudgeLine, nudge_messages
+from bot.planning import timezone_resolver
+from models.nudging import Verdict, decide
+from models.tables import Outbox
+
+log = logging.getLogger(__name__)
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeResult:
+    messages: int
+    states: dict[str, int]
+
+
+def queue_due(engine: Engine, settings: Settings, now: datetime) -> NudgeResult:
+    """Queue every nudge due by ``now``; returns how many messages were stored."""
+    total, states = 0, Counter[str]()
+    while True:
+        queued, counted, full = _queue_batch(engine, settings, now)
+        total += queued
+        states.update(counted)
+        if not full:
+            return NudgeResult(total, dict(states))
+
+
+def _queue_batch(
+    engine: Engine, settings: Settings, now: datetime
+) -> tuple[int, Counter[str], bool]:
+    with session_scope(engine) as session:
+        rows = store.due_nudges(session, now, BATCH)
+        if not rows:
+            return 0, Counter(), False
+        by_id = {row.item.occurrence_id: row for row in rows}
+        decisions = decide((row.item for row in rows), now, settings.nudges.late_after)
+        timezone_of = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+        queued = 0
+        for group in decisions.groups:
+            first = by_id[group.items[0].occurrence_id]
+            tz = timezone_of(first.timezone, first.unit_id)
+            lines = [
+                NudgeLine(
+                    occurrence_id=item.occurrence_id,
+                    number=item.number,
+                    title=by_id[item.occurrence_id].duty_title,
+                    details=by_id[item.occurrence_id].duty_details,
+                    due_at=item.due_at,
+                )
+                for item in group.items
+            ]
+            messages = nudge_messages(
+                first.language, first.person_name, group.nudge_at, tz, lines, late=group.late
+            )
+            stamp = group.nudge_at.strftime("%Y%m%dT%H%M")
+            for part, message in enumerate(messages):
+                outbox = store.enqueue(
+                    session,
+                    Outbox(
+                        created_at=now,
+                        chat_id=group.chat_id,
+                        person_id=group.person_id,
+                        kind="nudge",
+                        dedupe_key=f"nudge:{group.person_id}:{stamp}:{part}",
+                        payload={
+                            "method": "sendMessage",
+                            "text": message.text,
+                            "reply_markup": message.reply_markup,
+                        },
+                        next_attempt_at=now,
+                        stale_at=max(item.due_at for item in group.items),
+                    ),
+                )
+                if outbox is not None:
+                    queued += 1
+                    ids = [lines[i].occurrence_id for i in range(len(lines))]
+                    sent_as = Verdict.SEND_LATE if group.late else Verdict.SEND
+                    store.set_nudge_state(session, ids, sent_as.value, outbox.id)
+        by_state: dict[str, list[int]] = {}
+        for occurrence_id, verdict in decisions.states.items():
+            by_state.setdefault(verdict.value, []).append(occurrence_id)
+        for state, ids in by_state.items():
+            store.set_nudge_state(session, ids, state)  # only rows still pending change
+        skipped = by_state.get(Verdict.SKIP.value, [])
+        if skipped:
+            store.audit(session, "nudge.skipped", now, data={"occurrences": skipped})
+        counted = Counter({state: len(ids) for state, ids in by_state.items()})
+        return queued, counted, len(rows) == BATCH

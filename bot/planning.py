@@ -1,0 +1,144 @@
+"""Planning pass: turn the org (duties, people, shifts, calendar, absences) into stored
+occurrences for the coming days. Gather, decide (``models.planning`` and ``models.replan``),
+apply. Idempotent: the unique key (duty, person, day) makes a rerun harmless."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import store
+from bot.calendar_source import work_calendar
+from bot.config import Settings
+from bot.db import session_scope
+from models.calendar import Absence, AbsenceIndex
+from models.org import effective_timezone
+from models.planning import PlanDuty, PlanPerson, plan_range
+from models.replan import reconcile
+from models.schedule import parse_due, parse_schedule
+from models.shifts import ShiftConfig, parse_shifts
+from models.tables import Duty
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    created: int
+    updated: int
+    skipped_duties: tuple[str, ...] = ()
+
+
+def planning_days(now: datetime, plant_tz: str) -> list[date]:
+    """Yesterday (night shifts that end today), today and tomorrow, in the plant's calendar.
+    A day or two of margin covers every timezone a person may be in."""
+    today = now.astimezone(ZoneInfo(plant_tz)).date()
+    return [today + timedelta(days=offset) for offset in (-1, 0, 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    people: list[PlanPerson]
+    duties: list[PlanDuty]
+    shifts: ShiftConfig
+    skipped: tuple[str, ...]
+
+
+TimezoneOf = Callable[[str | None, int], str]
+
+
+def timezone_resolver(units: list[tuple[int, int | None, str | None]], plant_tz: str) -> TimezoneOf:
+    """A person's timezone: their own, else their unit's or the nearest ancestor's, else the
+    plant's."""
+    parents = {unit_id: (parent, tz) for unit_id, parent, tz in units}
+
+    def timezone_of(person_tz: str | None, unit_id: int | None) -> str:
+        chain: list[str | None] = []
+        while unit_id is not None and unit_id in parents and len(chain) <= len(parents):
+            parent, tz = parents[unit_id]
+            chain.append(tz)
+            unit_id = parent
+        return effective_timezone(person_tz, chain, plant_tz)
+
+    return timezone_of
+
+
+def load_org(session: Session, settings: Settings) -> Org:
+    """The org as the pure planner wants it. A duty whose stored spec no longer parses (it
+    was valid at import) is left out and named, rather than stopping the whole plan."""
+    facts = store.planning_facts(session)
+    timezone_of = timezone_resolver(facts.units, settings.plant.timezone)
+    people = [
+        PlanPerson(
+            id=p.id or 0,
+            key=p.key,
+            unit_id=p.unit_id,
+            post=p.post,
+            tz=timezone_of(p.timezone, p.unit_id),
+            crew=p.crew,
+        )
+        for p in facts.people
+    ]
+    shifts = parse_shifts(facts.shifts) if facts.shifts else ShiftConfig({}, {}, {})
+    duties, skipped = [], []
+    for duty in facts.duties:
+        try:
+            duties.append(plan_duty(duty, shifts))
+        except ValueError as exc:
+            skipped.append(duty.key)
+            log.error("duty %s left out of planning: %s", duty.key, exc)
+    known_crews = set(shifts.crews)
+    people = [p if p.crew in known_crews else _without_crew(p) for p in people]
+    return Org(people, duties, shifts, tuple(skipped))
+
+
+def _without_crew(person: PlanPerson) -> PlanPerson:
+    if person.crew is None:
+        return person
+    log.error("person %s names unknown crew %s; shift duties skip them", person.key, person.crew)
+    return PlanPerson(person.id, person.key, person.unit_id, person.post, person.tz, None)
+
+
+def plan_duty(duty: Duty, shifts: ShiftConfig) -> PlanDuty:
+    return PlanDuty(
+        id=duty.id or 0,
+        key=duty.key,
+        person_id=duty.person_id,
+        post=duty.post if duty.person_id is None else None,
+        unit_id=duty.unit_id if duty.person_id is None else None,
+        schedule=parse_schedule(duty.schedule, set(shifts.kinds)),
+        nudge_time=time.fromisoformat(duty.nudge_time) if duty.nudge_time else None,
+        due=parse_due(duty.due),
+    )
+
+
+def absence_index(session: Session, days: list[date]) -> AbsenceIndex:
+    rows = store.absences_between(session, min(days), max(days))
+    keys = store.person_keys(session, sorted({row.person_id for row in rows}))
+    return AbsenceIndex(
+        Absence(keys[row.person_id], row.start, row.end) for row in rows if row.person_id in keys
+    )
+
+
+def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
+    """Plan the coming days; returns what was created and re-planned."""
+    days = planning_days(now, settings.plant.timezone)
+    calendar = work_calendar(settings, sorted({d.year for d in days}))
+    with session_scope(engine) as session:
+        if not store.try_planning_lock(session):
+            return PlanResult(0, 0)
+        org = load_org(session, settings)
+        planned = plan_range(
+            days, org.people, org.duties, calendar, org.shifts, absence_index(session, days)
+        )
+        changes = reconcile(planned, store.stored_occurrences(session, days), now)
+        store.write_plan(session, changes, now)
+    if changes.create or changes.update:
+        log.info("planned %d new, re-planned %d", len(changes.create), len(changes.update))
+    return PlanResult(len(changes.create), len(changes.update), org.skipped)

@@ -1,0 +1,56 @@
+"""``/today`` and ``/week``: a person's own duties."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import agenda, texts
+from bot.messages import day_label, local
+from handlers.common import actor_or_refuse, answer, runtime
+
+
+async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_refuse(update, context)
+    if actor is None:
+        return
+    rt = runtime(context)
+    result = await rt.call(agenda.today, rt.engine, rt.settings, actor.person_id, rt.clock())
+    lang, day = actor.language, day_label(result.today)
+    if not result.rows:
+        await answer(update, texts.render(lang, "agenda.today_empty", day=day))
+        return
+    lines = [texts.render(lang, "agenda.today_header", day=day)]
+    for row in result.rows:
+        due = local(row.due_at, result.timezone).strftime("%H:%M")
+        status = texts.render(lang, f"status.{row.status}", time="")
+        item = texts.render(lang, "nudge.item", number=row.number, title=row.title, due=due)
+        lines.append(f"{item} — {status}")
+    await answer(update, "\n".join(lines))
+
+
+async def week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_refuse(update, context)
+    if actor is None:
+        return
+    rt = runtime(context)
+    tz, items = await rt.call(agenda.week, rt.engine, rt.settings, actor.person_id, rt.clock())
+    lang = actor.language
+    if not items:
+        await answer(update, texts.render(lang, "agenda.week_empty"))
+        return
+    lines = [texts.render(lang, "agenda.week_header")]
+    current = None
+    for item in items:
+        if item.day != current:
+            current = item.day
+            lines.append(texts.render(lang, "agenda.week_day", day=day_label(item.day)))
+        message_id = "agenda.week_absent" if item.absent else "agenda.week_item"
+        clock = local(item.nudge_at, tz).strftime("%H:%M")
+        lines.append(texts.render(lang, message_id, time=clock, title=item.title))
+    await answer(update, "\n".join(lines)[:4096])
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("today", today))
+    app.add_handler(CommandHandler("week", week))

@@ -1,0 +1,47 @@
+"""Periodic passes, run by python-telegram-bot's JobQueue (APScheduler underneath).
+
+Each job is a thin, idempotent "do what is due by now": every due time lives in the database,
+so a restart, a missed tick or a second instance loses nothing and repeats nothing. The jobs
+only turn time into service calls; the services decide.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, ContextTypes
+
+from bot import nudging, planning
+from bot.runtime import Runtime
+from bot.sender import Sender
+from handlers.common import runtime
+
+log = logging.getLogger(__name__)
+SENDER_KEY = "sender"
+
+
+def sender(context: ContextTypes.DEFAULT_TYPE) -> Sender:
+    value = context.application.bot_data[SENDER_KEY]
+    assert isinstance(value, Sender)
+    return value
+
+
+async def plan_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    await rt.call(planning.plan, rt.engine, rt.settings, rt.clock())
+
+
+async def nudge_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    result = await rt.call(nudging.queue_due, rt.engine, rt.settings, rt.clock())
+    if result.messages:
+        log.info("queued %d nudge message(s)", result.messages)
+        sender(context).wake()
+
+
+def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+    jobs = app.job_queue
+    assert jobs is not None, "install python-telegram-bot[job-queue]"
+    settings = rt.settings.nudges
+    jobs.run_repeating(plan_pass, interval=settings.plan_every, first=0.0, name="plan")
+    jobs.run_repeating(nudge_pass, interval=settings.tick, first=0.5, name="nudges")
