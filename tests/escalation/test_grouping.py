@@ -1,0 +1,107 @@
+"""plan_sends / due_sends: one message per recipient per window."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.grouping import PendingNotice, Send, due_sends, plan_sends
+
+T0 = datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+WINDOW = 5 * MIN
+
+
+def notice(recipient: int, item: int, minute: int, urgent: bool = False) -> PendingNotice:
+    return PendingNotice(recipient, item, T0 + minute * MIN, urgent)
+
+
+def at(minute: int) -> datetime:
+    return T0 + minute * MIN
+
+
+@pytest.mark.parametrize(
+    ("pending", "expected"),
+    [
+        # one notice: sent a window after it came due
+        ([notice(1, 10, 0)], [Send(1, at(5), (10,))]),
+        # notices due up to the send time join the group, later ones open the next group
+        (
+            [notice(1, 10, 0), notice(1, 11, 3), notice(1, 12, 5), notice(1, 13, 6)],
+            [Send(1, at(5), (10, 11, 12)), Send(1, at(11), (13,))],
+        ),
+        # an urgent notice sends the group at once, with what is pending
+        (
+            [notice(1, 10, 0), notice(1, 11, 2, urgent=True), notice(1, 12, 3)],
+            [Send(1, at(2), (10, 11)), Send(1, at(8), (12,))],
+        ),
+        # an urgent notice on its own goes at its time
+        ([notice(1, 10, 0, urgent=True)], [Send(1, at(0), (10,))]),
+        # an urgent notice after the send time does not pull the group forward
+        (
+            [notice(1, 10, 0), notice(1, 11, 7, urgent=True)],
+            [Send(1, at(5), (10,)), Send(1, at(7), (11,))],
+        ),
+        # recipients are grouped separately
+        (
+            [notice(1, 10, 0), notice(2, 10, 1), notice(1, 11, 2)],
+            [Send(1, at(5), (10, 11)), Send(2, at(6), (10,))],
+        ),
+        # the same item pending twice for one recipient is listed once
+        ([notice(1, 10, 0), notice(1, 10, 4)], [Send(1, at(5), (10,))]),
+        # order of the input does not matter
+        (
+            [notice(1, 12, 3), notice(1, 10, 0), notice(1, 11, 3)],
+            [Send(1, at(5), (10, 11, 12))],
+        ),
+    ],
+)
+def test_plan(pending, expected):
+    assert plan_sends(pending, WINDOW, T0) == expected
+
+
+def test_a_backlog_goes_out_as_one_message():
+    pending = [notice(1, 10, 0), notice(1, 11, 20), notice(1, 12, 40), notice(1, 13, 70)]
+    now = at(60)
+    assert plan_sends(pending, WINDOW, now) == [
+        Send(1, at(5), (10, 11, 12)),
+        Send(1, at(75), (13,)),
+    ]
+    assert due_sends(pending, WINDOW, now) == [Send(1, at(5), (10, 11, 12))]
+
+
+def test_window_zero_means_no_grouping():
+    pending = [notice(1, 10, 0), notice(1, 11, 0), notice(1, 12, 3)]
+    assert plan_sends(pending, timedelta(0), at(60)) == [
+        Send(1, at(0), (10,)),
+        Send(1, at(0), (11,)),
+        Send(1, at(3), (12,)),
+    ]
+
+
+def test_due_sends_and_is_due():
+    pending = [notice(1, 10, 0), notice(2, 20, 2)]
+    assert due_sends(pending, WINDOW, at(4)) == []
+    assert due_sends(pending, WINDOW, at(5)) == [Send(1, at(5), (10,))]
+    assert [s.recipient_id for s in due_sends(pending, WINDOW, at(7))] == [1, 2]
+    assert Send(1, at(5), (10,)).is_due(at(5))
+    assert not Send(1, at(5), (10,)).is_due(at(4))
+
+
+def test_repeated_calls_plan_the_same_sends():
+    pending = [notice(1, 10, 0), notice(1, 11, 2, urgent=True), notice(2, 20, 1)]
+    first = plan_sends(pending, WINDOW, at(1))
+    assert plan_sends(list(reversed(pending)), WINDOW, at(1)) == first
+    assert plan_sends(pending, WINDOW, at(1)) == first
+
+
+def test_sending_and_removing_leaves_the_rest_planned_as_before():
+    pending = [notice(1, 10, 0), notice(1, 11, 3), notice(1, 12, 9)]
+    sent = due_sends(pending, WINDOW, at(5))
+    assert sent == [Send(1, at(5), (10, 11))]
+    rest = [n for n in pending if n.item_id not in sent[0].item_ids]
+    assert plan_sends(rest, WINDOW, at(5)) == [Send(1, at(14), (12,))]
+
+
+def test_negative_window():
+    with pytest.raises(ValueError, match="group window: expected zero or more"):
+        plan_sends([], -MIN, T0)
