@@ -15,7 +15,7 @@ import handlers
 from bot import migrate, store, texts
 from bot.db import redact_url, session_scope
 from bot.runtime import Runtime
-from bot.sender import Sender
+from bot.sender import PacedLimiter, Sender
 from handlers.common import RUNTIME_KEY
 from models.pacing import Pacer
 from scheduler import jobs
@@ -50,6 +50,8 @@ def prepare_database(rt: Runtime) -> None:
 
 def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[type-arg]
     tg = rt.settings.telegram
+    delivery = rt.settings.delivery
+    pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
     app = (
         ApplicationBuilder()
         .token(token)
@@ -57,10 +59,9 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
         .base_file_url(tg.file_base_url)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .rate_limiter(PacedLimiter(pacer))
         .build()
     )
-    delivery = rt.settings.delivery
-    pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
     app.bot_data[RUNTIME_KEY] = rt
     app.bot_data[SENDER_KEY] = Sender(
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency

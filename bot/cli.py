@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -12,6 +13,7 @@ import typer
 
 from bot import config, logs
 from bot.config import ConfigError, Settings
+from models.calendar import AbsenceKind, parse_date
 
 app = typer.Typer(
     name="execbot",
@@ -21,7 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-org_app = typer.Typer(help="The org: units, people, duties.", no_args_is_help=True)
+org_app = typer.Typer(
+    help="The org: units, people, duties, shifts, absences.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 
@@ -146,7 +150,8 @@ def org_import(
         bool, typer.Option("--dry-run", help="Show changes, write nothing.")
     ] = False,
 ) -> None:
-    """Import the org (units, people, duties) from TOML and CSV files, idempotently."""
+    """Import the org (units, people, duties, shifts, absences) from TOML and CSV files,
+    idempotently."""
     from bot.org_import import import_org
     from bot.runtime import utc_now
 
@@ -191,6 +196,68 @@ def invite(
     for item in issued:
         until = item.expires_at.strftime("%Y-%m-%d %H:%M UTC")
         typer.echo(f"{item.person_key}\t{item.person_name}\t{item.link}\t(valid until {until})")
+
+
+@app.command()
+def away(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Argument(metavar="PERSON", help="The person's key.")],
+    first_day: Annotated[
+        str | None, typer.Argument(metavar="FROM", help="First day away, e.g. 2026-12-21.")
+    ] = None,
+    last_day: Annotated[
+        str | None, typer.Argument(metavar="TO", help="Last day away (included).")
+    ] = None,
+    kind: Annotated[AbsenceKind, typer.Option(help="Why the person is away.")] = AbsenceKind.LEAVE,
+    note: Annotated[str, typer.Option(help="A short note for leaders and admins.")] = "",
+    list_them: Annotated[
+        bool, typer.Option("--list", help="Show the person's absences, with their ids.")
+    ] = False,
+    cancel: Annotated[
+        int | None,
+        typer.Option("--cancel", metavar="ID", help="Remove an absence recorded with `away`."),
+    ] = None,
+) -> None:
+    """Record that a person is away from FROM to TO (no nudges then); or --list, --cancel ID."""
+    from bot.absences import AbsenceError, add_absence, cancel_absence, list_absences
+    from bot.runtime import utc_now
+
+    span = _away_span(first_day, last_day, listing=list_them or cancel is not None)
+    if list_them and cancel is not None:
+        fail("use either --list or --cancel, not both")
+    settings = settings_of(ctx)
+    engine = _ready_engine(settings)
+    try:
+        if list_them:
+            who, absences = list_absences(engine, person)
+            typer.echo(f"{who.key} ({who.name}): {len(absences)} absence(s)")
+            for item in absences:
+                typer.echo(f"  {item.id}\t{item.source}\t{item.describe()}")
+        elif cancel is not None:
+            who, record = cancel_absence(engine, person, cancel, utc_now())
+            typer.echo(f"cancelled absence {record.id} of {who.key}: {record.describe()}")
+        else:
+            assert span is not None
+            who, record = add_absence(engine, person, *span, kind, note, utc_now())
+            typer.echo(
+                f"recorded absence {record.id}: {who.key} ({who.name}) away {record.describe()}"
+            )
+    except AbsenceError as exc:
+        fail(str(exc), code=1)
+
+
+def _away_span(first: str | None, last: str | None, *, listing: bool) -> tuple[date, date] | None:
+    """FROM and TO of ``execbot away`` as dates; None for --list and --cancel, which take none."""
+    if listing:
+        if first is not None:
+            fail("--list and --cancel take no dates")
+        return None
+    if first is None or last is None:
+        fail("give FROM and TO, the first and last day away (e.g. 2026-12-21 2026-12-23)")
+    try:
+        return parse_date(first, "FROM"), parse_date(last, "TO")
+    except ValueError as exc:
+        fail(str(exc))
 
 
 @app.command()

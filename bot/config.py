@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,9 +21,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
+from bot.calendar_source import check_country, check_subdivision
+from models.calendar import calendar_from_config
 from models.durations import parse_duration
 
 CONFIG_ENV = "EXECBOT_CONFIG"
@@ -145,6 +148,61 @@ class InviteSettings(_Section):
     ttl: Duration = timedelta(days=7)
 
 
+class CalendarSettings(_Section):
+    """Which days are worked (rules in ``models.calendar``). Holds the values as plain, checked
+    data; ``bot.calendar_source.work_calendar`` adds public holidays and builds the calendar."""
+
+    country: str = ""  # ISO 3166 code for public holidays; "" for none
+    subdivision: str = ""  # e.g. "BY" for Bavaria; needs a country
+    weekend: tuple[str, ...] = ("sat", "sun")
+    days_off: dict[date, str] = Field(default_factory=dict)  # day -> reason
+    extra_working_days: tuple[date, ...] = ()
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if value:
+            check_country(value)
+        return value
+
+    @field_validator("subdivision")
+    @classmethod
+    def _subdivision(cls, value: str, info: ValidationInfo) -> str:
+        if not value or "country" not in info.data:  # a bad country has its own message
+            return value
+        if not info.data["country"]:
+            raise ValueError("a subdivision needs a country as well")
+        check_subdivision(info.data["country"], value)
+        return value
+
+    @field_validator("weekend", "days_off", "extra_working_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any, info: ValidationInfo) -> Any:
+        """Checked by the calendar's own parser (extra working days against the days off)."""
+        name = info.field_name or ""
+        table = {name: value}
+        if name == "extra_working_days" and "days_off" in info.data:
+            table["days_off"] = info.data["days_off"]
+        try:
+            calendar = calendar_from_config(table, {})
+        except ValueError as error:
+            where, sep, what = str(error).partition(": ")
+            raise ValueError(what if sep and where.startswith("calendar") else str(error)) from None
+        if name == "weekend":
+            return tuple(day.strip().lower() for day in value)
+        if name == "days_off":
+            return dict(calendar.days_off)
+        return tuple(sorted(calendar.extra_working_days))
+
+    def table(self) -> dict[str, Any]:
+        """The ``[calendar]`` table as ``models.calendar.calendar_from_config`` reads it."""
+        return {
+            "weekend": list(self.weekend),
+            "days_off": dict(self.days_off),
+            "extra_working_days": list(self.extra_working_days),
+        }
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -158,6 +216,7 @@ class Settings(_Section):
     invites: InviteSettings = InviteSettings()
     nudges: NudgeSettings = NudgeSettings()
     delivery: DeliverySettings = DeliverySettings()
+    calendar: CalendarSettings = CalendarSettings()
     logging: LoggingSettings = LoggingSettings()
 
     def token(self) -> str | None:

@@ -14,14 +14,15 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot import store
 from bot.db import session_scope
@@ -31,6 +32,48 @@ from models.pacing import Pacer
 log = logging.getLogger(__name__)
 
 NOT_MODIFIED = "message is not modified"
+# Methods that put a message into a chat (or change one) and so count against the limits.
+PACED_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
+)
+PREPACED = "prepaced"  # rate_limit_args of a call the Sender has already paced
+
+
+class PacedLimiter(BaseRateLimiter[str]):
+    """Every message python-telegram-bot sends for a handler (replies, edits) takes a slot
+    from the same ``Pacer`` as the outbox, so together they stay within Telegram's limits.
+    A 429 pauses every send for ``retry_after``."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        if endpoint in PACED_METHODS and rate_limit_args != PREPACED:
+            chat = data.get("chat_id")
+            chat_id = chat if isinstance(chat, int) else hash(str(chat))
+            delay = self.pacer.reserve(chat_id, loop.time()) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            self.pacer.pause(loop.time() + _seconds(exc))
+            raise
 
 
 @dataclass(slots=True)
@@ -55,7 +98,7 @@ class Sender:
     def __init__(
         self,
         engine: Engine,
-        bot: Bot,
+        bot: ExtBot[Any],
         *,
         clock: Callable[[], datetime],
         pacer: Pacer | None = None,
@@ -191,6 +234,7 @@ class Sender:
                 text=payload["text"],
                 parse_mode=payload.get("parse_mode"),
                 reply_markup=keyboard,
+                rate_limit_args=PREPACED,
             )
         elif method == "editMessageText":
             result = await self.bot.edit_message_text(
@@ -199,6 +243,7 @@ class Sender:
                 text=payload["text"],
                 parse_mode=payload.get("parse_mode"),
                 reply_markup=keyboard,
+                rate_limit_args=PREPACED,
             )
         else:
             raise BadRequest(f"execbot cannot send outbox method {method!r}")

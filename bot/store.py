@@ -16,9 +16,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.nudging import DueNudge
-from models.org_sync import Change, ChangePlan, CurrentOrg
+from models.org_sync import Change, ChangePlan, CurrentOrg, absence_key
 from models.replan import Reconciliation, StoredOccurrence
 from models.tables import (
+    Absence,
     AuditEvent,
     Duty,
     Invite,
@@ -71,6 +72,7 @@ def load_current_org(session: Session) -> CurrentOrg:
     people = session.exec(select(Person)).all()
     unit_key = {u.id: u.key for u in units}
     person_key = {p.id: p.key for p in people}
+    shifts = session.get(OrgSection, "shifts")
     return CurrentOrg(
         units={
             u.key: {
@@ -89,6 +91,7 @@ def load_current_org(session: Session) -> CurrentOrg:
                 "post": p.post,
                 "timezone": p.timezone,
                 "language": p.language,
+                "crew": p.crew,
                 "active": p.active,
             }
             for p in people
@@ -114,11 +117,23 @@ def load_current_org(session: Session) -> CurrentOrg:
             (unit_key[row.unit_id], row.role): person_key[row.person_id]
             for row in session.exec(select(Leadership)).all()
         },
+        shifts=dict(shifts.data) if shifts else None,
+        absences={
+            absence_key(key, row.start, row.end): {
+                "person": key,
+                "start": row.start,
+                "end": row.end,
+                "kind": row.kind,
+                "note": row.note,
+            }
+            for key, row in org_absences(session)
+        },
     )
 
 
 def apply_org_plan(session: Session, plan: ChangePlan, now: datetime) -> None:
-    """Write the plan: units (then their parents), people, leadership, duties."""
+    """Write the plan: units (then their parents), people, leadership, duties, shifts,
+    absences."""
     by_kind: dict[str, list[Change]] = {}
     for change in plan.changes:
         by_kind.setdefault(change.kind, []).append(change)
@@ -156,6 +171,12 @@ def apply_org_plan(session: Session, plan: ChangePlan, now: datetime) -> None:
         "unit": ("unit_id", unit_ids),
     }
     _apply_rows(session, Duty, duties, by_kind.get("duty", []), now, refs=duty_refs)
+    for change in by_kind.get("shifts", []):
+        section = session.get(OrgSection, "shifts") or OrgSection(name="shifts")
+        section.data, section.updated_at = change.fields["data"], now
+        session.add(section)
+    known = {key: person_id for key, person_id in person_ids.items() if person_id is not None}
+    apply_org_absences(session, by_kind.get("absence", []), known, now)
     session.flush()
 
 
@@ -551,3 +572,78 @@ def duties_concerning(session: Session, person: Person) -> list[Duty]:
         | ((col(Duty.post) == person.post) & (col(Duty.unit_id) == person.unit_id)),
     )
     return list(session.exec(query).all())
+
+
+# --- absences ----------------------------------------------------------------------------------
+
+
+def org_absences(session: Session) -> list[tuple[str, Absence]]:
+    """Absences that came from the org file, with their person's key."""
+    query = (
+        select(Person.key, Absence)
+        .join(Person, col(Person.id) == col(Absence.person_id))
+        .where(Absence.source == "org")
+    )
+    return [(key, row) for key, row in session.exec(query).all()]
+
+
+def apply_org_absences(
+    session: Session, changes: Sequence[Change], person_ids: Mapping[str, int], now: datetime
+) -> None:
+    """Write the org file's absence changes (keys as ``models.org_sync.absence_key``)."""
+    stored = {absence_key(key, row.start, row.end): row for key, row in org_absences(session)}
+    for change in changes:
+        if change.action == "create":
+            values = change.fields
+            session.add(
+                Absence(
+                    person_id=person_ids[values["person"]],
+                    start=values["start"],
+                    end=values["end"],
+                    kind=values["kind"],
+                    note=values["note"],
+                    source="org",
+                    created_at=now,
+                )
+            )
+        elif change.action == "update":
+            row = stored[change.key]
+            for name, value in change.fields.items():
+                setattr(row, name, value)
+            session.add(row)
+        else:
+            session.delete(stored[change.key])
+
+
+def absences_between(session: Session, first_day: date, last_day: date) -> list[Absence]:
+    """Every absence that covers at least one day from ``first_day`` to ``last_day``."""
+    query = (
+        select(Absence)
+        .where(col(Absence.start) <= last_day, col(Absence.end) >= first_day)
+        .order_by(col(Absence.person_id), col(Absence.start), col(Absence.id))
+    )
+    return list(session.exec(query).all())
+
+
+def absences_of(session: Session, person_id: int) -> list[Absence]:
+    query = (
+        select(Absence)
+        .where(Absence.person_id == person_id)
+        .order_by(col(Absence.start), col(Absence.id))
+    )
+    return list(session.exec(query).all())
+
+
+def absence_by_id(session: Session, absence_id: int) -> Absence | None:
+    return session.get(Absence, absence_id)
+
+
+def add_absence(session: Session, absence: Absence) -> Absence:
+    session.add(absence)
+    session.flush()
+    return absence
+
+
+def delete_absence(session: Session, absence: Absence) -> None:
+    session.delete(absence)
+    session.flush()

@@ -1,27 +1,61 @@
-"""The org file, as plain data: units in a tree, people, duties, and the checks on them.
+"""The org file, as plain data: units in a tree, people, duties, shifts, absences, and the
+checks on them.
 
-Sources: a TOML org file (``[[units]]``, ``[[people]]``, ``[[duties]]``) and CSV files of people
-as HR exports them. Parsing never stops at the first problem: every bad row is reported as an
-``OrgProblem`` naming the file, the row and the field, and the caller writes nothing if there is
-any. A section that a source does not have leaves that kind of record alone; a section that is
-present is the whole truth for its kind (records missing from it are deactivated, never
-deleted).
+Sources: a TOML org file (``[[units]]``, ``[[people]]``, ``[[duties]]``, ``[shifts]``,
+``[[absences]]``) and CSV files of people as HR exports them. Parsing never stops at the first
+problem: every bad row is reported as an ``OrgProblem`` naming the file, the row and the field,
+and the caller writes nothing if there is any. A section that a source does not have leaves
+that kind of record alone; a section that is present is the whole truth for its kind (records
+missing from it are deactivated, never deleted; absences, being plans rather than history, are
+removed).
+
+Rules for duties, shifts and absences:
+- A duty's ``schedule`` (default "workdays"), ``due`` (required: a duty without a due time
+  cannot be followed up) and ``nudge`` follow ``models.schedule``, including ``check_times``
+  on the three together. The schedule is kept as written (TOML dates as ISO text), the nudge
+  as "HH:MM" ("7:30" becomes "07:30"), the due in canonical form ("17:00", "+1h30m",
+  "end-of-shift"), so an unchanged file changes nothing.
+- ``[shifts]`` follows ``models.shifts.parse_shifts`` and is kept whole in canonical form
+  (times "HH:MM", dates ISO, "-" for a day off). At most one file may have it.
+- Which shift codes a ``{ shift = ... }`` schedule may name and which crews a person's
+  ``crew`` may name are references, checked across all files and the store by
+  ``models.org_sync.check``.
+- ``[[absences]]``: ``person``, ``from`` and ``to`` (ISO or TOML dates, both days included),
+  ``kind`` (leave, sick, trip, other; default leave), ``note``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, time
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from models.durations import parse_duration
+from models.calendar import AbsenceKind, parse_clock, parse_date
+from models.durations import format_duration
+from models.schedule import (
+    END_OF_SHIFT,
+    DueAfter,
+    DueAt,
+    DueSpec,
+    Schedule,
+    Workdays,
+    check_times,
+    parse_due,
+    parse_schedule,
+)
+from models.shifts import OFF, ShiftConfig, parse_shifts
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 UNIT_KINDS = ("plant", "workshop", "team", "unit")
 EVIDENCE_KINDS = ("none", "photo", "text")
+ABSENCE_KINDS = tuple(kind.value for kind in AbsenceKind)
+ABSENCE_NOTE_MAX = 200  # characters, as stored
+CREW_NAME_MAX = 32  # characters, as stored on a person
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +90,7 @@ class PersonSpec:
     timezone: str | None
     language: str
     active: bool
+    crew: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +101,30 @@ class DutySpec:
     assignee: str | None  # a person key, or
     post: str | None  # a post within ``unit``: every holder of it
     unit: str | None
-    schedule: Any
-    nudge_time: str | None
-    due: str
+    schedule: Any  # as written: a name or a table (JSON-able)
+    nudge_time: str | None  # "HH:MM"
+    due: str  # canonical: "HH:MM", "+<duration>" or "end-of-shift"
     evidence: str
     policy: str | None
     urgent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftsSpec:
+    """The ``[shifts]`` table of one file; ``config`` is None when it has problems."""
+
+    source: str
+    data: Mapping[str, Any]  # canonical and JSON-able, as stored
+    config: ShiftConfig | None
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceSpec:
+    person: str
+    start: date
+    end: date
+    kind: str
+    note: str
 
 
 @dataclass(slots=True)
@@ -81,15 +134,39 @@ class OrgSpec:
     units: list[UnitSpec] | None = None
     people: list[PersonSpec] | None = None
     duties: list[DutySpec] | None = None
+    absences: list[AbsenceSpec] | None = None
+    shifts: ShiftsSpec | None = None
     problems: list[OrgProblem] = field(default_factory=list)
 
     def merge(self, other: OrgSpec) -> None:
-        for kind in ("units", "people", "duties"):
+        for kind in ("units", "people", "duties", "absences"):
             theirs = getattr(other, kind)
             if theirs is not None:
                 mine = getattr(self, kind)
                 setattr(self, kind, (mine or []) + theirs)
+        if other.shifts is not None:
+            if self.shifts is None:
+                self.shifts = other.shifts
+            else:
+                self.problems.append(
+                    OrgProblem(
+                        other.shifts.source,
+                        "shifts",
+                        "",
+                        f"[shifts] is also in {self.shifts.source}; keep it in one file",
+                    )
+                )
         self.problems.extend(other.problems)
+
+
+def effective_timezone(
+    person_tz: str | None, unit_chain_tzs: Iterable[str | None], plant_tz: str
+) -> str:
+    """A person's time zone: their own, else the nearest unit's up the tree (``unit_chain_tzs``
+    starts at the person's unit), else the plant's."""
+    if person_tz:
+        return person_tz
+    return next((tz for tz in unit_chain_tzs if tz), plant_tz)
 
 
 class _Row:
@@ -149,31 +226,56 @@ class _Row:
             return None
         return value
 
+    def parsed(self, name: str, parse: Callable[[Any], T], *, required: bool = False) -> T | None:
+        """The field read by ``parse`` (a ``models`` parser whose ValueError becomes the
+        problem). A missing field is None, and a problem if ``required``."""
+        if name not in self.data:
+            if required:
+                self.problem(name, "required, but missing")
+            return None
+        try:
+            return parse(self.data[name])
+        except ValueError as error:
+            self.problem(name, _unprefixed(str(error), name))
+            return None
+
     def unknown_fields(self, allowed: Iterable[str]) -> None:
         for name in sorted(set(self.data) - set(allowed)):
             self.problem(name, "unknown field")
 
 
+def _unprefixed(message: str, name: str) -> str:
+    """A parser's message without its leading ``name:`` (the problem names the field)."""
+    for prefix in (f"{name}: ", f"{name}."):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
 _BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+SECTIONS = ("units", "people", "duties", "absences")  # arrays of tables; plus the [shifts] table
 UNIT_FIELDS = ("key", "name", "kind", "parent", "leader", "deputy", "timezone")
-PERSON_FIELDS = ("key", "name", "unit", "post", "timezone", "language", "active")
+PERSON_FIELDS = ("key", "name", "unit", "post", "timezone", "language", "active", "crew")
 DUTY_FIELDS = (
     "key", "title", "details", "assignee", "post", "unit", "schedule",
     "nudge", "due", "evidence", "policy", "urgent",
 )  # fmt: skip
+ABSENCE_FIELDS = ("person", "from", "to", "kind", "note")
 
 
 def parse_toml(data: Mapping[str, Any], source: str) -> OrgSpec:
     """The org spec of a parsed TOML org file."""
     spec = OrgSpec()
-    for section in sorted(set(data) - {"units", "people", "duties"}):
+    for section in sorted(set(data) - {*SECTIONS, "shifts"}):
         spec.problems.append(OrgProblem(source, section, "", "unknown section"))
-    for section in ("units", "people", "duties"):
+    for section in SECTIONS:
         if section in data and not (
             isinstance(data[section], list) and all(isinstance(r, dict) for r in data[section])
         ):
             spec.problems.append(OrgProblem(source, section, "", f"expected [[{section}]] tables"))
             return spec
+    if "shifts" in data:
+        spec.shifts = _shifts(data["shifts"], source, spec.problems)
     if "units" in data:
         spec.units = [
             u
@@ -192,6 +294,12 @@ def parse_toml(data: Mapping[str, Any], source: str) -> OrgSpec:
             for i, row in enumerate(data["duties"], 1)
             if (d := _duty(_Row(source, f"duties[{i}]", row, spec.problems)))
         ]
+    if "absences" in data:
+        spec.absences = [
+            a
+            for i, row in enumerate(data["absences"], 1)
+            if (a := _absence(_Row(source, f"absences[{i}]", row, spec.problems)))
+        ]
     return spec
 
 
@@ -204,6 +312,7 @@ CSV_COLUMNS = {
     "timezone": ("timezone", "time zone", "tz"),
     "language": ("language", "lang"),
     "active": ("active", "status_active"),
+    "crew": ("crew", "shift crew", "shift_crew"),
 }
 
 
@@ -283,6 +392,7 @@ def _person(row: _Row) -> PersonSpec | None:
         timezone=row.timezone("timezone"),
         language=language,
         active=row.flag("active", True),
+        crew=row.text("crew"),
     )
     return person if key and name and unit and post else None
 
@@ -296,18 +406,12 @@ def _duty(row: _Row) -> DutySpec | None:
         row.problem("assignee", "give either assignee, or post and unit, not both")
     elif not assignee and not (post and unit):
         row.problem("assignee", "required: a person key, or post and unit together")
-    nudge = row.text("nudge")
-    if nudge is not None and not TIME_PATTERN.match(nudge):
-        row.problem("nudge", f"expected a time of day like '07:30', got {nudge!r}")
-    due = row.text("due", default="") or ""
-    if due and not _valid_due(due):
-        row.problem(
-            "due",
-            f"expected a time like '10:00', an offset like '+4h', or 'end-of-shift', got {due!r}",
-        )
-    schedule = row.data.get("schedule", "workdays")
-    if not isinstance(schedule, str | dict):
-        row.problem("schedule", f"expected a schedule name or table, got {schedule!r}")
+    schedule = row.parsed("schedule", parse_schedule) if "schedule" in row.data else Workdays()
+    nudge = row.parsed("nudge", lambda value: _minutes(parse_clock(value, "nudge"), "nudge"))
+    due = row.parsed("due", _due, required=True)
+    nudge_failed = "nudge" in row.data and nudge is None
+    if schedule is not None and due is not None and not nudge_failed:
+        _check_times(row, schedule, nudge, due[0])
     duty = DutySpec(
         key=key or "",
         title=title or "",
@@ -315,9 +419,9 @@ def _duty(row: _Row) -> DutySpec | None:
         assignee=assignee,
         post=post,
         unit=unit,
-        schedule=schedule,
-        nudge_time=nudge,
-        due=due,
+        schedule=_plain(row.data.get("schedule", "workdays")),
+        nudge_time=nudge.strftime("%H:%M") if nudge else None,
+        due=due[1] if due else "",
         evidence=row.choice("evidence", EVIDENCE_KINDS, "none"),
         policy=row.key("policy"),
         urgent=row.flag("urgent", False),
@@ -325,13 +429,101 @@ def _duty(row: _Row) -> DutySpec | None:
     return duty if key and title else None
 
 
-def _valid_due(value: str) -> bool:
-    if value == "end-of-shift" or TIME_PATTERN.match(value):
-        return True
-    if value.startswith("+"):
-        try:
-            parse_duration(value[1:])
-        except ValueError:
-            return False
-        return True
-    return False
+def _check_times(row: _Row, schedule: Schedule, nudge: time | None, due: DueSpec) -> None:
+    try:
+        check_times(schedule, nudge, due)
+    except ValueError as error:
+        # check_times opens its message with "due" when the due is at fault, else the nudge is
+        message = str(error)
+        row.problem("due" if message.startswith("due") else "nudge", message)
+
+
+def _due(value: object) -> tuple[DueSpec, str]:
+    """The parsed due and its canonical text."""
+    due = parse_due(value)
+    if isinstance(due, DueAt):
+        return due, _minutes(due.at, "due").strftime("%H:%M")
+    if isinstance(due, DueAfter):
+        return due, "+" + format_duration(due.delay)
+    return due, END_OF_SHIFT
+
+
+def _minutes(at: time, what: str) -> time:
+    """``at``, refused if it has seconds (times are stored as "HH:MM")."""
+    if at.second or at.microsecond:
+        raise ValueError(f"{what}: expected whole minutes like '07:30', got {at.isoformat()!r}")
+    return at
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with TOML dates and times written as ISO text, so that it stores as JSON."""
+    if isinstance(value, Mapping):
+        return {name: _plain(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return value
+
+
+def _absence(row: _Row) -> AbsenceSpec | None:
+    row.unknown_fields(ABSENCE_FIELDS)
+    person = row.key("person", required=True)
+    start = row.parsed("from", lambda value: parse_date(value, "from"), required=True)
+    end = row.parsed("to", lambda value: parse_date(value, "to"), required=True)
+    kind = row.choice("kind", ABSENCE_KINDS, AbsenceKind.LEAVE.value)
+    note = row.text("note", default="") or ""
+    if len(note) > ABSENCE_NOTE_MAX:
+        row.problem("note", f"at most {ABSENCE_NOTE_MAX} characters, got {len(note)}")
+    if start and end and end < start:
+        row.problem("to", f"{end} is before the first day {start}")
+        return None
+    return AbsenceSpec(person, start, end, kind, note) if person and start and end else None
+
+
+def _shifts(value: object, source: str, problems: list[OrgProblem]) -> ShiftsSpec:
+    """The ``[shifts]`` table; its first problem is reported as ``shifts, <where>``."""
+    try:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"shifts: expected a [shifts] table, got {value!r}")
+        config = parse_shifts(value)
+        return ShiftsSpec(source, shifts_data(config), config)
+    except ValueError as error:
+        where, _, message = str(error).partition(": ")
+        field_name = where.removeprefix("shifts").removeprefix(".")
+        problems.append(OrgProblem(source, "shifts", field_name, message))
+        return ShiftsSpec(source, {}, None)
+
+
+def shifts_data(config: ShiftConfig) -> dict[str, Any]:
+    """The canonical, storable form of a shift config (``parse_shifts`` reads it back).
+    ValueError for what cannot be stored: times with seconds, over-long crew names."""
+    for crew in config.crews:
+        if len(crew) > CREW_NAME_MAX:
+            raise ValueError(
+                f"shifts.crews.{crew}: a crew name has at most {CREW_NAME_MAX} characters"
+            )
+
+    def clock(at: time, what: str) -> str:
+        return _minutes(at, what).strftime("%H:%M")
+
+    return {
+        "kinds": {
+            code: {
+                "start": clock(kind.start, f"shifts.kinds.{code}.start"),
+                "end": clock(kind.end, f"shifts.kinds.{code}.end"),
+            }
+            for code, kind in config.kinds.items()
+        },
+        "patterns": {
+            key: {
+                "cycle": [OFF if code is None else code for code in pattern.cycle],
+                "anchor": pattern.anchor.isoformat(),
+            }
+            for key, pattern in config.patterns.items()
+        },
+        "crews": {
+            key: {"pattern": crew.pattern_key, "offset": crew.offset_days}
+            for key, crew in config.crews.items()
+        },
+    }

@@ -2,8 +2,17 @@
 
 Pure: the current org comes in as plain snapshots keyed by stable keys, the spec as parsed
 from the files; out comes either a list of problems or a ``ChangePlan`` of creations, changes
-and deactivations. Nothing is ever deleted: a record missing from a section that the files do
-have is deactivated, keeping its history.
+and deactivations. Rules:
+- Units, people and duties are never deleted: a record missing from a section that the files
+  do have is deactivated, keeping its history.
+- ``[shifts]`` is one record, created or replaced whole (compared in canonical form).
+- ``[[absences]]`` is the whole truth for the absences that came from the org file (source
+  "org"): those no longer in it are deleted (absences are plans, not history; the audit log
+  keeps the import). Absences recorded with ``execbot away`` are not part of the org.
+- References: a person's crew must be a crew of the shifts in force after the import (the
+  files' ``[shifts]``, else the stored one), and a ``{ shift = ... }`` schedule a shift kind
+  of them; when the files bring new shifts, the stored people and duties they leave alone are
+  checked against them too.
 """
 
 from __future__ import annotations
@@ -11,11 +20,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, Literal
 
-from models.org import DutySpec, OrgProblem, OrgSpec, PersonSpec, UnitSpec
+from models.org import AbsenceSpec, DutySpec, OrgProblem, OrgSpec, PersonSpec, UnitSpec
+from models.schedule import OnShift, parse_schedule
+from models.shifts import ANY, ShiftConfig, parse_shifts
 
-Kind = Literal["unit", "person", "duty", "leadership"]
+Kind = Literal["unit", "person", "duty", "leadership", "shifts", "absence"]
 Snapshot = dict[str, Any]  # field name -> value, references written as keys
 
 
@@ -28,22 +40,33 @@ class CurrentOrg:
     duties: Mapping[str, Snapshot] = field(default_factory=dict)
     # (unit key, role) -> person key
     leadership: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    shifts: Mapping[str, Any] | None = None  # the stored [shifts], canonical
+    absences: Mapping[str, Snapshot] = field(default_factory=dict)  # source "org" only, by key
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
     kind: Kind
     key: str
-    action: Literal["create", "update", "deactivate"]
+    action: Literal["create", "update", "deactivate", "delete"]
     fields: Mapping[str, Any]  # new values (create / update)
     before: Mapping[str, Any] = field(default_factory=dict)  # old values of changed fields
 
     def describe(self) -> str:
+        if self.kind == "shifts":
+            data = self.fields["data"]
+            outline = "; ".join(
+                f"{part} {', '.join(data.get(part, {})) or 'none'}"
+                for part in ("kinds", "patterns", "crews")
+            )
+            return f"{'+' if self.action == 'create' else '~'} shifts: {outline}"
         if self.action == "create":
-            label = self.fields.get("name") or self.fields.get("title") or ""
+            fields = self.fields
+            label = fields.get("name") or fields.get("title") or fields.get("kind") or ""
             return f"+ {self.kind} {self.key}" + (f" ({label})" if label else "")
-        if self.action == "deactivate":
-            return f"- {self.kind} {self.key} deactivated"
+        if self.action in ("deactivate", "delete"):
+            gone = "deactivated" if self.action == "deactivate" else "removed"
+            return f"- {self.kind} {self.key} {gone}"
         parts = [f"{k}: {self.before.get(k)!r} -> {v!r}" for k, v in self.fields.items()]
         return f"~ {self.kind} {self.key}: " + "; ".join(parts)
 
@@ -65,6 +88,12 @@ class ChangePlan:
             lines.append(f"{label}: {created} created, {changed} changed, {gone} deactivated")
         leads = sum(n for (kind, _), n in counts.items() if kind == "leadership")
         lines.append(f"leaders and deputies: {leads} changed")
+        shifts = any(change.kind == "shifts" for change in self.changes)
+        lines.append(f"shifts: {'changed' if shifts else 'unchanged'}")
+        added, changed, removed = (
+            counts.get(("absence", action), 0) for action in ("create", "update", "delete")
+        )
+        lines.append(f"absences: {added} added, {changed} changed, {removed} removed")
         return "\n".join(lines)
 
 
@@ -86,6 +115,15 @@ def duty_snapshot(duty: DutySpec) -> Snapshot:
     return {k: v for k, v in asdict(duty).items() if k != "key"} | {"active": True}
 
 
+def absence_key(person: str, start: date, end: date) -> str:
+    """An org absence's identity: one person, one span of days."""
+    return f"{person} {start.isoformat()}..{end.isoformat()}"
+
+
+def absence_snapshot(absence: AbsenceSpec) -> Snapshot:
+    return asdict(absence)
+
+
 def check(spec: OrgSpec, current: CurrentOrg, source: str) -> list[OrgProblem]:
     """Problems with keys and references across the whole spec (the files and the store)."""
     problems = list(spec.problems)
@@ -97,6 +135,10 @@ def check(spec: OrgSpec, current: CurrentOrg, source: str) -> list[OrgProblem]:
         for key, count in Counter(item.key for item in items or []).items():
             if count > 1:
                 problem(f"{kind} {key}", "key", f"appears {count} times; keys must be unique")
+    spans = Counter(absence_key(a.person, a.start, a.end) for a in spec.absences or [])
+    for key, count in spans.items():
+        if count > 1:
+            problem(f"absence {key}", "from", f"appears {count} times; give each span once")
 
     unit_keys = (
         {u.key for u in spec.units}
@@ -118,7 +160,68 @@ def check(spec: OrgSpec, current: CurrentOrg, source: str) -> list[OrgProblem]:
             problem(f"duty {duty.key}", "assignee", f"unknown or inactive person {duty.assignee!r}")
         if duty.unit and duty.unit not in unit_keys:
             problem(f"duty {duty.key}", "unit", f"unknown unit {duty.unit!r}")
+    for absence in spec.absences or []:
+        if absence.person not in person_keys:
+            row = f"absence {absence_key(absence.person, absence.start, absence.end)}"
+            problem(row, "person", f"unknown or inactive person {absence.person!r}")
+    shifts = _shifts_in_force(spec, current)
+    if shifts is not None:
+        _check_shift_references(spec, current, shifts, problem)
     return problems
+
+
+def _shifts_in_force(spec: OrgSpec, current: CurrentOrg) -> ShiftConfig | None:
+    """The shifts after the import; None when the files' ``[shifts]`` has problems (already
+    reported, so references to it are not checked)."""
+    if spec.shifts is not None:
+        return spec.shifts.config
+    try:
+        return parse_shifts(current.shifts or {})
+    except ValueError:  # stored before a rule changed: nothing can be relied on
+        return ShiftConfig()
+
+
+def _check_shift_references(
+    spec: OrgSpec, current: CurrentOrg, shifts: ShiftConfig, problem: Any
+) -> None:
+    """Crews of people and shift codes of duties: those in the files, and the stored active
+    ones when the files bring new shifts and leave those records alone."""
+    recheck_stored = spec.shifts is not None
+    if spec.people is not None:
+        crews = [(p.key, p.crew) for p in spec.people]
+    else:
+        stored = current.people.items() if recheck_stored else ()
+        crews = [(key, s.get("crew")) for key, s in stored if s["active"]]
+    known_crews = ", ".join(shifts.crews)
+    for key, crew in crews:
+        if crew is not None and crew not in shifts.crews:
+            expected = f"expected one of {known_crews}" if known_crews else "[shifts] has no crews"
+            problem(f"person {key}", "crew", f"unknown crew {crew!r} ({expected})")
+    if spec.duties is not None:
+        schedules = [(d.key, d.schedule) for d in spec.duties]
+    else:
+        stored = current.duties.items() if recheck_stored else ()
+        schedules = [(key, s["schedule"]) for key, s in stored if s["active"]]
+    for key, schedule in schedules:
+        code = _shift_code(schedule)
+        if code is None or (code in shifts.kinds or (code == ANY and shifts.kinds)):
+            continue
+        expected = (
+            f"expected one of {', '.join([*shifts.kinds, ANY])}"
+            if shifts.kinds
+            else "[shifts] has no shift kinds"
+        )
+        problem(f"duty {key}", "schedule", f"unknown shift {code!r} ({expected})")
+
+
+def _shift_code(schedule: Any) -> str | None:
+    """The shift code of a ``{ shift = ... }`` schedule; None for other or unreadable ones
+    (an unreadable schedule is reported where it is read)."""
+    try:
+        parsed = parse_schedule(schedule)
+    except ValueError:
+        return None
+    return parsed.code if isinstance(parsed, OnShift) else None
 
 
 def _check_tree(
@@ -169,6 +272,13 @@ def plan(spec: OrgSpec, current: CurrentOrg) -> ChangePlan:
         changes += _diff("person", {p.key: person_snapshot(p) for p in spec.people}, current.people)
     if spec.duties is not None:
         changes += _diff("duty", {d.key: duty_snapshot(d) for d in spec.duties}, current.duties)
+    if spec.shifts is not None and spec.shifts.data != current.shifts:
+        action: Literal["create", "update"] = "create" if current.shifts is None else "update"
+        before = {} if current.shifts is None else {"data": current.shifts}
+        changes.append(Change("shifts", "shifts", action, {"data": spec.shifts.data}, before))
+    if spec.absences is not None:
+        spans = {absence_key(a.person, a.start, a.end): absence_snapshot(a) for a in spec.absences}
+        changes += _diff_absences(spans, current.absences)
     return ChangePlan(changes)
 
 
@@ -188,6 +298,22 @@ def _diff(
     for key, have in current.items():
         if key not in desired and have["active"]:
             changes.append(Change(kind, key, "deactivate", {"active": False}, {"active": True}))
+    return changes
+
+
+def _diff_absences(wanted: Mapping[str, Snapshot], current: Mapping[str, Snapshot]) -> list[Change]:
+    changes = []
+    for key, want in wanted.items():
+        have = current.get(key)
+        if have is None:
+            changes.append(Change("absence", key, "create", want))
+            continue
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if changed:
+            changes.append(Change("absence", key, "update", changed, {k: have[k] for k in changed}))
+    for key, have in current.items():
+        if key not in wanted:
+            changes.append(Change("absence", key, "delete", {}, have))
     return changes
 
 

@@ -60,12 +60,13 @@ def test_db_upgrade_import_and_invite(workdir: Path) -> None:
     assert upgraded.returncode == 0, upgraded.stderr
     assert "schema empty -> " in upgraded.stdout
     assert (workdir / "data" / "bot.db").exists()
-    assert "database: 0001; code: 0001" in execbot(workdir, "db", "status").stdout
+    assert "database: 0002; code: 0002" in execbot(workdir, "db", "status").stdout
 
     dry = execbot(workdir, "org", "import", str(EXAMPLE_ORG), "--dry-run")
     assert dry.returncode == 0 and dry.stdout.startswith("dry run, nothing written:")
     real = execbot(workdir, "org", "import", str(EXAMPLE_ORG))
     assert real.returncode == 0 and "people: 11 created" in real.stdout
+    assert "duties: 7 created" in real.stdout and "absences: 1 added" in real.stdout
     again = execbot(workdir, "org", "import", str(EXAMPLE_ORG))
     assert "already up to date" in again.stdout
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot import store
 from bot.org_import import import_org
-from models.tables import AuditEvent, Duty, Leadership, Person, Unit
+from models.tables import Absence, AuditEvent, Duty, Leadership, OrgSection, Person, Unit
 from tests.conftest import EXAMPLE_ORG, NOW
 
 
@@ -19,7 +19,7 @@ def counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         return {
             table.__name__: session.exec(select(func.count()).select_from(table)).one()
-            for table in (Unit, Person, Duty, Leadership, AuditEvent)
+            for table in (Unit, Person, Duty, Leadership, OrgSection, Absence, AuditEvent)
         }
 
 
@@ -30,11 +30,14 @@ def test_import_creates_the_org_and_rerun_changes_nothing(engine: Engine) -> Non
     report = first.report()
     assert "units: 6 created, 0 changed, 0 deactivated" in report
     assert "people: 11 created, 0 changed, 0 deactivated" in report
-    assert "duties: 4 created, 0 changed, 0 deactivated" in report
+    assert "duties: 7 created, 0 changed, 0 deactivated" in report
+    assert "shifts: changed" in report
+    assert "absences: 1 added, 0 changed, 0 removed" in report
     assert "+ person a.weber (Anna Weber)" in report
     after_first = counts(engine)
     assert after_first == {
-        "Unit": 6, "Person": 11, "Duty": 4, "Leadership": 7, "AuditEvent": 1,
+        "Unit": 6, "Person": 11, "Duty": 7, "Leadership": 7, "OrgSection": 1, "Absence": 1,
+        "AuditEvent": 1,
     }  # fmt: skip
 
     second = import_org(engine, [EXAMPLE_ORG], NOW, dry_run=False)
@@ -66,7 +69,8 @@ def test_dry_run_writes_nothing(engine: Engine) -> None:
     assert result.report().startswith("dry run, nothing written:")
     assert "people: 11 created" in result.report()
     assert counts(engine) == {
-        "Unit": 0, "Person": 0, "Duty": 0, "Leadership": 0, "AuditEvent": 0,
+        "Unit": 0, "Person": 0, "Duty": 0, "Leadership": 0, "OrgSection": 0, "Absence": 0,
+        "AuditEvent": 0,
     }  # fmt: skip
 
 
@@ -75,8 +79,8 @@ def test_changes_and_deactivation_keep_history(engine: Engine, tmp_path: Path) -
     text = EXAMPLE_ORG.read_text()
     # Anna moves post, Paul leaves (removed from the file), the casting deputy is dropped.
     text = text.replace(
-        'post = "furnace operator"\n\n[[people]]\nkey = "p.schulz"',
-        'post = "senior operator"\n\n[[people]]\nkey = "p.schulz"',
+        'post = "furnace operator"\ncrew = "A"\n\n[[people]]\nkey = "p.schulz"',
+        'post = "senior operator"\ncrew = "A"\n\n[[people]]\nkey = "p.schulz"',
     )
     start = text.index('[[people]]\nkey = "p.schulz"')
     end = text.index("[[people]]", start + 5)
@@ -116,8 +120,11 @@ def test_bad_rows_are_rejected_whole_with_file_row_and_field(
     messages = [str(p) for p in result.problems]
     assert f"{bad}: people[13], key: 'bad key!' is not a valid key" in " | ".join(messages)
     assert any("person x.new, unit: unknown unit 'nowhere'" in m for m in messages)
-    assert f"{bad}: duties[5], nudge: expected a time of day like '07:30', got '25:00'" in messages
-    assert f"{bad}: duties[6], evidence: expected one of none, photo, text, got 'video'" in messages
+    assert (
+        f"{bad}: duties[8], nudge: expected a time of day like '07:30' (24-hour clock), got '25:00'"
+        in messages
+    )
+    assert f"{bad}: duties[9], evidence: expected one of none, photo, text, got 'video'" in messages
     assert any("duty d2, assignee: unknown or inactive person 'ghost'" in m for m in messages)
     assert result.report().startswith("rejected: ")
     assert counts(engine) == before  # nothing written, not even the valid rows
@@ -140,16 +147,17 @@ def test_structural_problems(engine: Engine, tmp_path: Path) -> None:
 def test_hr_csv_export(engine: Engine, tmp_path: Path) -> None:
     import_org(engine, [EXAMPLE_ORG], NOW, dry_run=False)
     csv_path = tmp_path / "hr.csv"
-    rows = ["Employee ID,Full Name,Department,Job Title,Time Zone"]
+    rows = ["Employee ID,Full Name,Department,Job Title,Time Zone,Shift Crew"]
     with Session(engine) as session:
         for person in session.exec(select(Person)).all():
             unit = session.get(Unit, person.unit_id)
             assert unit is not None
             if person.key != "d.richter":  # left the company
                 rows.append(
-                    f"{person.key},{person.name},{unit.key},{person.post},{person.timezone or ''}"
+                    f"{person.key},{person.name},{unit.key},{person.post},"
+                    f"{person.timezone or ''},{person.crew or ''}"
                 )
-    rows.append('n.new,"Neumann, Nina",line-1,assembler,America/New_York')
+    rows.append('n.new,"Neumann, Nina",line-1,assembler,America/New_York,')
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")  # Excel writes a BOM
 
     result = import_org(engine, [csv_path], NOW, dry_run=False)

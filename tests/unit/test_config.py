@@ -3,7 +3,7 @@ is expected."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,6 +83,44 @@ def test_values_are_read(tmp_path: Path) -> None:
         ("[logging]\nlevel = 'LOUD'\n", "[logging] level: expected"),
         ("telegram = 5\n", "telegram: expected a table"),
         ("[access]\nadmins = 'm.keller'\n", "[access] admins:"),
+        ("[calendar]\ncontry = 'DE'\n", "[calendar] contry: unknown key"),
+        (
+            "[calendar]\ncountry = 'XX'\n",
+            "[calendar] country: unknown country 'XX' for public holidays (expected an ISO 3166",
+        ),
+        (
+            "[calendar]\ncountry = 'DE'\nsubdivision = 'XY'\n",
+            "[calendar] subdivision: DE has no subdivision 'XY' (expected one of BB, BE, BW, BY,",
+        ),
+        (
+            "[calendar]\nsubdivision = 'BY'\n",
+            "[calendar] subdivision: a subdivision needs a country",
+        ),
+        ("[calendar]\ncountry = 49\n", "[calendar] country: expected a string, got 49"),
+        (
+            "[calendar]\nweekend = ['sat', 'sonday']\n",
+            "[calendar] weekend: unknown weekday 'sonday' (expected mon, tue, wed,",
+        ),
+        (
+            "[calendar]\ndays_off = ['2026-12-24', '24.12.2026']\n",
+            "[calendar] days_off: expected a date like '2026-12-01', got '24.12.2026'",
+        ),
+        (
+            "[calendar.days_off]\n2026-02-30 = 'Leap'\n",
+            "[calendar] days_off: expected a date like '2026-12-01', got '2026-02-30'",
+        ),
+        (
+            "[calendar]\ndays_off = { 2026-12-24 = 1 }\n",
+            "[calendar] days_off: expected the reason as text, got 1",
+        ),
+        (
+            "[calendar]\nextra_working_days = ['2026-13-01']\n",
+            "[calendar] extra_working_days: expected a date like '2026-12-01', got '2026-13-01'",
+        ),
+        (
+            "[calendar]\ndays_off = ['2026-12-24']\nextra_working_days = [2026-12-24]\n",
+            "[calendar] extra_working_days: 2026-12-24 is both a plant day off and an extra",
+        ),
     ],
 )
 def test_each_mistake_names_file_and_key(tmp_path: Path, body: str, expected: str) -> None:
@@ -92,6 +130,24 @@ def test_each_mistake_names_file_and_key(tmp_path: Path, body: str, expected: st
     assert message.startswith(str(tmp_path / "config.toml") + ": ")
     assert expected in message
     assert "\n" not in message  # one problem, one line
+
+
+def test_calendar_values_are_read(tmp_path: Path) -> None:
+    settings = load_text(
+        tmp_path,
+        '[calendar]\ncountry = "DE"\nsubdivision = "BY"\nweekend = ["Sun"]\n'
+        'extra_working_days = ["2026-05-02", 2026-01-03]\n'
+        '[calendar.days_off]\n2026-12-24 = "Christmas shutdown"\n',
+    )
+    calendar = settings.calendar
+    assert (calendar.country, calendar.subdivision, calendar.weekend) == ("DE", "BY", ("sun",))
+    assert calendar.days_off == {date(2026, 12, 24): "Christmas shutdown"}
+    assert calendar.extra_working_days == (date(2026, 1, 3), date(2026, 5, 2))
+    as_list = load_text(tmp_path, '[calendar]\ndays_off = ["2026-12-31", 2026-12-24]\n')
+    assert as_list.calendar.days_off == {
+        date(2026, 12, 31): "plant day off",
+        date(2026, 12, 24): "plant day off",
+    }
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
