@@ -43,5 +43,5 @@ def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     jobs = app.job_queue
     assert jobs is not None, "install python-telegram-bot[job-queue]"
     settings = rt.settings.nudges
-    jobs.run_repeating(plan_pass, interval=settings.plan_every, first=0.0, name="plan")
-    jobs.run_repeating(nudge_pass, interval=settings.tick, first=0.5, name="nudges")
+    jobs.run_repeating(plan_pass, interval=settings.plan_every, first=0.1, name="plan")
+    jobs.run_repeating(nudge_pass, interval=settings.tick, first=1.0, name="nudges")
