@@ -29,6 +29,7 @@ class NudgeLine:
 class RenderedMessage:
     text: str
     reply_markup: dict[str, object] | None
+    occurrence_ids: tuple[int, ...] = ()
 
 
 def local(at: datetime, tz: str) -> datetime:
@@ -69,7 +70,9 @@ def nudge_messages(
     for index, part in enumerate(split_blocks(max(header, more, key=len), blocks)):
         head = header if index == 0 else more
         text = "\n".join([head, *(blocks[i] for i in part)])
-        messages.append(RenderedMessage(text, keyboard(lang, [lines[i] for i in part])))
+        shown = [lines[i] for i in part]
+        ids = tuple(line.occurrence_id for line in shown)
+        messages.append(RenderedMessage(text, keyboard(lang, shown), ids))
     return messages
 
 

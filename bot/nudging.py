@@ -92,9 +92,10 @@ def _queue_batch(
                 )
                 if outbox is not None:
                     queued += 1
-                    ids = [lines[i].occurrence_id for i in range(len(lines))]
                     sent_as = Verdict.SEND_LATE if group.late else Verdict.SEND
-                    store.set_nudge_state(session, ids, sent_as.value, outbox.id)
+                    store.set_nudge_state(
+                        session, list(message.occurrence_ids), sent_as.value, outbox.id
+                    )
         by_state: dict[str, list[int]] = {}
         for occurrence_id, verdict in decisions.states.items():
             by_state.setdefault(verdict.value, []).append(occurrence_id)

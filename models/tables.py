@@ -163,8 +163,25 @@ class Reply(SQLModel, table=True):
     evidence_file_id: str | None = Field(default=None, max_length=200)
     evidence_path: str | None = Field(default=None, max_length=500)
     via: str = Field(max_length=20)  # button | command | text
+    source_message_id: int | None = Field(default=None, sa_type=BigInteger)
     telegram_update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     created_at: datetime = _utc()
+
+
+class PendingInput(SQLModel, table=True):
+    """A question the bot asked a person and awaits an answer to (a photo as evidence, a note
+    on a block, a time for "later"). One per person: a new question replaces the old one.
+    Kept in the database so that a restart does not forget what the person was asked."""
+
+    __tablename__ = "pending_input"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id")
+    kind: str = Field(max_length=12)  # evidence | block_note | later_time
+    category: str | None = Field(default=None, max_length=20)
+    prompt_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
 
 
 class AuditEvent(SQLModel, table=True):

@@ -3,6 +3,8 @@ whose schema is newer than the code refused with a clear message."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
@@ -13,6 +15,7 @@ from bot import app as bot_app
 from bot import migrate, store
 from bot.config import Settings
 from bot.runtime import Runtime
+from models.tables import Occurrence, Outbox, Person
 from tests.conftest import NOW
 
 
@@ -66,3 +69,92 @@ def test_audit_log_is_append_only_in_the_database(engine: Engine) -> None:
     with Session(engine) as session:
         events = store.audit_events(session)
         assert [(e.kind, e.data, e.at) for e in events] == [("test.event", {"a": 1}, NOW)]
+
+
+def test_upgrade_keeps_the_data_of_the_first_release(empty_engine: Engine) -> None:
+    """A database made by the first release (schema 0001), with rows in it, upgraded to the
+    newest schema: every row survives and new columns get their defaults."""
+    migrate.upgrade(empty_engine, "0001")
+    at = datetime(2026, 11, 20, 6, 0)  # as release 0001 wrote it on SQLite: UTC, no offset
+    stamps = {"created_at": at, "updated_at": at}
+    rows = [
+        (
+            "unit",
+            {"id": 1, "key": "plant", "name": "Plant", "kind": "plant", "active": True} | stamps,
+        ),
+        (
+            "person",
+            {
+                "id": 1,
+                "key": "a",
+                "name": "Anna",
+                "unit_id": 1,
+                "post": "op",
+                "language": "en",
+                "telegram_user_id": 5001,
+                "active": True,
+            }
+            | stamps,
+        ),
+        (
+            "duty",
+            {
+                "id": 1,
+                "key": "d",
+                "title": "Duty",
+                "details": "",
+                "schedule": '"workdays"',
+                "due": "09:00",
+                "evidence": "none",
+                "urgent": False,
+                "active": True,
+            }
+            | stamps,
+        ),
+        (
+            "occurrence",
+            {
+                "id": 1,
+                "duty_id": 1,
+                "person_id": 1,
+                "day": date(2026, 11, 20),
+                "nudge_at": at,
+                "due_at": at,
+                "status": "done",
+                "status_at": at,
+                "created_at": at,
+            },
+        ),
+        (
+            "outbox",
+            {
+                "id": 1,
+                "created_at": at,
+                "chat_id": 5001,
+                "kind": "greeting",
+                "payload": "{}",
+                "state": "sent",
+                "attempts": 1,
+                "next_attempt_at": at,
+            },
+        ),
+    ]
+    with empty_engine.begin() as conn:
+        for table, values in rows:
+            names = ", ".join(values)
+            params = ", ".join(f":{name}" for name in values)
+            conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({params})"), values)
+    migrate.upgrade(empty_engine)
+    assert migrate.schema_state(empty_engine).up_to_date
+    with Session(empty_engine) as session:
+        occurrence = session.get(Occurrence, 1)
+        assert occurrence is not None
+        assert (occurrence.status, occurrence.number, occurrence.nudge_state) == (
+            "done",
+            0,
+            "pending",
+        )
+        person = session.get(Person, 1)
+        assert person is not None and person.telegram_user_id == 5001 and person.crew is None
+        outbox = session.get(Outbox, 1)
+        assert outbox is not None and outbox.state == "sent" and outbox.claimed_at is None
