@@ -121,7 +121,12 @@ class Sender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Send until cancelled."""
+        """Send until cancelled.
+
+        Telegram counts per bot, not per process: a process that just started cannot know
+        what its predecessor sent in the last second, so it waits one window before sending.
+        """
+        self.pacer.pause(asyncio.get_running_loop().time() + self.pacer.window + self.pacer.margin)
         if self.engine.dialect.name == "sqlite":  # one instance: every claim is ours, and dead
             await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
         while True:
