@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -144,6 +144,26 @@ class DeliverySettings(_Section):
     concurrency: int = Field(default=32, ge=1, le=512)
 
 
+class ReplySettings(_Section):
+    # An answer may be given or changed until the due time (or promised time) plus this.
+    grace: Duration = timedelta(hours=1)
+    # "Later: end of shift" for people without a shift: this local time today.
+    day_end: str = "17:00"
+    # How long the bot waits for a photo, a note or a time it asked for.
+    question_timeout: Duration = timedelta(hours=2)
+    # Where evidence photos and files are downloaded; "" keeps only Telegram's file id.
+    evidence_dir: str = ""
+
+    @field_validator("day_end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        try:
+            parsed = time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a time of day like '17:00', got {value!r}") from None
+        return parsed.strftime("%H:%M")
+
+
 class InviteSettings(_Section):
     ttl: Duration = timedelta(days=7)
 
@@ -216,6 +236,7 @@ class Settings(_Section):
     invites: InviteSettings = InviteSettings()
     nudges: NudgeSettings = NudgeSettings()
     delivery: DeliverySettings = DeliverySettings()
+    replies: ReplySettings = ReplySettings()
     calendar: CalendarSettings = CalendarSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from models.nudging import TEXT_LIMIT, split_blocks
 
+# Lines that keep their buttons: a person may change an answer until the deadline.
+ANSWERABLE = frozenset({"open", "done", "blocked", "late"})
+
 
 @dataclass(frozen=True, slots=True)
 class NudgeLine:
@@ -56,8 +59,10 @@ def nudge_messages(
     lines: list[NudgeLine],
     *,
     late: bool = False,
+    first_part: bool = True,
 ) -> list[RenderedMessage]:
-    """The nudge for one person and one nudge time: one message, or several if it is long."""
+    """The nudge for one person and one nudge time: one message, or several if it is long.
+    ``first_part=False`` renders the continuation of a split nudge (for its edits)."""
     nudge_local = local(nudge_at, tz)
     day = day_label(nudge_local.date())
     blocks = [_block(lang, line, nudge_local.date(), tz) for line in lines]
@@ -68,7 +73,7 @@ def nudge_messages(
     more = late_note + texts.render(lang, "nudge.header_more", name=name, day=day)
     messages = []
     for index, part in enumerate(split_blocks(max(header, more, key=len), blocks)):
-        head = header if index == 0 else more
+        head = header if index == 0 and first_part else more
         text = "\n".join([head, *(blocks[i] for i in part)])
         shown = [lines[i] for i in part]
         ids = tuple(line.occurrence_id for line in shown)
@@ -95,7 +100,7 @@ def keyboard(lang: str, lines: list[NudgeLine]) -> dict[str, object] | None:
             _button(lang, "nudge.button_later", line, "l"),
         ]
         for line in lines
-        if line.status in ("open", "late")
+        if line.status in ANSWERABLE
     ]
     return {"inline_keyboard": rows} if rows else None
 

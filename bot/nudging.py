@@ -85,6 +85,8 @@ def _queue_batch(
                             "method": "sendMessage",
                             "text": message.text,
                             "reply_markup": message.reply_markup,
+                            "late": group.late,
+                            "part": part,
                         },
                         next_attempt_at=now,
                         stale_at=max(item.due_at for item in group.items),

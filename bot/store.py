@@ -27,7 +27,9 @@ from models.tables import (
     Occurrence,
     OrgSection,
     Outbox,
+    PendingInput,
     Person,
+    Reply,
     Setting,
     Unit,
 )
@@ -647,3 +649,110 @@ def add_absence(session: Session, absence: Absence) -> Absence:
 def delete_absence(session: Session, absence: Absence) -> None:
     session.delete(absence)
     session.flush()
+
+
+# --- replies -----------------------------------------------------------------------------------
+
+
+def reply_by_update(session: Session, update_id: int) -> Reply | None:
+    return session.exec(select(Reply).where(Reply.telegram_update_id == update_id)).first()
+
+
+def occurrence_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
+    row = session.exec(
+        select(Occurrence, Duty)
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .where(col(Occurrence.id) == occurrence_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def last_reply(session: Session, occurrence_id: int) -> Reply | None:
+    query = (
+        select(Reply)
+        .where(Reply.occurrence_id == occurrence_id)
+        .order_by(col(Reply.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def replies_of(session: Session, occurrence_id: int) -> Sequence[Reply]:
+    query = select(Reply).where(Reply.occurrence_id == occurrence_id).order_by(col(Reply.id))
+    return session.exec(query).all()
+
+
+def occurrence_by_number(session: Session, person_id: int, day: date, number: int) -> int | None:
+    query = sa_select(col(Occurrence.id)).where(
+        col(Occurrence.person_id) == person_id,
+        col(Occurrence.day) == day,
+        col(Occurrence.number) == number,
+        col(Occurrence.status) != "cancelled",
+    )
+    found = session.execute(query).scalar()
+    return int(found) if found is not None else None
+
+
+def lock_occurrence(session: Session, occurrence_id: int) -> None:
+    """Serialise answers to one occurrence (PostgreSQL row lock; SQLite has one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa_select(col(Occurrence.id))
+            .where(col(Occurrence.id) == occurrence_id)
+            .with_for_update()
+        )
+
+
+def nudge_outbox(session: Session, outbox_id: int) -> Outbox | None:
+    return session.get(Outbox, outbox_id)
+
+
+def occurrences_in_message(session: Session, outbox_id: int) -> list[tuple[Occurrence, Duty]]:
+    query = (
+        select(Occurrence, Duty)
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .where(col(Occurrence.nudge_outbox_id) == outbox_id)
+        .order_by(col(Occurrence.number))
+    )
+    return [(occ, duty) for occ, duty in session.exec(query).all()]
+
+
+def leader_of(session: Session, person: Person) -> Person | None:
+    """The nearest leader above the person (their unit's, else further up), not themselves."""
+    unit_id: int | None = person.unit_id
+    seen: set[int] = set()
+    while unit_id is not None and unit_id not in seen:
+        seen.add(unit_id)
+        lead = session.exec(
+            select(Person)
+            .join(Leadership, col(Leadership.person_id) == col(Person.id))
+            .where(Leadership.unit_id == unit_id, Leadership.role == "leader")
+        ).first()
+        if lead is not None and lead.id != person.id and lead.active:
+            return lead
+        unit = session.get(Unit, unit_id)
+        unit_id = unit.parent_id if unit else None
+    return None
+
+
+def pending_input(session: Session, person_id: int, now: datetime) -> PendingInput | None:
+    row = session.get(PendingInput, person_id)
+    if row is not None and row.expires_at <= now:
+        session.delete(row)
+        return None
+    return row
+
+
+def ask(session: Session, question: PendingInput) -> None:
+    """Record the question put to a person, replacing any earlier one."""
+    old = session.get(PendingInput, question.person_id)
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    session.add(question)
+
+
+def forget_question(session: Session, person_id: int) -> None:
+    old = session.get(PendingInput, person_id)
+    if old is not None:
+        session.delete(old)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import agenda, fallback, help, start
+from handlers import agenda, fallback, help, replies, start
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)
     help.register(app)
     agenda.register(app)
+    replies.register(app)
     fallback.register(app)

@@ -8,8 +8,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot import texts
 from handlers.common import actor_or_refuse, answer
 
-# Registered in a later group than every other handler, so it sees only what they left.
-GROUP = 99
+# Registered last, in the same group as every other handler: within a group only the first
+# matching handler runs, so these see only what no other handler took.
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -19,12 +19,14 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, voice, video, locations, contacts: nothing the bot reads."""
     actor = await actor_or_refuse(update, context)
     if actor is not None:
-        await answer(update, texts.render(actor.language, "access.not_understood"))
+        await answer(update, texts.render(actor.language, "reply.unsupported"))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command), group=GROUP)
-    app.add_handler(MessageHandler(private & ~filters.COMMAND, anything_else), group=GROUP)
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    read_elsewhere = filters.COMMAND | filters.TEXT | filters.PHOTO | filters.Document.ALL
+    app.add_handler(MessageHandler(private & ~read_elsewhere, anything_else))

@@ -1,0 +1,519 @@
+"""Replies: a tap, a typed line, a photo. Gather the occurrence, decide with
+``models.replies``, apply (reply row, status, audit event, question asked) in one
+transaction. The handler answers the person only after the commit, so an answer the person
+saw confirmed is stored; an update delivered twice is recorded once (its update id is unique).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import store, texts
+from bot.config import Settings
+from bot.db import session_scope
+from bot.messages import NudgeLine, nudge_messages
+from bot.planning import timezone_resolver
+from models.calendar import local_to_utc
+from models.replies import (
+    STATUS_OF,
+    Action,
+    Category,
+    LaterOption,
+    OccurrenceFacts,
+    Refusal,
+    Typed,
+    TypedProblem,
+    check,
+    deadline,
+    is_same,
+    later_until,
+    needs_evidence,
+    parse_typed,
+    typed_time,
+)
+from models.tables import Duty, Occurrence, PendingInput, Person, Reply
+
+CALLBACK = re.compile(r"^([rctk]):([a-z0-9]{1,2}):(\d{1,12})$")
+TEXT_LIMIT = 1000  # characters of a note or text evidence that are stored
+CATEGORY_CODES = {
+    "w": Category.WAITING,
+    "m": Category.MATERIALS,
+    "h": Category.HELP,
+    "o": Category.OTHER,
+}
+ACTION_CODES = {"d": Action.DONE, "b": Action.BLOCKED, "l": Action.LATER}
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, object] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    text: str
+    reply_markup: dict[str, object] | None = None
+    force_reply: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What to tell the person (a toast for a tap, a message for typed input), which nudge
+    messages to edit, and a question to ask."""
+
+    answer: str
+    edits: list[Edit] = field(default_factory=list)
+    prompt: Prompt | None = None
+    recorded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    telegram_user_id: int
+    update_id: int
+    message_id: int | None
+    now: datetime
+
+
+class _Context:
+    """One reply's transaction: the person, their language and timezone, and the settings."""
+
+    def __init__(self, session: Session, settings: Settings, person: Person, incoming: Incoming):
+        self.session, self.settings, self.person, self.incoming = (
+            session,
+            settings,
+            person,
+            incoming,
+        )
+        self.lang = person.language
+        resolve = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+        self.tz = resolve(person.timezone, person.unit_id)
+        self.now = incoming.now
+
+    def text(self, message_id: str, **params: object) -> str:
+        return texts.render(self.lang, message_id, **params)
+
+    def today(self) -> datetime:
+        return self.now.astimezone(ZoneInfo(self.tz))
+
+
+def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Outcome:
+    """A button under a nudge or a question. The callback data is never trusted."""
+    match = CALLBACK.match(data or "")
+    with session_scope(engine) as session:
+        person = _person(session, incoming)
+        if person is None:
+            return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
+        ctx = _Context(session, settings, person, incoming)
+        if match is None:
+            return Outcome(ctx.text("reply.button_invalid"))
+        kind, code, raw_id = match.groups()
+        if store.reply_by_update(session, incoming.update_id) is not None:
+            return Outcome(ctx.text("reply.same", status="recorded"))
+        loaded = _load(ctx, int(raw_id))
+        if isinstance(loaded, Outcome):
+            return loaded
+        occ, duty, facts = loaded
+        if kind == "r" and code in ACTION_CODES:
+            return _start_action(ctx, occ, duty, facts, ACTION_CODES[code])
+        if kind == "c" and code in CATEGORY_CODES:
+            category = CATEGORY_CODES[code]
+            outcome = _record(
+                ctx, occ, duty, facts, Action.BLOCKED, via="button", category=category
+            )
+            if outcome.recorded:
+                store.ask(session, _question(ctx, occ, "block_note", category=category.value))
+                outcome.prompt = Prompt(
+                    ctx.text("reply.ask_note"),
+                    {"inline_keyboard": [[_button(ctx.text("reply.skip"), f"k:s:{occ.id}")]]},
+                )
+            return outcome
+        if kind == "t" and code in {o.value for o in LaterOption}:
+            promised = later_until(LaterOption(code), ctx.now, ctx.tz, occ.due_at, _day_end(ctx))
+            store.forget_question(session, person.id or 0)
+            return _record(ctx, occ, duty, facts, Action.LATER, via="button", promised=promised)
+        if kind == "k" and code == "s":
+            store.forget_question(session, person.id or 0)
+            return Outcome(ctx.text("reply.note_skipped"))
+        return Outcome(ctx.text("reply.button_invalid"))
+
+
+def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> Outcome | None:
+    """A text message: a typed reply, or the answer to a question the bot asked. None when it
+    is neither (the caller says it did not understand)."""
+    with session_scope(engine) as session:
+        person = _person(session, incoming)
+        if person is None:
+            return None
+        ctx = _Context(session, settings, person, incoming)
+        if store.reply_by_update(session, incoming.update_id) is not None:
+            return Outcome(ctx.text("reply.same", status="recorded"))
+        parsed = parse_typed(text)
+        if isinstance(parsed, TypedProblem):
+            return Outcome(ctx.text(f"reply.{parsed.value}"))
+        if isinstance(parsed, Typed):
+            return _typed_reply(ctx, parsed)
+        question = store.pending_input(session, person.id or 0, ctx.now)
+        if question is None:
+            return None
+        return _answer_question(ctx, question, text)
+
+
+def evidence_file(
+    engine: Engine,
+    settings: Settings,
+    incoming: Incoming,
+    file_id: str,
+    kind: str,
+    path: str | None,
+) -> Outcome | None:
+    """A photo or document: evidence for the duty the bot asked about, if it asked."""
+    with session_scope(engine) as session:
+        person = _person(session, incoming)
+        if person is None:
+            return None
+        ctx = _Context(session, settings, person, incoming)
+        if store.reply_by_update(session, incoming.update_id) is not None:
+            return Outcome(ctx.text("reply.same", status="recorded"))
+        question = store.pending_input(session, person.id or 0, ctx.now)
+        if question is None or question.kind != "evidence":
+            return Outcome(ctx.text("reply.not_expected"))
+        loaded = _load(ctx, question.occurrence_id)
+        if isinstance(loaded, Outcome):
+            store.forget_question(session, person.id or 0)
+            return loaded
+        occ, duty, facts = loaded
+        outcome = _record(ctx, occ, duty, facts, Action.DONE, via=kind, evidence=(file_id, path))
+        store.forget_question(session, person.id or 0)
+        return outcome
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def _person(session: Session, incoming: Incoming) -> Person | None:
+    person = store.person_by_telegram(session, incoming.telegram_user_id)
+    return person if person is not None and person.active and person.id is not None else None
+
+
+def _load(ctx: _Context, occurrence_id: int) -> tuple[Occurrence, Duty, OccurrenceFacts] | Outcome:
+    store.lock_occurrence(ctx.session, occurrence_id)
+    found = store.occurrence_with_duty(ctx.session, occurrence_id)
+    if found is None:
+        return Outcome(ctx.text("reply.gone"))
+    occ, duty = found
+    last = store.last_reply(ctx.session, occurrence_id)
+    facts = OccurrenceFacts(
+        id=occurrence_id,
+        person_id=occ.person_id,
+        day=occ.day,
+        status=occ.status,
+        due_at=occ.due_at,
+        promised_at=last.new_due_at if last and last.kind == "later" else None,
+        evidence=duty.evidence,
+        category=last.category if last and last.kind == "blocked" else None,
+    )
+    refusal = check(facts, ctx.person.id or 0, ctx.now, ctx.settings.replies.grace)
+    if refusal is Refusal.NOT_YOURS:
+        return Outcome(ctx.text("reply.not_yours"))
+    if refusal is Refusal.CLOSED:
+        return Outcome(ctx.text("reply.closed", status=ctx.text(f"status.{occ.status}", time="")))
+    if refusal is Refusal.TOO_LATE:
+        return Outcome(_too_late(ctx, facts))
+    return occ, duty, facts
+
+
+def _too_late(ctx: _Context, facts: OccurrenceFacts) -> str:
+    when = deadline(facts, ctx.settings.replies.grace).astimezone(ZoneInfo(ctx.tz))
+    stamp = when.strftime("%a %H:%M")
+    leader = store.leader_of(ctx.session, ctx.person)
+    if leader is None:
+        return ctx.text("reply.too_late_no_leader", deadline=stamp)
+    return ctx.text("reply.too_late", deadline=stamp, leader=leader.name)
+
+
+def _start_action(
+    ctx: _Context,
+    occ: Occurrence,
+    duty: Duty,
+    facts: OccurrenceFacts,
+    action: Action,
+    via: str = "button",
+) -> Outcome:
+    number, title = occ.number, duty.title
+    if action is Action.DONE:
+        if facts.status == "done":
+            return Outcome(ctx.text("reply.same", status=ctx.text("status.done", time="")))
+        if not needs_evidence(facts):
+            return _record(ctx, occ, duty, facts, Action.DONE, via=via)
+        store.ask(ctx.session, _question(ctx, occ, "evidence"))
+        ask = "reply.ask_photo" if duty.evidence == "photo" else "reply.ask_text"
+        return Outcome(
+            ctx.text("reply.tap_ask_evidence"),
+            prompt=Prompt(ctx.text(ask, number=number, title=title), force_reply=True),
+        )
+    if action is Action.BLOCKED:
+        rows = [
+            [_button(ctx.text(f"reply.category_{category.value}"), f"c:{code}:{occ.id}")]
+            for code, category in CATEGORY_CODES.items()
+        ]
+        return Outcome(
+            ctx.text("reply.tap_ask_category"),
+            prompt=Prompt(
+                ctx.text("reply.ask_category", number=number, title=title),
+                {"inline_keyboard": rows},
+            ),
+        )
+    store.ask(ctx.session, _question(ctx, occ, "later_time"))
+    buttons = [
+        _button(ctx.text(f"reply.later_{o.value}"), f"t:{o.value}:{occ.id}") for o in LaterOption
+    ]
+    return Outcome(
+        ctx.text("reply.tap_ask_later"),
+        prompt=Prompt(
+            ctx.text("reply.ask_later", number=number, title=title),
+            {"inline_keyboard": [buttons[:2], buttons[2:]]},
+        ),
+    )
+
+
+def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
+    day = ctx.today().date()
+    answers: list[str] = []
+    combined = Outcome("")
+    for number in parsed.numbers:
+        occurrence_id = store.occurrence_by_number(ctx.session, ctx.person.id or 0, day, number)
+        if occurrence_id is None:
+            answers.append(ctx.text("reply.unknown_number", number=number))
+            continue
+        loaded = _load(ctx, occurrence_id)
+        if isinstance(loaded, Outcome):
+            answers.append(loaded.answer)
+            continue
+        occ, duty, facts = loaded
+        if parsed.action is Action.DONE:
+            outcome = _start_action(ctx, occ, duty, facts, Action.DONE, via="command")
+            if outcome.prompt is not None:
+                outcome.answer = outcome.prompt.text
+                outcome.prompt = None
+        elif parsed.action is Action.BLOCKED:
+            outcome = _record(
+                ctx,
+                occ,
+                duty,
+                facts,
+                Action.BLOCKED,
+                via="command",
+                category=parsed.category,
+                note=parsed.text,
+            )
+        else:
+            promised = typed_time(parsed.text, ctx.now, ctx.tz)
+            if promised is None:
+                answers.append(ctx.text("reply.not_a_time"))
+                continue
+            outcome = _record(ctx, occ, duty, facts, Action.LATER, via="command", promised=promised)
+        answers.append(outcome.answer)
+        combined.edits.extend(outcome.edits)
+        combined.recorded = combined.recorded or outcome.recorded
+    combined.answer = "\n".join(answers)
+    return combined
+
+
+def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+    loaded = _load(ctx, question.occurrence_id)
+    if isinstance(loaded, Outcome):
+        store.forget_question(ctx.session, ctx.person.id or 0)
+        return loaded
+    occ, duty, facts = loaded
+    if question.kind == "evidence":
+        if duty.evidence == "photo":
+            return Outcome(ctx.text("reply.need_photo", number=occ.number, title=duty.title))
+        outcome = _record(ctx, occ, duty, facts, Action.DONE, via="text", note=text)
+    elif question.kind == "later_time":
+        promised = typed_time(text, ctx.now, ctx.tz)
+        if promised is None:
+            return Outcome(ctx.text("reply.not_a_time"))
+        outcome = _record(ctx, occ, duty, facts, Action.LATER, via="text", promised=promised)
+    else:  # block_note
+        category = Category(question.category or Category.OTHER.value)
+        outcome = _record(
+            ctx,
+            occ,
+            duty,
+            facts,
+            Action.BLOCKED,
+            via="text",
+            category=category,
+            note=text,
+            note_only=True,
+        )
+    store.forget_question(ctx.session, ctx.person.id or 0)
+    return outcome
+
+
+def _record(
+    ctx: _Context,
+    occ: Occurrence,
+    duty: Duty,
+    facts: OccurrenceFacts,
+    action: Action,
+    *,
+    via: str,
+    category: Category | None = None,
+    promised: datetime | None = None,
+    note: str = "",
+    evidence: tuple[str, str | None] | None = None,
+    note_only: bool = False,
+) -> Outcome:
+    """Store one answer: a reply row, the new status, an audit event; and the nudge edit."""
+    cat = category.value if category else None
+    if not note_only and is_same(facts, action, cat, promised):
+        return Outcome(
+            ctx.text("reply.same", status=_status_text(ctx, STATUS_OF[action], promised))
+        )
+    before = occ.status
+    reply = Reply(
+        occurrence_id=occ.id or 0,
+        person_id=ctx.person.id or 0,
+        kind=action.value,
+        category=cat,
+        text=note[:TEXT_LIMIT] or None,
+        new_due_at=promised,
+        evidence_file_id=evidence[0] if evidence else None,
+        evidence_path=evidence[1] if evidence else None,
+        via=via,
+        source_message_id=ctx.incoming.message_id,
+        telegram_update_id=ctx.incoming.update_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(reply)
+    occ.status, occ.status_at = STATUS_OF[action], ctx.now
+    ctx.session.add(occ)
+    store.audit(
+        ctx.session,
+        "reply.recorded",
+        ctx.now,
+        subject=f"occurrence:{occ.id}",
+        actor=ctx.person,
+        actor_telegram_id=ctx.incoming.telegram_user_id,
+        data={
+            "from": before,
+            "to": occ.status,
+            "via": via,
+            "message_id": ctx.incoming.message_id,
+            "category": cat,
+            "new_due_at": promised.isoformat() if promised else None,
+            "note": bool(note),
+            "evidence": bool(evidence),
+        },
+    )
+    ctx.session.flush()
+    number, title = occ.number, duty.title
+    if note_only:
+        answer = ctx.text("reply.recorded_note", number=number, title=title)
+    elif action is Action.DONE:
+        answer = ctx.text("reply.recorded_done", number=number, title=title)
+    elif action is Action.BLOCKED:
+        answer = ctx.text(
+            "reply.recorded_blocked",
+            number=number,
+            title=title,
+            category=ctx.text(f"reply.category_{cat}"),
+        )
+    else:
+        answer = ctx.text(
+            "reply.recorded_later", number=number, title=title, time=_clock(ctx, promised)
+        )
+    edits = _nudge_edit(ctx, occ)
+    return Outcome(answer, edits, recorded=True)
+
+
+def _nudge_edit(ctx: _Context, occ: Occurrence) -> list[Edit]:
+    """The nudge message holding this occurrence, re-rendered with every duty's status; no
+    edit when nothing visible changed (Telegram refuses an edit that changes nothing)."""
+    if occ.nudge_outbox_id is None:
+        return []
+    outbox = store.nudge_outbox(ctx.session, occ.nudge_outbox_id)
+    if outbox is None or outbox.telegram_message_id is None:
+        return []
+    lines = []
+    members = store.occurrences_in_message(ctx.session, outbox.id or 0)
+    for member, duty in members:
+        last = store.last_reply(ctx.session, member.id or 0)
+        promised = last.new_due_at if last and last.kind == "later" else None
+        lines.append(
+            NudgeLine(
+                occurrence_id=member.id or 0,
+                number=member.number,
+                title=duty.title,
+                details=duty.details,
+                due_at=member.due_at,
+                status=member.status,
+                status_text=_clock(ctx, promised) if promised else "",
+            )
+        )
+    if not lines:
+        return []
+    payload = dict(outbox.payload)
+    nudge_at = min(member.nudge_at for member, _ in members)
+    [message] = nudge_messages(
+        ctx.lang,
+        ctx.person.name,
+        nudge_at,
+        ctx.tz,
+        lines,
+        late=bool(payload.get("late")),
+        first_part=int(payload.get("part", 0)) == 0,
+    )
+    if message.text == payload.get("text") and message.reply_markup == payload.get("reply_markup"):
+        return []
+    payload |= {"text": message.text, "reply_markup": message.reply_markup}
+    outbox.payload = payload
+    ctx.session.add(outbox)
+    return [Edit(outbox.chat_id, outbox.telegram_message_id, message.text, message.reply_markup)]
+
+
+def _question(
+    ctx: _Context, occ: Occurrence, kind: str, category: str | None = None
+) -> PendingInput:
+    return PendingInput(
+        person_id=ctx.person.id or 0,
+        occurrence_id=occ.id or 0,
+        kind=kind,
+        category=category,
+        created_at=ctx.now,
+        expires_at=ctx.now + ctx.settings.replies.question_timeout,
+    )
+
+
+def _day_end(ctx: _Context) -> datetime:
+    local = ctx.today()
+    end = local_to_utc(local.date(), time.fromisoformat(ctx.settings.replies.day_end), ctx.tz)
+    return end if end > ctx.now else ctx.now + timedelta(hours=1)
+
+
+def _clock(ctx: _Context, at: datetime | None) -> str:
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(ctx.tz))
+    if local.date() == ctx.today().date():
+        return local.strftime("%H:%M")
+    return local.strftime("%a %H:%M")
+
+
+def _status_text(ctx: _Context, status: str, promised: datetime | None) -> str:
+    return ctx.text(f"status.{status}", time=_clock(ctx, promised))
+
+
+def _button(label: str, data: str) -> dict[str, str]:
+    return {"text": label, "callback_data": data}

@@ -1,0 +1,143 @@
+"""Answers to duties: button taps, typed lines (``done 1 3``), and photos or files as
+evidence. Each handler makes one service call; the service has committed before anyone is
+told anything, and only then are the tap answered, the nudge edited and a question asked."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from telegram import ForceReply, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import replies, texts
+from bot.replies import Incoming, Outcome
+from handlers.common import actor_or_refuse, answer, runtime
+
+log = logging.getLogger(__name__)
+TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
+TEXT_LIMIT = 2000  # longer typed input is refused, not cut
+
+
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    rt = runtime(context)
+    message = query.message
+    incoming = Incoming(
+        update.effective_user.id,
+        update.update_id,
+        message.message_id if message else None,
+        rt.clock(),
+    )
+    outcome = await rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
+    await query.answer(outcome.answer[:TOAST_LIMIT])
+    await _follow_up(update, context, outcome)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    actor = await actor_or_refuse(update, context)
+    if actor is None:
+        return
+    if len(message.text) > TEXT_LIMIT:
+        text = texts.render(
+            actor.language, "reply.too_long", length=len(message.text), limit=TEXT_LIMIT
+        )
+        await answer(update, text)
+        return
+    rt = runtime(context)
+    incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
+    outcome = await rt.call(replies.typed, rt.engine, rt.settings, incoming, message.text)
+    if outcome is None:
+        await answer(update, texts.render(actor.language, "access.not_understood"))
+        return
+    await answer(update, outcome.answer)
+    await _follow_up(update, context, outcome)
+
+
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    actor = await actor_or_refuse(update, context)
+    if actor is None:
+        return
+    rt = runtime(context)
+    if message.photo:
+        largest = message.photo[-1]
+        file_id, unique_id, kind = largest.file_id, largest.file_unique_id, "photo"
+    elif message.document is not None:
+        document = message.document
+        file_id, unique_id, kind = document.file_id, document.file_unique_id, "document"
+    else:
+        return
+    path = await _download(context, file_id, unique_id, kind)
+    incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
+    outcome = await rt.call(
+        replies.evidence_file, rt.engine, rt.settings, incoming, file_id, kind, path
+    )
+    if outcome is not None:
+        await answer(update, outcome.answer)
+        await _follow_up(update, context, outcome)
+
+
+def actor_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+async def _download(
+    context: ContextTypes.DEFAULT_TYPE, file_id: str, unique_id: str, kind: str
+) -> str | None:
+    """Keep a copy of the file on disk when ``[replies] evidence_dir`` is set."""
+    folder = runtime(context).settings.replies.evidence_dir
+    if not folder:
+        return None
+    try:
+        telegram_file = await context.bot.get_file(file_id)
+        suffix = Path(telegram_file.file_path or "").suffix or (".jpg" if kind == "photo" else "")
+        target = Path(folder) / f"{unique_id}{suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await telegram_file.download_to_drive(target)
+    except Exception:  # the file id alone still identifies the evidence
+        log.warning("could not download evidence %s", unique_id, exc_info=True)
+        return None
+    return str(target)
+
+
+async def _follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    for edit in outcome.edits:
+        markup = (
+            InlineKeyboardMarkup.de_json(edit.reply_markup, context.bot)
+            if edit.reply_markup
+            else None
+        )
+        try:
+            await context.bot.edit_message_text(
+                chat_id=edit.chat_id,
+                message_id=edit.message_id,
+                text=edit.text,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:  # e.g. the message was deleted; the answer is stored anyway
+            log.warning("could not edit nudge %s: %s", edit.message_id, exc.message)
+    if outcome.prompt is not None and update.effective_chat is not None:
+        prompt = outcome.prompt
+        keyboard: InlineKeyboardMarkup | ForceReply | None
+        if prompt.reply_markup:
+            keyboard = InlineKeyboardMarkup.de_json(prompt.reply_markup, context.bot)
+        else:
+            keyboard = ForceReply(selective=True) if prompt.force_reply else None
+        await context.bot.send_message(update.effective_chat.id, prompt.text, reply_markup=keyboard)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CallbackQueryHandler(on_tap))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), on_file))

@@ -1,0 +1,199 @@
+"""What a person's answer does to a duty. Pure: facts and ``now`` in, decisions out.
+
+Answers: **done** (closes the duty; where the duty requires evidence, only once a photo or a
+text arrives), **blocked** with a category (the side of the "iron triangle" that is short) and
+an optional note, **later** with a new time (a commitment, followed up when it passes).
+
+Rules:
+- Only the person the occurrence belongs to may answer it.
+- Excused, cancelled and absent occurrences take no answers.
+- An answer, first or changed, is accepted until the deadline: the due time (or the promised
+  time of a "later") plus the grace. After it the bot says it is too late and whom to ask.
+- Repeating the current answer changes nothing and is not recorded again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from models.calendar import local_to_utc
+from models.durations import parse_duration
+
+
+class Action(StrEnum):
+    DONE = "done"
+    BLOCKED = "blocked"
+    LATER = "later"
+
+
+class Category(StrEnum):
+    """Why a duty is blocked. Each maps to a side of the iron triangle (see ``TRIANGLE``)."""
+
+    WAITING = "waiting"  # on others or on the process
+    MATERIALS = "materials"  # materials, tools or equipment
+    HELP = "help"  # needs help or training
+    OTHER = "other"
+
+
+TRIANGLE = {
+    Category.WAITING: "process",
+    Category.MATERIALS: "process",
+    Category.HELP: "skill",
+    Category.OTHER: "other",
+}
+CATEGORY_WORDS = {
+    "waiting": Category.WAITING, "process": Category.WAITING, "others": Category.WAITING,
+    "materials": Category.MATERIALS, "material": Category.MATERIALS, "tools": Category.MATERIALS,
+    "equipment": Category.MATERIALS, "help": Category.HELP, "training": Category.HELP,
+    "other": Category.OTHER,
+}  # fmt: skip
+CLOSED = frozenset({"excused", "cancelled", "absent"})
+STATUS_OF = {Action.DONE: "done", Action.BLOCKED: "blocked", Action.LATER: "late"}
+
+
+class Refusal(StrEnum):
+    NOT_YOURS = "not_yours"
+    CLOSED = "closed"
+    TOO_LATE = "too_late"
+    SAME = "same"
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceFacts:
+    id: int
+    person_id: int
+    day: date
+    status: str
+    due_at: datetime
+    promised_at: datetime | None  # the new time of a "later", if that is the current answer
+    evidence: str  # none | photo | text
+    category: str | None = None  # of the current "blocked" answer
+
+
+def deadline(facts: OccurrenceFacts, grace: timedelta) -> datetime:
+    return max(facts.due_at, facts.promised_at or facts.due_at) + grace
+
+
+def check(
+    facts: OccurrenceFacts, person_id: int, now: datetime, grace: timedelta
+) -> Refusal | None:
+    """Why this person may not answer this occurrence now, or None if they may."""
+    if facts.person_id != person_id:
+        return Refusal.NOT_YOURS
+    if facts.status in CLOSED:
+        return Refusal.CLOSED
+    if now > deadline(facts, grace):
+        return Refusal.TOO_LATE
+    return None
+
+
+def is_same(
+    facts: OccurrenceFacts, action: Action, category: str | None, promised: datetime | None
+) -> bool:
+    if STATUS_OF[action] != facts.status:
+        return False
+    if action is Action.BLOCKED:
+        return category == facts.category
+    if action is Action.LATER:
+        return promised == facts.promised_at
+    return True
+
+
+def needs_evidence(facts: OccurrenceFacts) -> bool:
+    return facts.evidence in ("photo", "text")
+
+
+# --- "later": new times ------------------------------------------------------------------------
+
+
+class LaterOption(StrEnum):
+    HOUR = "1h"
+    TWO_HOURS = "2h"
+    END_OF_SHIFT = "es"
+    TOMORROW = "tm"
+
+
+def later_until(
+    option: LaterOption, now: datetime, tz: str, due_at: datetime, shift_end: datetime
+) -> datetime:
+    """The promised instant for a "later" button. ``shift_end`` is the end of the person's
+    shift or working day today; "tomorrow" keeps the duty's local due time."""
+    if option is LaterOption.HOUR:
+        return now + timedelta(hours=1)
+    if option is LaterOption.TWO_HOURS:
+        return now + timedelta(hours=2)
+    if option is LaterOption.END_OF_SHIFT:
+        return shift_end
+    zone = ZoneInfo(tz)
+    local_due = due_at.astimezone(zone)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return _local(tomorrow, local_due.time().replace(tzinfo=None), zone)
+
+
+def typed_time(text: str, now: datetime, tz: str) -> datetime | None:
+    """A typed new time: "15:30" (today, local; must still be ahead) or "+2h". None if the
+    text is not a time, or is one that has already passed."""
+    text = text.strip()
+    if text.startswith("+"):
+        try:
+            return now + parse_duration(text[1:])
+        except ValueError:
+            return None
+    match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", text)
+    if not match:
+        return None
+    zone = ZoneInfo(tz)
+    at = _local(now.astimezone(zone).date(), time(int(match[1]), int(match[2])), zone)
+    return at if at > now else None
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return local_to_utc(day, at, zone)
+
+
+# --- typed replies -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    action: Action
+    numbers: tuple[int, ...]
+    text: str = ""
+    category: Category = Category.OTHER
+
+
+TYPED = re.compile(r"^\s*(done|blocked|later)\b(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+class TypedProblem(StrEnum):
+    NO_NUMBER = "no_number"
+    NO_TIME = "no_time"
+
+
+def parse_typed(text: str) -> Typed | TypedProblem | None:
+    """``done 1 3``, ``blocked 2 waiting for the valve``, ``later 1 15:30``. None when the text
+    is not a typed reply at all. Numbers are today's list numbers; "1,3" works too."""
+    match = TYPED.match(text)
+    if not match:
+        return None
+    action = Action(match[1].lower())
+    tokens = match[2].replace(",", " ").split()
+    numbers: list[int] = []
+    while tokens and tokens[0].isdigit() and len(tokens[0]) <= 3:
+        numbers.append(int(tokens.pop(0)))
+    if not numbers:
+        return TypedProblem.NO_NUMBER
+    unique = tuple(dict.fromkeys(numbers))
+    if action is Action.LATER:
+        if len(tokens) != 1:
+            return TypedProblem.NO_TIME
+        return Typed(action, unique, tokens[0])
+    if action is Action.BLOCKED:
+        first = tokens[0].lower().rstrip(":,.") if tokens else ""
+        category = CATEGORY_WORDS.get(first, Category.OTHER)
+        return Typed(action, unique, " ".join(tokens), category)
+    return Typed(action, unique)
