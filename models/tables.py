@@ -55,6 +55,7 @@ class Person(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     language: str = Field(default="en", max_length=10)
     crew: str | None = Field(default=None, max_length=32)  # rotating shift crew, if any
+    quiet_hours: str | None = Field(default=None, max_length=11)  # "22:00-06:00"; "" = none
     telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     joined_at: datetime | None = _utc(nullable=True)
     unreachable_reason: str | None = Field(default=None, max_length=40)
@@ -124,6 +125,55 @@ class Occurrence(SQLModel, table=True):
     status_at: datetime = _utc()
     nudge_state: str = Field(default="pending", max_length=10)
     nudge_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    created_at: datetime = _utc()
+    # Escalation: the policy as it was when the occurrence opened, and where its climb stands.
+    policy: Any = Field(default=None, sa_type=JSON, nullable=True)
+    urgent: bool = False
+    reminders_sent: int = 0
+    levels_done: int = 0
+    last_step_at: datetime | None = _utc(nullable=True)
+    blocked_at: datetime | None = _utc(nullable=True)
+    promised_at: datetime | None = _utc(nullable=True)
+    acked_at: datetime | None = _utc(nullable=True)
+    acked_by: int | None = Field(default=None, foreign_key="person.id")
+    escalation_ended: bool = False
+    # When the next escalation step is due (None: nothing more will happen); indexed, so a
+    # pass with nothing due reads nothing.
+    next_step_at: datetime | None = _utc(nullable=True, index=True)
+
+
+class Notice(SQLModel, table=True):
+    """One escalation step for one recipient: a reminder to the person, or an item for a
+    leader. Notices for one recipient that come due close together go out as one message
+    (``outbox_id``), whose text the bot edits when somebody takes the item."""
+
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "recipient_id", "step"),
+        Index("ix_notice_pending", "state", "deliver_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    recipient_id: int = Field(foreign_key="person.id")
+    step: str = Field(max_length=24)  # "r0" reminder 0, "l2" level step 2, "b0" block...
+    kind: str = Field(max_length=10)  # remind | escalate | block | resolved
+    reason: str = Field(default="", max_length=20)
+    urgent: bool = False
+    deliver_at: datetime = _utc()  # after quiet hours
+    state: str = Field(default="pending", max_length=10)  # pending | queued
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    created_at: datetime = _utc()
+
+
+class Report(SQLModel, table=True):
+    """Reports that must go out once: a vacancy once a day, an unreachable person once."""
+
+    __table_args__ = (UniqueConstraint("kind", "subject", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # vacancy | unreachable
+    subject: str = Field(max_length=80)
+    period: str = Field(max_length=20)  # a date for daily reports, "once" otherwise
     created_at: datetime = _utc()
 
 
