@@ -13,7 +13,8 @@ from bot import store
 from bot.calendar_source import work_calendar
 from bot.config import Settings
 from bot.db import session_scope
-from bot.planning import absence_index, load_org, plan_duty, timezone_resolver
+from bot.planning import absence_index, load_org, plan_duty
+from bot.timezones import timezone_resolver
 from models.planning import plan_range
 
 

@@ -22,8 +22,7 @@ from scheduler import jobs
 from scheduler.jobs import SENDER_KEY
 
 log = logging.getLogger(__name__)
-BOT_USERNAME_SETTING = "bot_username"
-COMMANDS = ("today", "week", "help", "start")
+COMMANDS = ("today", "week", "team", "overdue", "help", "start")
 SENDER_TASK_KEY = "sender_task"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
@@ -94,7 +93,7 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 def _remember_username(rt: Runtime, username: str) -> None:
     with session_scope(rt.engine) as session:
-        store.put_setting(session, BOT_USERNAME_SETTING, username, rt.clock())
+        store.put_setting(session, store.BOT_USERNAME_SETTING, username, rt.clock())
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

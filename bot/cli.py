@@ -277,6 +277,24 @@ def sandbox(
     serve("127.0.0.1", port, tuple(token or [DEFAULT_TOKEN]), not no_limits)
 
 
+@app.command()
+def demo(
+    port: Annotated[
+        int | None, typer.Option(help="Sandbox and chat page port [default: 8080, else free].")
+    ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Folder for the demo's files [default: temporary, removed]."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """The whole loop in a browser: local Telegram, a demo plant, the bot; Ctrl+C stops it."""
+    from bot.demo import run as run_demo
+
+    logs.setup("WARNING")
+    raise typer.Exit(run_demo(port, directory, host))
+
+
 def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
     """The engine, after refusing a too-new schema and applying pending migrations."""
     from bot import app as bot_app
@@ -293,8 +311,8 @@ def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _bot_username(settings: Settings, engine) -> str:  # type: ignore[no-untyped-def]
     from bot import store
-    from bot.app import BOT_USERNAME_SETTING
     from bot.db import session_scope
+    from bot.store import BOT_USERNAME_SETTING
 
     if settings.telegram.bot_username:
         return settings.telegram.bot_username

@@ -28,6 +28,7 @@ from pydantic import (
 from bot.calendar_source import check_country, check_subdivision
 from models.calendar import calendar_from_config
 from models.durations import parse_duration
+from models.escalation import EscalationSettings, parse_policies
 
 CONFIG_ENV = "EXECBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "config.toml"
@@ -59,7 +60,9 @@ def _check_timezone(value: str) -> str:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
+    )
 
 
 class WebhookSettings(_Section):
@@ -164,6 +167,17 @@ class ReplySettings(_Section):
         return parsed.strftime("%H:%M")
 
 
+def _escalation(value: Any) -> EscalationSettings:
+    if isinstance(value, EscalationSettings):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("expected a table")
+    return parse_policies(value)
+
+
+Escalation = Annotated[EscalationSettings, BeforeValidator(_escalation)]
+
+
 class InviteSettings(_Section):
     ttl: Duration = timedelta(days=7)
 
@@ -237,6 +251,7 @@ class Settings(_Section):
     nudges: NudgeSettings = NudgeSettings()
     delivery: DeliverySettings = DeliverySettings()
     replies: ReplySettings = ReplySettings()
+    escalation: Escalation = Field(default_factory=lambda: parse_policies({}))
     calendar: CalendarSettings = CalendarSettings()
     logging: LoggingSettings = LoggingSettings()
 
@@ -286,6 +301,8 @@ def _describe(source: str, err: Any) -> str:
         what = "unknown key (check its spelling against the documented config.toml)"
     elif kind == "literal_error":
         what = f"expected {err['ctx']['expected']}, got {err['input']!r}"
+    elif kind == "value_error" and str(err["ctx"]["error"]).startswith(f"{loc[0]}."):
+        return f"{source}: {err['ctx']['error']}"  # the message names its own key
     elif kind == "value_error":
         what = str(err["ctx"]["error"])
     elif kind in {"model_type", "dict_type"}:

@@ -19,7 +19,7 @@ from bot import store
 from bot.config import Settings
 from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
-from bot.planning import timezone_resolver
+from bot.timezones import timezone_resolver
 from models.nudging import Verdict, decide
 from models.tables import Outbox
 

@@ -5,7 +5,6 @@ apply. Idempotent: the unique key (duty, person, day) makes a rerun harmless."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,17 +12,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import store
+from bot import escalation, store
 from bot.calendar_source import work_calendar
 from bot.config import Settings
 from bot.db import session_scope
+from bot.timezones import timezone_resolver
 from models.calendar import Absence, AbsenceIndex
-from models.org import effective_timezone
-from models.planning import PlanDuty, PlanPerson, plan_range
+from models.planning import PlanDuty, PlannedOccurrence, PlanPerson, plan_range
 from models.replan import reconcile
 from models.schedule import parse_due, parse_schedule
 from models.shifts import ShiftConfig, parse_shifts
-from models.tables import Duty
+from models.tables import Duty, Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +47,6 @@ class Org:
     duties: list[PlanDuty]
     shifts: ShiftConfig
     skipped: tuple[str, ...]
-
-
-TimezoneOf = Callable[[str | None, int], str]
-
-
-def timezone_resolver(units: list[tuple[int, int | None, str | None]], plant_tz: str) -> TimezoneOf:
-    """A person's timezone: their own, else their unit's or the nearest ancestor's, else the
-    plant's."""
-    parents = {unit_id: (parent, tz) for unit_id, parent, tz in units}
-
-    def timezone_of(person_tz: str | None, unit_id: int | None) -> str:
-        chain: list[str | None] = []
-        while unit_id is not None and unit_id in parents and len(chain) <= len(parents):
-            parent, tz = parents[unit_id]
-            chain.append(tz)
-            unit_id = parent
-        return effective_timezone(person_tz, chain, plant_tz)
-
-    return timezone_of
 
 
 def load_org(session: Session, settings: Settings) -> Org:
@@ -126,6 +106,45 @@ def absence_index(session: Session, days: list[date]) -> AbsenceIndex:
     )
 
 
+class _Snapshots:
+    """The escalation policy copied onto each new occurrence (the duty's, else its unit's,
+    else the default), with urgency and the first step's time."""
+
+    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+        self.settings, self.now = settings, now
+        facts = store.tree_facts(session)
+        self.parent = {uid: parent for uid, _, parent, _, _ in facts.units}
+        self.unit_key = {uid: key for uid, key, *_ in facts.units}
+        self.person_unit = {pid: unit for pid, _, unit, _, _ in facts.people}
+        self.duties = {d.id: d for d in store.planning_facts(session).duties}
+        self.cache: dict[tuple[str | None, int], dict[str, object]] = {}
+
+    def unit_keys(self, unit_id: int | None) -> list[str]:
+        keys: list[str] = []
+        while unit_id is not None and unit_id in self.unit_key and len(keys) <= len(self.unit_key):
+            keys.append(self.unit_key[unit_id])
+            unit_id = self.parent.get(unit_id)
+        return keys
+
+    def extras(self, planned: PlannedOccurrence, status: str) -> dict[str, object]:
+        duty = self.duties[planned.duty_id]
+        unit = self.person_unit.get(planned.person_id, 0)
+        key = (duty.policy, unit)
+        if key not in self.cache:
+            self.cache[key] = escalation.policy_for(
+                self.settings, duty.policy, self.unit_keys(unit)
+            )
+        policy = self.cache[key]
+        first = escalation.first_step_at(policy, planned.due_at, status, self.now)
+        return {"policy": policy, "urgent": duty.urgent, "next_step_at": first}
+
+    def replanned(self, row: Occurrence) -> None:
+        if row.policy:
+            row.next_step_at = escalation.first_step_at(
+                row.policy, row.due_at, row.status, self.now
+            )
+
+
 def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
     """Plan the coming days; returns what was created and re-planned."""
     days = planning_days(now, settings.plant.timezone)
@@ -138,7 +157,8 @@ def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
             days, org.people, org.duties, calendar, org.shifts, absence_index(session, days)
         )
         changes = reconcile(planned, store.stored_occurrences(session, days), now)
-        store.write_plan(session, changes, now)
+        snapshot = _Snapshots(session, settings, now)
+        store.write_plan(session, changes, now, snapshot.extras, snapshot.replanned)
     if changes.create or changes.update:
         log.info("planned %d new, re-planned %d", len(changes.create), len(changes.update))
     return PlanResult(len(changes.create), len(changes.update), org.skipped)

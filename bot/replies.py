@@ -7,18 +7,19 @@ saw confirmed is stored; an update delivered twice is recorded once (its update 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import store, texts
+from bot import actions, escalation, store, texts
 from bot.config import Settings
 from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
-from bot.planning import timezone_resolver
+from bot.outcomes import Edit, Outcome, Prompt
+from bot.timezones import timezone_resolver
 from models.calendar import local_to_utc
 from models.replies import (
     STATUS_OF,
@@ -48,32 +49,6 @@ CATEGORY_CODES = {
     "o": Category.OTHER,
 }
 ACTION_CODES = {"d": Action.DONE, "b": Action.BLOCKED, "l": Action.LATER}
-
-
-@dataclass(frozen=True, slots=True)
-class Edit:
-    chat_id: int
-    message_id: int
-    text: str
-    reply_markup: dict[str, object] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    text: str
-    reply_markup: dict[str, object] | None = None
-    force_reply: bool = False
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What to tell the person (a toast for a tap, a message for typed input), which nudge
-    messages to edit, and a question to ask."""
-
-    answer: str
-    edits: list[Edit] = field(default_factory=list)
-    prompt: Prompt | None = None
-    recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +140,8 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         question = store.pending_input(session, person.id or 0, ctx.now)
         if question is None:
             return None
+        if question.kind == "excuse":  # a leader's reason for excusing an item
+            return actions.excuse(session, settings, person, question, text, ctx.now)
         return _answer_question(ctx, question, text)
 
 
@@ -398,6 +375,10 @@ def _record(
     )
     ctx.session.add(reply)
     occ.status, occ.status_at = STATUS_OF[action], ctx.now
+    if action is Action.LATER:
+        occ.promised_at = promised
+    if not note_only:
+        escalation.on_answer(occ, ctx.now)  # a block climbs at once; done stops the climb
     ctx.session.add(occ)
     store.audit(
         ctx.session,

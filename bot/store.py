@@ -6,7 +6,7 @@ does), none talks to Telegram, none reads the clock (``now`` is passed in).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from models.nudging import DueNudge
 from models.org_sync import Change, ChangePlan, CurrentOrg, absence_key
+from models.planning import PlannedOccurrence
 from models.replan import Reconciliation, StoredOccurrence
 from models.tables import (
     Absence,
@@ -24,12 +25,14 @@ from models.tables import (
     Duty,
     Invite,
     Leadership,
+    Notice,
     Occurrence,
     OrgSection,
     Outbox,
     PendingInput,
     Person,
     Reply,
+    Report,
     Setting,
     Unit,
 )
@@ -262,6 +265,8 @@ def invite_by_code(session: Session, code: str) -> Invite | None:
 
 # --- settings ----------------------------------------------------------------------------------
 
+BOT_USERNAME_SETTING = "bot_username"  # learned from getMe at start-up, used in invite links
+
 
 def get_setting(session: Session, key: str) -> str | None:
     row = session.get(Setting, key)
@@ -433,7 +438,15 @@ def stored_occurrences(session: Session, days: Sequence[date]) -> list[StoredOcc
     return [StoredOccurrence(*row) for row in session.execute(query).all()]
 
 
-def write_plan(session: Session, plan: Reconciliation, now: datetime) -> None:
+def write_plan(
+    session: Session,
+    plan: Reconciliation,
+    now: datetime,
+    extras: Callable[[PlannedOccurrence, str], dict[str, Any]],
+    replanned: Callable[[Occurrence], None],
+) -> None:
+    """Insert the new occurrences (``extras`` adds the escalation snapshot of each) and apply
+    the re-plans (``replanned`` re-schedules each changed row's escalation)."""
     if plan.create:
         session.execute(
             insert(Occurrence),
@@ -450,20 +463,18 @@ def write_plan(session: Session, plan: Reconciliation, now: datetime) -> None:
                     "nudge_state": "pending",
                     "created_at": now,
                 }
+                | extras(new.planned, new.status)
                 for new in plan.create
             ],
         )
     for change in plan.update:
-        session.execute(
-            update(Occurrence)
-            .where(col(Occurrence.id) == change.id, col(Occurrence.nudge_state) == "pending")
-            .values(
-                nudge_at=change.nudge_at,
-                due_at=change.due_at,
-                status=change.status,
-                status_at=now,
-            )
-        )
+        row = session.get(Occurrence, change.id)
+        if row is None or row.nudge_state != "pending":
+            continue
+        row.nudge_at, row.due_at = change.nudge_at, change.due_at
+        row.status, row.status_at = change.status, now
+        replanned(row)
+        session.add(row)
 
 
 def try_planning_lock(session: Session) -> bool:
@@ -756,3 +767,129 @@ def forget_question(session: Session, person_id: int) -> None:
     old = session.get(PendingInput, person_id)
     if old is not None:
         session.delete(old)
+
+
+# --- escalation --------------------------------------------------------------------------------
+
+
+def due_escalations(session: Session, now: datetime, limit: int) -> list[Occurrence]:
+    """Occurrences whose next escalation step is due (the index makes "nothing due" cheap)."""
+    query = (
+        select(Occurrence)
+        .where(col(Occurrence.next_step_at).is_not(None), col(Occurrence.next_step_at) <= now)
+        .order_by(col(Occurrence.next_step_at), col(Occurrence.id))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+@dataclass(frozen=True, slots=True)
+class TreeFacts:
+    units: list[tuple[int, str, int | None, int | None, int | None]]  # id, key, parent, lead, dep
+    people: list[tuple[int, str, int, str, bool]]  # id, key, unit, post, active
+
+
+def tree_facts(session: Session) -> TreeFacts:
+    roles: dict[tuple[int, str], int] = {
+        (row.unit_id, row.role): row.person_id for row in session.exec(select(Leadership)).all()
+    }
+    units = [
+        (
+            u.id or 0,
+            u.key,
+            u.parent_id,
+            roles.get((u.id or 0, "leader")),
+            roles.get((u.id or 0, "deputy")),
+        )
+        for u in session.exec(select(Unit)).all()
+    ]
+    query = sa_select(
+        col(Person.id), col(Person.key), col(Person.unit_id), col(Person.post), col(Person.active)
+    )
+    people = [(int(a), b, int(c), d, bool(e)) for a, b, c, d, e in session.execute(query).all()]
+    return TreeFacts(units, people)
+
+
+def absent_on(session: Session, day: date) -> frozenset[int]:
+    return frozenset(row.person_id for row in absences_between(session, day, day))
+
+
+def add_notice(session: Session, notice: Notice) -> bool:
+    """Store a notice unless this step already notified this recipient (rerun-safe)."""
+    exists = select(Notice.id).where(
+        Notice.occurrence_id == notice.occurrence_id,
+        Notice.recipient_id == notice.recipient_id,
+        Notice.step == notice.step,
+    )
+    if session.exec(exists).first() is not None:
+        return False
+    session.add(notice)
+    return True
+
+
+def pending_notices(session: Session) -> list[Notice]:
+    query = select(Notice).where(Notice.state == "pending").order_by(col(Notice.id))
+    return list(session.exec(query).all())
+
+
+def notices_in(session: Session, outbox_id: int) -> list[Notice]:
+    query = select(Notice).where(Notice.outbox_id == outbox_id).order_by(col(Notice.id))
+    return list(session.exec(query).all())
+
+
+def notices_of(session: Session, occurrence_id: int) -> list[Notice]:
+    query = select(Notice).where(Notice.occurrence_id == occurrence_id).order_by(col(Notice.id))
+    return list(session.exec(query).all())
+
+
+def first_report(session: Session, kind: str, subject: str, period: str, now: datetime) -> bool:
+    """True the first time (kind, subject, period) is reported; False ever after."""
+    exists = select(Report.id).where(
+        Report.kind == kind, Report.subject == subject, Report.period == period
+    )
+    if session.exec(exists).first() is not None:
+        return False
+    session.add(Report(kind=kind, subject=subject, period=period, created_at=now))
+    session.flush()
+    return True
+
+
+def people_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    rows = session.exec(select(Person).where(col(Person.id).in_(ids))).all()
+    return {p.id or 0: p for p in rows}
+
+
+def people_by_keys(session: Session, keys: Sequence[str]) -> list[Person]:
+    if not keys:
+        return []
+    return list(session.exec(select(Person).where(col(Person.key).in_(keys))).all())
+
+
+def unreachable_people(session: Session) -> list[Person]:
+    """Active people who cannot be messaged: never joined (with duties due) or marked."""
+    never_joined = (
+        select(Person)
+        .join(Occurrence, col(Occurrence.person_id) == col(Person.id))
+        .where(col(Person.active), col(Occurrence.nudge_state) == "no_chat")
+        .distinct()
+    )
+    marked = select(Person).where(col(Person.active), col(Person.unreachable_reason).is_not(None))
+    found = {p.id: p for p in session.exec(never_joined).all()}
+    found |= {p.id: p for p in session.exec(marked).all()}
+    return list(found.values())
+
+
+def board_rows(session: Session, day: date) -> list[tuple[Occurrence, Duty, Person]]:
+    query = (
+        select(Occurrence, Duty, Person)
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .join(Person, col(Person.id) == col(Occurrence.person_id))
+        .where(col(Occurrence.day) == day, col(Occurrence.status) != "cancelled")
+    )
+    return [(o, d, p) for o, d, p in session.exec(query).all()]
+
+
+def all_units(session: Session) -> Sequence[Unit]:
+    return session.exec(select(Unit)).all()

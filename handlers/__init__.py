@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import agenda, fallback, help, replies, start
+from handlers import agenda, board, fallback, help, replies, start
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)
     help.register(app)
     agenda.register(app)
+    board.register(app)
     replies.register(app)
     fallback.register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -57,3 +58,16 @@ async def actor_or_refuse(
         await answer(update, texts.render(actor.language, "access.not_allowed", role=role))
         return None
     return actor
+
+
+ESCALATION_JOB = "escalation"
+
+
+def wake_escalation(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run the escalation pass now (a block notifies the leader at once, not at the next
+    tick). The pass itself decides; this only brings it forward."""
+    jobs = context.application.job_queue
+    if jobs is None:
+        return
+    for job in jobs.get_jobs_by_name(ESCALATION_JOB):
+        job.job.modify(next_run_time=datetime.now(UTC))

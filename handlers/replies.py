@@ -11,9 +11,10 @@ from telegram import ForceReply, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import replies, texts
-from bot.replies import Incoming, Outcome
-from handlers.common import actor_or_refuse, answer, runtime
+from bot import actions, replies, texts
+from bot.outcomes import Outcome
+from bot.replies import Incoming
+from handlers.common import actor_or_refuse, answer, runtime, wake_escalation
 
 log = logging.getLogger(__name__)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
@@ -35,6 +36,23 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
     await query.answer(outcome.answer[:TOAST_LIMIT])
     await _follow_up(update, context, outcome)
+    if outcome.recorded:
+        wake_escalation(context)
+
+
+async def on_leader_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button on an escalation message ("I'll handle it", Excuse, ...)."""
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    rt = runtime(context)
+    outcome = await rt.call(
+        actions.tap, rt.engine, rt.settings, update.effective_user.id, query.data or "", rt.clock()
+    )
+    await query.answer(outcome.answer[:TOAST_LIMIT])
+    await _follow_up(update, context, outcome)
+    if outcome.recorded:
+        wake_escalation(context)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -58,6 +76,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await answer(update, outcome.answer)
     await _follow_up(update, context, outcome)
+    if outcome.recorded:
+        wake_escalation(context)
 
 
 async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,6 +158,7 @@ async def _follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    app.add_handler(CallbackQueryHandler(on_leader_tap, pattern=r"^e:"))
     app.add_handler(CallbackQueryHandler(on_tap))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), on_file))

@@ -5,6 +5,7 @@ levels that climb the reporting line::
 
     [escalation]
     default_policy = "standard"        # must name one of the policies
+    units = { furnace-team = "strict" }  # per unit (and its subtree); a duty's own wins
     group_window = "5m"                # "0s" = no grouping
     quiet_hours = "22:00-06:00"        # default per person; "" = none
     [escalation.policies.standard]
@@ -48,7 +49,7 @@ steps already executed, repeats included):
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from types import MappingProxyType
@@ -58,13 +59,18 @@ from models.durations import format_duration, parse_duration
 from models.orgtree import Chain, OrgTree
 from models.quiet import QuietHours, parse_quiet_hours
 
-Status = Literal["open", "blocked", "late", "done", "excused", "absent", "cancelled"]
+Status = Literal[
+    "open", "blocked", "late", "done", "excused", "absent", "cancelled", "resolved", "reassigned"
+]
 StepKind = Literal["remind", "escalate", "end"]
 Reason = Literal["silence", "block", "ack_timeout", "missed_commitment"]
 TargetKind = Literal["next", "post", "people"]
 
-STATUSES: tuple[Status, ...] = ("open", "blocked", "late", "done", "excused", "absent", "cancelled")
-_FINISHED = frozenset({"done", "excused", "absent", "cancelled"})
+STATUSES: tuple[Status, ...] = (
+    "open", "blocked", "late", "done", "excused", "absent", "cancelled", "resolved", "reassigned"
+)  # fmt: skip
+# "resolved": a leader resolved the block; "reassigned": the duty went to somebody else.
+_FINISHED = frozenset({"done", "excused", "absent", "cancelled", "resolved", "reassigned"})
 _REASONS: Mapping[str, Reason] = {
     "open": "silence",
     "blocked": "block",
@@ -148,6 +154,7 @@ class EscalationSettings:
     default_policy: str
     group_window: timedelta  # zero: no grouping
     quiet_hours: QuietHours | None  # the default for people without their own
+    unit_policies: Mapping[str, str] = field(default_factory=dict)  # unit key -> policy name
 
     def policy(self, name: str | None = None) -> Policy:
         """The named policy, or the default one for None."""
@@ -211,7 +218,9 @@ class Step:
 
 def parse_policies(data: Mapping[str, object]) -> EscalationSettings:
     """Read the ``[escalation]`` table of config.toml (as a dict); ValueError names the key."""
-    _only_keys(data, ("default_policy", "group_window", "quiet_hours", "policies"), "escalation")
+    _only_keys(
+        data, ("default_policy", "group_window", "quiet_hours", "policies", "units"), "escalation"
+    )
     raw_policies = data.get("policies", _BUILT_IN)
     if not isinstance(raw_policies, Mapping) or not raw_policies:
         raise ValueError(
@@ -230,7 +239,18 @@ def parse_policies(data: Mapping[str, object]) -> EscalationSettings:
         )
     window = _duration(data.get("group_window", "5m"), "escalation.group_window", zero=True)
     quiet = parse_quiet_hours(data.get("quiet_hours", "22:00-06:00"), "escalation.quiet_hours")
-    return EscalationSettings(MappingProxyType(policies), str(default), window, quiet)
+    units = data.get("units", {})
+    if not isinstance(units, Mapping):
+        raise ValueError(f"escalation.units: expected a table of unit = policy, got {units!r}")
+    for unit, name in units.items():
+        if name not in policies:
+            raise ValueError(
+                f"escalation.units.{unit}: expected one of {', '.join(policies)}, got {name!r}"
+            )
+    unit_policies = MappingProxyType({str(k): str(v) for k, v in units.items()})
+    return EscalationSettings(
+        MappingProxyType(policies), str(default), window, quiet, unit_policies
+    )
 
 
 def policy_to_json(policy: Policy) -> dict[str, object]:

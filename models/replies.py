@@ -141,7 +141,7 @@ def typed_time(text: str, now: datetime, tz: str) -> datetime | None:
     if text.startswith("+"):
         try:
             return now + parse_duration(text[1:])
-        except ValueError:
+        except (ValueError, OverflowError):  # "+99999999999d" is past any calendar
             return None
     match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", text)
     if not match:
@@ -167,6 +167,10 @@ class Typed:
 
 
 TYPED = re.compile(r"^\s*(done|blocked|later)\b(.*)$", re.IGNORECASE | re.DOTALL)
+# One list number: up to three decimal digits (int() reads every Unicode decimal digit, but
+# not "²" or "⑴", which str.isdigit() accepts), before a separator or the end.
+NUMBER = re.compile(r"[\s,]*(\d{1,3})(?=[\s,]|$)")
+LEADING_SEPARATORS = re.compile(r"^[\s,]+")
 
 
 class TypedProblem(StrEnum):
@@ -181,19 +185,22 @@ def parse_typed(text: str) -> Typed | TypedProblem | None:
     if not match:
         return None
     action = Action(match[1].lower())
-    tokens = match[2].replace(",", " ").split()
+    rest, position = match[2], 0
     numbers: list[int] = []
-    while tokens and tokens[0].isdigit() and len(tokens[0]) <= 3:
-        numbers.append(int(tokens.pop(0)))
+    while found := NUMBER.match(rest, position):
+        numbers.append(int(found[1]))
+        position = found.end()
     if not numbers:
         return TypedProblem.NO_NUMBER
     unique = tuple(dict.fromkeys(numbers))
+    tail = LEADING_SEPARATORS.sub("", rest[position:]).rstrip()  # the note, as written
+    words = tail.split()
     if action is Action.LATER:
-        if len(tokens) != 1:
+        if len(words) != 1:
             return TypedProblem.NO_TIME
-        return Typed(action, unique, tokens[0])
+        return Typed(action, unique, words[0])
     if action is Action.BLOCKED:
-        first = tokens[0].lower().rstrip(":,.") if tokens else ""
+        first = words[0].lower().rstrip(":,.") if words else ""
         category = CATEGORY_WORDS.get(first, Category.OTHER)
-        return Typed(action, unique, " ".join(tokens), category)
+        return Typed(action, unique, tail, category)
     return Typed(action, unique)

@@ -11,10 +11,10 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
-from bot import nudging, planning
+from bot import escalation, nudging, planning, reports
 from bot.runtime import Runtime
 from bot.sender import Sender
-from handlers.common import runtime
+from handlers.common import ESCALATION_JOB, runtime
 
 log = logging.getLogger(__name__)
 SENDER_KEY = "sender"
@@ -39,9 +39,25 @@ async def nudge_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
         sender(context).wake()
 
 
+async def escalation_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
+    if result.messages or result.steps:
+        log.info("escalation: %d step(s), %d message(s)", result.steps, result.messages)
+        sender(context).wake()
+
+
+async def reports_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    if await rt.call(reports.unreachable, rt.engine, rt.settings, rt.clock()):
+        sender(context).wake()
+
+
 def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     jobs = app.job_queue
     assert jobs is not None, "install python-telegram-bot[job-queue]"
     settings = rt.settings.nudges
     jobs.run_repeating(plan_pass, interval=settings.plan_every, first=0.1, name="plan")
     jobs.run_repeating(nudge_pass, interval=settings.tick, first=1.0, name="nudges")
+    jobs.run_repeating(escalation_pass, interval=settings.tick, first=1.5, name=ESCALATION_JOB)
+    jobs.run_repeating(reports_pass, interval=settings.plan_every, first=5.0, name="reports")

@@ -1,0 +1,346 @@
+"""What leaders do from an escalation message: take it ("I'll handle it"), excuse it, nudge
+the person again, reassign it, or resolve a block. Only people above the item's person in the
+org tree (and admins, and people a policy named) may act; every action is an audit event, and
+the messages of everyone notified are edited to show who took it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from bot import escalation, notices, store, texts
+from bot.config import Settings
+from bot.db import session_scope
+from bot.messages import NudgeLine, keyboard
+from bot.outcomes import Edit, Outcome, Prompt
+from bot.timezones import timezone_resolver
+from models.escalation import on_acked
+from models.orgtree import OrgTree, TreePerson, TreeUnit
+from models.tables import Duty, Occurrence, Outbox, PendingInput, Person
+
+ACTION = re.compile(r"^e:([axnrs]|p\d{1,12}):(\d{1,12})$")
+FINISHED = frozenset({"done", "excused", "resolved", "reassigned", "cancelled", "absent"})
+MAX_CANDIDATES = 12
+
+
+def tap(
+    engine: Engine, settings: Settings, telegram_user_id: int, data: str, now: datetime
+) -> Outcome:
+    """A leader's button on an escalation message."""
+    with session_scope(engine) as session:
+        actor = store.person_by_telegram(session, telegram_user_id)
+        if actor is None or not actor.active:
+            return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
+        return act(session, settings, actor, data, now)
+
+
+def act(session: Session, settings: Settings, actor: Person, data: str, now: datetime) -> Outcome:
+    match = ACTION.match(data)
+    lang = actor.language
+    if match is None:
+        return Outcome(texts.render(lang, "reply.button_invalid"))
+    code, raw_id = match.groups()
+    found = store.occurrence_with_duty(session, int(raw_id))
+    if found is None:
+        return Outcome(texts.render(lang, "action.gone"))
+    occ, duty = found
+    store.lock_occurrence(session, occ.id or 0)
+    person = store.person_by_id(session, occ.person_id)
+    assert person is not None
+    tree = _tree(session)
+    if not _may_act(session, settings, tree, actor, occ):
+        return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
+    if occ.status in FINISHED:
+        status = texts.render(lang, f"status.{occ.status}", time="")
+        return Outcome(texts.render(lang, "action.finished", status=status))
+    params = {"number": occ.number, "title": duty.title, "name": person.name}
+    if code == "a":
+        state = on_acked(escalation.state_of(occ), actor.id or 0, now)
+        escalation.write_state(occ, state, now)
+        _audit(session, "escalation.acked", occ, actor, now)
+        timeout = occ.policy.get("ack_timeout", "") if occ.policy else ""
+        return Outcome(
+            texts.render(lang, "action.acked", timeout=timeout, **params),
+            edits(session, settings, occ),
+            recorded=True,
+        )
+    if code == "x":
+        store.ask(
+            session,
+            PendingInput(
+                person_id=actor.id or 0,
+                occurrence_id=occ.id or 0,
+                kind="excuse",
+                created_at=now,
+                expires_at=now + settings.replies.question_timeout,
+            ),
+        )
+        return Outcome(
+            texts.render(lang, "action.tap_ask_excuse"),
+            prompt=Prompt(texts.render(lang, "action.ask_excuse", **params), force_reply=True),
+        )
+    if code == "n":
+        _renudge(session, settings, actor, occ, duty, person, now)
+        _audit(session, "escalation.renudged", occ, actor, now)
+        return Outcome(texts.render(lang, "action.nudged", **params), recorded=True)
+    if code == "r":
+        return _ask_reassign(session, tree, actor, occ, params)
+    if code == "s":
+        if occ.status != "blocked":
+            return Outcome(texts.render(lang, "action.only_blocks"))
+        return _resolve(session, settings, actor, occ, duty, person, now, params)
+    return _reassign(session, settings, tree, actor, occ, duty, int(code[1:]), now, params)
+
+
+def excuse(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    question: PendingInput,
+    reason: str,
+    now: datetime,
+) -> Outcome:
+    """The reason for an "Excuse" arrived: close the occurrence as excused."""
+    store.forget_question(session, actor.id or 0)
+    found = store.occurrence_with_duty(session, question.occurrence_id)
+    if found is None:
+        return Outcome(texts.render(actor.language, "action.gone"))
+    occ, duty = found
+    person = store.person_by_id(session, occ.person_id)
+    assert person is not None
+    if not _may_act(session, settings, _tree(session), actor, occ):
+        return Outcome(texts.render(actor.language, "action.not_allowed", name=person.name))
+    if occ.status in FINISHED:
+        status = texts.render(actor.language, f"status.{occ.status}", time="")
+        return Outcome(texts.render(actor.language, "action.finished", status=status))
+    _close(occ, "excused", actor, now)
+    _audit(session, "occurrence.excused", occ, actor, now, reason=reason[:500])
+    notices.enqueue_text(
+        session,
+        person,
+        "action.excused_person",
+        now,
+        f"excused:{occ.id}",
+        leader=actor.name,
+        number=occ.number,
+        title=duty.title,
+        reason=reason[:500],
+    )
+    text = texts.render(
+        actor.language, "action.excused", number=occ.number, title=duty.title, name=person.name
+    )
+    return Outcome(text, edits(session, settings, occ), recorded=True)
+
+
+def edits(session: Session, settings: Settings, occ: Occurrence) -> list[Edit]:
+    """Re-render every escalation message that lists this occurrence (each recipient then
+    sees who took it); none for a message whose text would not change."""
+    result = []
+    for outbox_id in sorted(
+        {n.outbox_id for n in store.notices_of(session, occ.id or 0) if n.outbox_id}
+    ):
+        outbox = session.get(Outbox, outbox_id)
+        group = store.notices_in(session, outbox_id)
+        recipient = store.person_by_id(session, group[0].recipient_id) if group else None
+        if outbox is None or outbox.telegram_message_id is None or recipient is None:
+            continue
+        text, markup = notices.render(session, settings, recipient, group)
+        payload = dict(outbox.payload)
+        if text == payload.get("text") and markup == payload.get("reply_markup"):
+            continue
+        outbox.payload = payload | {"text": text, "reply_markup": markup}
+        session.add(outbox)
+        result.append(Edit(outbox.chat_id, outbox.telegram_message_id, text, markup))
+    return result
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def _tree(session: Session) -> OrgTree:
+    facts = store.tree_facts(session)
+    return OrgTree(
+        [TreeUnit(i, k, p, lead, dep) for i, k, p, lead, dep in facts.units],
+        [TreePerson(i, k, u, post, active) for i, k, u, post, active in facts.people],
+    )
+
+
+def _may_act(
+    session: Session, settings: Settings, tree: OrgTree, actor: Person, occ: Occurrence
+) -> bool:
+    if actor.key in settings.access.admins:
+        return True
+    if actor.id == occ.person_id:
+        return False
+    if tree.in_subtree(actor.id or 0, occ.person_id):
+        return True
+    named = {n.recipient_id for n in store.notices_of(session, occ.id or 0) if n.kind != "remind"}
+    return actor.id in named
+
+
+def _close(occ: Occurrence, status: str, actor: Person, now: datetime) -> None:
+    occ.status, occ.status_at = status, now
+    occ.acked_by = actor.id
+    occ.acked_at = occ.acked_at or now
+    occ.escalation_ended = True
+    occ.next_step_at = None
+
+
+def _audit(
+    session: Session, kind: str, occ: Occurrence, actor: Person, now: datetime, **data: object
+) -> None:
+    store.audit(session, kind, now, subject=f"occurrence:{occ.id}", actor=actor, data=dict(data))
+
+
+def _renudge(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    occ: Occurrence,
+    duty: Duty,
+    person: Person,
+    now: datetime,
+) -> None:
+    if person.telegram_user_id is None:
+        return
+    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
+        person.timezone, person.unit_id
+    )
+    due = occ.due_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    line = NudgeLine(occ.id or 0, occ.number, duty.title, duty.details, occ.due_at, occ.status)
+    text = texts.render(
+        person.language,
+        "action.renudge",
+        leader=actor.name,
+        number=occ.number,
+        title=duty.title,
+        due=due,
+    )
+    store.enqueue(
+        session,
+        Outbox(
+            created_at=now, chat_id=person.telegram_user_id, person_id=person.id, kind="renudge",
+            dedupe_key=f"renudge:{occ.id}:{int(now.timestamp())}",
+            payload={"method": "sendMessage", "text": text, "reply_markup": keyboard(person.language, [line])},  # noqa: E501
+            next_attempt_at=now,
+        ),
+    )  # fmt: skip
+
+
+def _candidates(session: Session, tree: OrgTree, actor: Person, occ: Occurrence) -> list[Person]:
+    units = {u for led in tree.units_led_by(actor.id or 0) for u in tree.subtree(led)}
+    query = (
+        select(Person)
+        .where(col(Person.active), col(Person.unit_id).in_(units), col(Person.id) != occ.person_id)
+        .order_by(col(Person.name))
+        .limit(MAX_CANDIDATES)
+    )
+    return list(session.exec(query).all())
+
+
+def _ask_reassign(
+    session: Session, tree: OrgTree, actor: Person, occ: Occurrence, params: dict[str, object]
+) -> Outcome:
+    lang = actor.language
+    people = _candidates(session, tree, actor, occ)
+    if not people:
+        return Outcome(texts.render(lang, "action.no_candidates"))
+    rows = [[{"text": p.name, "callback_data": f"e:p{p.id}:{occ.id}"}] for p in people]
+    return Outcome(
+        texts.render(lang, "action.tap_ask_reassign"),
+        prompt=Prompt(
+            texts.render(lang, "action.ask_reassign", **params), {"inline_keyboard": rows}
+        ),
+    )
+
+
+def _reassign(
+    session: Session,
+    settings: Settings,
+    tree: OrgTree,
+    actor: Person,
+    occ: Occurrence,
+    duty: Duty,
+    target_id: int,
+    now: datetime,
+    params: dict[str, object],
+) -> Outcome:
+    lang = actor.language
+    target = next((p for p in _candidates(session, tree, actor, occ) if p.id == target_id), None)
+    if target is None and actor.key in settings.access.admins:
+        target = store.person_by_id(session, target_id)
+    if target is None or not target.active:
+        return Outcome(texts.render(lang, "action.not_a_candidate"))
+    _close(occ, "reassigned", actor, now)
+    existing = session.exec(
+        select(Occurrence).where(
+            Occurrence.duty_id == occ.duty_id,
+            Occurrence.person_id == target.id,
+            Occurrence.day == occ.day,
+        )
+    ).first()
+    if existing is None or existing.status in FINISHED:
+        highest = session.exec(
+            select(func.max(Occurrence.number)).where(
+                Occurrence.person_id == target.id, Occurrence.day == occ.day
+            )
+        ).one()
+        if existing is None:
+            existing = Occurrence(
+                duty_id=occ.duty_id, person_id=target.id or 0, day=occ.day, created_at=now
+            )
+        existing.number = (highest or 0) + 1
+        existing.nudge_at, existing.due_at = now, max(occ.due_at, now)
+        existing.status, existing.status_at, existing.nudge_state = "open", now, "pending"
+        existing.policy, existing.urgent = occ.policy, occ.urgent
+        existing.reminders_sent = existing.levels_done = 0
+        existing.next_step_at = (
+            escalation.first_step_at(occ.policy, existing.due_at, "open", now)
+            if occ.policy
+            else None
+        )
+        session.add(existing)
+    _audit(session, "occurrence.reassigned", occ, actor, now, to=target.key)
+    params = params | {"name": target.name}
+    return Outcome(
+        texts.render(lang, "action.reassigned", **params),
+        edits(session, settings, occ),
+        recorded=True,
+    )
+
+
+def _resolve(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    occ: Occurrence,
+    duty: Duty,
+    person: Person,
+    now: datetime,
+    params: dict[str, object],
+) -> Outcome:
+    _close(occ, "resolved", actor, now)
+    _audit(session, "block.resolved", occ, actor, now)
+    told = {occ.person_id} | {n.recipient_id for n in store.notices_of(session, occ.id or 0)}
+    told.discard(actor.id or 0)
+    for who in store.people_by_ids(session, sorted(told)).values():
+        notices.enqueue_text(
+            session,
+            who,
+            "action.resolved_notice",
+            now,
+            f"resolved:{occ.id}:{who.id}",
+            leader=actor.name,
+            number=occ.number,
+            title=duty.title,
+            name=person.name,
+        )
+    return Outcome(
+        texts.render(actor.language, "action.resolved", **params),
+        edits(session, settings, occ),
+        recorded=True,
+    )

@@ -1,0 +1,113 @@
+"""The leader's board: ``/team`` (their subtree today, per unit, with the open items and who
+holds each) and ``/overdue`` (past due and owned by nobody). Pure counting in
+``models.board``; this module gathers and renders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from bot import store, texts
+from bot.config import Settings
+from bot.db import session_scope
+from bot.messages import day_label
+from models.board import BoardItem, BoardStatus, overdue_items, team_board
+from models.orgtree import OrgTree, TreePerson, TreeUnit
+
+AS_BOARD: dict[str, BoardStatus] = {
+    "done": "done", "resolved": "done", "blocked": "blocked", "late": "late",
+    "excused": "excused", "absent": "absent", "open": "open",
+}  # fmt: skip
+
+
+def _gather(
+    engine: Engine, settings: Settings, person_id: int, now: datetime
+) -> tuple[OrgTree, list[int], list[BoardItem], dict[int, str], str, dict[int, str]]:
+    with session_scope(engine) as session:
+        facts = store.tree_facts(session)
+        tree = OrgTree(
+            [TreeUnit(i, k, p, lead, dep) for i, k, p, lead, dep in facts.units],
+            [TreePerson(i, k, u, post, active) for i, k, u, post, active in facts.people],
+        )
+        person = store.person_by_id(session, person_id)
+        assert person is not None
+        if person.key in settings.access.admins:
+            roots = [i for i, _, parent, _, _ in facts.units if parent is None]
+        else:
+            led = tree.units_led_by(person_id)
+            roots = [u for u in led if not any(u != o and u in tree.subtree(o) for o in led)]
+        day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
+        items, names = [], {}
+        for occ, duty, who in store.board_rows(session, day):
+            status = AS_BOARD.get(occ.status)
+            if status is None:
+                continue
+            deadline = occ.promised_at or occ.due_at
+            names[who.id or 0] = who.name
+            items.append(
+                BoardItem(
+                    occurrence_id=occ.id or 0,
+                    person_id=occ.person_id,
+                    unit_id=who.unit_id,
+                    status=status,
+                    overdue=status in ("open", "late", "blocked") and deadline < now,
+                    owner_id=occ.acked_by,
+                    title=f"{occ.number}. {duty.title}",
+                )
+            )
+        owners = store.people_by_ids(session, sorted({i.owner_id for i in items if i.owner_id}))
+        names |= {pid: p.name for pid, p in owners.items()}
+        unit_names = {u.id or 0: u.name for u in store.all_units(session)}
+        return tree, roots, items, names, day_label(day), unit_names
+
+
+def team(engine: Engine, settings: Settings, person_id: int, lang: str, now: datetime) -> str:
+    tree, roots, items, names, day, units = _gather(engine, settings, person_id, now)
+    if not roots:
+        return texts.render(lang, "board.not_leader")
+    lines = [texts.render(lang, "board.header", day=day)]
+    open_items: list[BoardItem] = []
+    for root in roots:
+        board = team_board(tree, root, items)
+        for row in board.rows:
+            c = row.total
+            lines.append(
+                texts.render(
+                    lang, "board.row", indent="  " * row.depth, unit=units.get(row.unit_id, "?"),
+                    done=c.done, blocked=c.blocked, late=c.late, excused=c.excused,
+                    absent=c.absent, no_reply=c.no_reply,
+                )
+            )  # fmt: skip
+        open_items.extend(board.open_items)
+    lines.append(texts.render(lang, "board.open_header"))
+    lines.extend(_item(lang, item, names) for item in open_items[:40])
+    if not open_items:
+        lines.append(texts.render(lang, "board.nothing_open"))
+    return "\n".join(lines)[:4096]
+
+
+def overdue(engine: Engine, settings: Settings, person_id: int, lang: str, now: datetime) -> str:
+    tree, roots, items, names, _, _ = _gather(engine, settings, person_id, now)
+    if not roots:
+        return texts.render(lang, "board.not_leader")
+    found = [item for root in roots for item in overdue_items(tree, root, items)]
+    if not found:
+        return texts.render(lang, "board.overdue_empty")
+    lines = [texts.render(lang, "board.overdue_header")]
+    lines.extend(_item(lang, item, names) for item in found[:60])
+    return "\n".join(lines)[:4096]
+
+
+def _item(lang: str, item: BoardItem, names: dict[int, str]) -> str:
+    holder = (
+        texts.render(lang, "board.held_by", name=names.get(item.owner_id, "?"))
+        if item.owner_id
+        else texts.render(lang, "board.unowned")
+    )
+    status = texts.render(lang, f"status.{item.status}", time="")
+    person = names.get(item.person_id, "?")
+    return texts.render(
+        lang, "board.item", person=person, title=item.title, status=status, holder=holder
+    )

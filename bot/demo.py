@@ -1,0 +1,457 @@
+"""``execbot demo``: the whole loop on this machine, in a browser, without a Telegram account.
+
+In one folder (``--dir``, else a temporary one removed at exit) the demo writes a config that
+points at the sandbox, a fresh SQLite file and the demo plant (``examples/demo_plant.toml``
+with today's date filled in); starts the sandbox in this process; imports the org; creates a
+sandbox person for everyone but the one who never joined and onboards them the real way (an
+invite link each, ``/start <code>`` through the person API); then starts ``execbot run`` as a
+subprocess on a virtual clock one minute before the first nudge, and serves the chat page.
+Ctrl+C (or SIGTERM) stops the bot, then the sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from bot import config
+from bot.config import ConfigError, Settings
+from bot.onboarding import IssuedInvite
+from bot.runtime import CLOCK_START_ENV
+from models.org import OrgSpec, PersonSpec
+from sandbox.client import AsyncSandboxClient
+from sandbox.server import SandboxServer
+from sandbox.state import DEFAULT_TOKEN, DEFAULT_USERNAME
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "demo_plant.toml"
+PLANT_TIMEZONE = "Europe/Berlin"
+PLANT_NAME = "Riverside Works"
+ADMINS = ("e.hartmann",)
+NEVER_JOINED = ("s.lang",)
+DEFAULT_PORT = 8080
+FIRST_PERSON_ID = 7001
+LEAD_TIME = timedelta(minutes=1)
+READY_TIMEOUT = 60.0
+TOKEN_ENV = "EXECBOT_TOKEN"
+
+# Seconds and minutes instead of hours, so reminders and every level show within minutes.
+# Written only when this execbot's config knows [escalation] (see escalation_section).
+ESCALATION = """
+[escalation]
+# Demo policy: reminders and levels in minutes, so the whole climb shows in about five.
+default_policy = "demo"
+group_window = "0s"
+quiet_hours = ""
+
+[escalation.policies.demo]
+reminders = ["-1m", "0m"]
+levels = [
+  { after = "1m", notify = "next" },
+  { after = "2m", notify = "next" },
+  { after = "3m", notify = "post:plant manager" },
+]
+ack_timeout = "2m"
+"""
+ESCALATION_PENDING = """
+# [escalation]: not written. This execbot's config has no [escalation] section yet; once the
+# escalation engine lands, `execbot demo` adds a demo policy here (minutes, not hours).
+"""
+
+
+class DemoError(Exception):
+    """The demo cannot start; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFiles:
+    root: Path
+    config: Path
+    org: Path
+    database: Path
+    bot_log: Path
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database}"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person of the demo plant who has a sandbox account."""
+
+    key: str
+    name: str
+    sandbox_id: int
+    bio: str
+
+
+# --- pure parts ------------------------------------------------------------------------------
+
+
+def plant_today(tz: str = PLANT_TIMEZONE, now: datetime | None = None) -> date:
+    return (now or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz)).date()
+
+
+def render_org(template: str, today: date) -> str:
+    """The demo org file: the template with ``{{today}}`` replaced by today's date."""
+    return template.replace("{{today}}", today.isoformat())
+
+
+def first_nudge(spec: OrgSpec) -> time:
+    times = [time.fromisoformat(d.nudge_time) for d in spec.duties or [] if d.nudge_time]
+    if not times:
+        raise DemoError("the demo plant has no duty with a nudge time")
+    return min(times)
+
+
+def clock_start(today: date, nudge: time, tz: str = PLANT_TIMEZONE) -> datetime:
+    """The virtual clock's start: ``LEAD_TIME`` before the first nudge, today, plant time."""
+    return datetime.combine(today, nudge, ZoneInfo(tz)) - LEAD_TIME
+
+
+def config_text(sandbox_url: str, database_url: str, with_escalation: bool) -> str:
+    """The demo's config.toml (every key a real one; see the repository's config.toml)."""
+    return (
+        "# Written by `execbot demo`: the sandbox stands in for Telegram.\n"
+        "[telegram]\n"
+        f'api_base_url = "{sandbox_url}/bot"\n'
+        f'file_base_url = "{sandbox_url}/file/bot"\n'
+        f'bot_username = "{DEFAULT_USERNAME}"\n'
+        'poll_timeout = "10s"\n\n'
+        "[database]\n"
+        f'url = "{database_url}"\n\n'
+        "[plant]\n"
+        f'name = "{PLANT_NAME}"\n'
+        f'timezone = "{PLANT_TIMEZONE}"\n\n'
+        "[access]\n"
+        f"admins = {json.dumps(list(ADMINS))}\n\n"
+        "[nudges]\n"
+        "# Fast ticks: a nudge goes out within a second of its time.\n"
+        'tick = "1s"\n'
+        'plan_every = "30s"\n' + (ESCALATION if with_escalation else ESCALATION_PENDING)
+    )
+
+
+def escalation_known() -> bool:
+    """Whether this execbot's config accepts an [escalation] section."""
+    return "escalation" in Settings.model_fields
+
+
+def bio_of(person: PersonSpec, unit_names: dict[str, str], away: set[str]) -> str:
+    post = person.post[:1].upper() + person.post[1:]
+    bio = f"{post}, {unit_names.get(person.unit, person.unit)}"
+    return bio + " (away today)" if person.key in away else bio
+
+
+def members_of(spec: OrgSpec, today: date) -> list[Member]:
+    """Everyone active who gets a sandbox account (all but ``NEVER_JOINED``), with ids."""
+    unit_names = {unit.key: unit.name for unit in spec.units or []}
+    away = {a.person for a in spec.absences or [] if a.start <= today <= a.end}
+    people = [p for p in spec.people or [] if p.active and p.key not in NEVER_JOINED]
+    return [
+        Member(p.key, p.name, FIRST_PERSON_ID + index, bio_of(p, unit_names, away))
+        for index, p in enumerate(people)
+    ]
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    first, _, last = name.partition(" ")
+    return first, last or None
+
+
+# --- the folder, the database and onboarding -------------------------------------------------
+
+
+def prepare_folder(directory: Path | None) -> tuple[Path, bool]:
+    """(the folder, whether it is a temporary one to remove at exit)."""
+    if directory is None:
+        return Path(tempfile.mkdtemp(prefix="execbot-demo-")), True
+    directory = directory.expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory, False
+
+
+def write_files(root: Path, sandbox_url: str, today: date) -> DemoFiles:
+    """Config, org file and a fresh database path (an old demo database is removed)."""
+    if not TEMPLATE.is_file():
+        raise DemoError(f"the demo plant template is missing: {TEMPLATE}")
+    files = DemoFiles(
+        root,
+        root / "demo-config.toml",
+        root / "demo-plant.toml",
+        root / "demo.db",
+        root / "demo-bot.log",
+    )
+    for stale in (files.database, root / "demo.db-wal", root / "demo.db-shm"):
+        stale.unlink(missing_ok=True)
+    files.org.write_text(render_org(TEMPLATE.read_text(encoding="utf-8"), today), "utf-8")
+    files.config.write_text(
+        config_text(sandbox_url, files.database_url, escalation_known()), "utf-8"
+    )
+    return files
+
+
+def load_settings(files: DemoFiles) -> Settings:
+    """The demo settings; a demo escalation policy the config refuses is dropped, with a note."""
+    try:
+        return config.load(files.config)
+    except ConfigError as exc:
+        if not escalation_known():
+            raise DemoError(f"the demo config is invalid:\n{exc}") from None
+        print(f"  note: the demo escalation policy was not accepted, left out:\n{exc}")
+    url = tomllib.loads(files.config.read_text("utf-8"))["telegram"]["api_base_url"]
+    sandbox_url = url.removesuffix("/bot")
+    files.config.write_text(config_text(sandbox_url, files.database_url, False), "utf-8")
+    return config.load(files.config)
+
+
+def import_and_invite(settings: Settings, files: DemoFiles) -> tuple[OrgSpec, list[IssuedInvite]]:
+    """Migrate the fresh database, import the demo plant and issue an invite to everyone."""
+    from bot import app as bot_app
+    from bot.db import make_engine
+    from bot.onboarding import issue_invites
+    from bot.org_import import import_org, read_file
+    from bot.runtime import Runtime, utc_now
+
+    engine = make_engine(settings.database.url)
+    try:
+        try:
+            bot_app.prepare_database(Runtime(settings, engine))
+        except bot_app.StartupError as exc:
+            raise DemoError(str(exc)) from None
+        result = import_org(engine, [files.org], utc_now(), dry_run=False)
+        if result.problems:
+            raise DemoError(f"the demo plant was not imported:\n{result.report()}")
+        invites = issue_invites(
+            engine,
+            [],
+            all_pending=True,
+            bot_username=settings.telegram.bot_username or DEFAULT_USERNAME,
+            ttl=settings.invites.ttl,
+            now=utc_now(),
+        )
+    finally:
+        engine.dispose()
+    return read_file(files.org), invites
+
+
+async def onboard(client: AsyncSandboxClient, members: list[Member], links: dict[str, str]) -> None:
+    """Create each member's sandbox account and open their invite link (``/start <code>``)."""
+    for member in members:
+        first, last = split_name(member.name)
+        await client.create_person(first, id=member.sandbox_id, last_name=last, bio=member.bio)
+        code = links[member.key].split("?start=", 1)[1]
+        await client.send_command(member.sandbox_id, "start", code)
+
+
+# --- the bot process -------------------------------------------------------------------------
+
+
+def execbot_command() -> list[str]:
+    """How to run this execbot: the installed script next to Python, else via ``-c``."""
+    script = Path(sys.executable).with_name("execbot")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def bot_environment(files: DemoFiles, start: datetime) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBOT_")}
+    env.update(
+        {
+            "EXECBOT_CONFIG": str(files.config),
+            TOKEN_ENV: DEFAULT_TOKEN,
+            CLOCK_START_ENV: start.isoformat(),
+        }
+    )
+    return env
+
+
+async def start_bot(
+    files: DemoFiles, start: datetime, log: IO[bytes]
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *execbot_command(),
+        "run",
+        cwd=files.root,
+        env=bot_environment(files, start),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def wait_ready(
+    client: AsyncSandboxClient,
+    bot: asyncio.subprocess.Process,
+    files: DemoFiles,
+    stop: asyncio.Event,
+) -> None:
+    """Until the bot has set its commands (the end of its start-up), or Ctrl+C."""
+    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
+    while not any(call["status"] == 200 for call in await client.calls("setMyCommands")):
+        if stop.is_set():
+            return
+        if bot.returncode is not None:
+            raise DemoError(f"the bot stopped at start-up:\n{log_tail(files.bot_log)}")
+        if asyncio.get_running_loop().time() > deadline:
+            raise DemoError(f"the bot did not start within a minute:\n{log_tail(files.bot_log)}")
+        await asyncio.sleep(0.2)
+
+
+async def stop_bot(bot: asyncio.subprocess.Process) -> None:
+    if bot.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            bot.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(bot.wait(), 15)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                bot.kill()
+            await bot.wait()
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    text = path.read_text("utf-8", "replace") if path.exists() else ""
+    return "\n".join("  | " + line for line in text.splitlines()[-lines:])
+
+
+# --- the whole demo --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    port: int | None
+    directory: Path | None
+    host: str = "127.0.0.1"
+
+
+async def open_sandbox(options: Options) -> SandboxServer:
+    """The sandbox on the chosen port; without --port, 8080 or else any free port."""
+    wanted = DEFAULT_PORT if options.port is None else options.port
+    try:
+        return await SandboxServer(options.host, wanted, limits=True).__aenter__()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise DemoError(f"cannot listen on {options.host}:{wanted}: {exc}") from None
+        if options.port is not None:
+            raise DemoError(f"port {wanted} is in use; pick another with --port") from None
+    server = await SandboxServer(options.host, 0, limits=True).__aenter__()
+    print(f"  port {DEFAULT_PORT} is in use; using {server.port} instead")
+    return server
+
+
+def local_url(server: SandboxServer) -> str:
+    """The URL the bot and the browser use (loopback when listening on every interface)."""
+    host = server.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{server.port}"
+
+
+def describe(
+    spec: OrgSpec, members: list[Member], invites: list[IssuedInvite], today: date
+) -> None:
+    units, people, duties = spec.units or [], spec.people or [], spec.duties or []
+    print(f"  org imported: {len(units)} units, {len(people)} people, {len(duties)} daily duties")
+    print(f"  {len(members)} people joined through their invite links (/start <code>)")
+    for absence in spec.absences or []:
+        if absence.start <= today <= absence.end:
+            name = next((p.name for p in people if p.key == absence.person), absence.person)
+            print(f"  {name} is away today ({absence.kind}): no nudges for them")
+    for invite in invites:
+        if invite.person_key in NEVER_JOINED:
+            print(f"  {invite.person_name} has not joined yet (invite link: {invite.link})")
+
+
+async def main(options: Options, stop: asyncio.Event) -> int:
+    root, temporary = prepare_folder(options.directory)
+    server: SandboxServer | None = None
+    bot: asyncio.subprocess.Process | None = None
+    log: IO[bytes] | None = None
+    try:
+        print(f"execbot demo: {PLANT_NAME}, files in {root}", flush=True)
+        server = await open_sandbox(options)
+        url = local_url(server)
+        print(f"  sandbox (a local stand-in for Telegram) on {url}")
+        today = plant_today()
+        files = write_files(root, url, today)
+        settings = await asyncio.to_thread(load_settings, files)
+        spec, invites = await asyncio.to_thread(import_and_invite, settings, files)
+        members = members_of(spec, today)
+        links = {invite.person_key: invite.link for invite in invites}
+        async with AsyncSandboxClient(url) as client:
+            await onboard(client, members, links)
+            describe(spec, members, invites, today)
+            start = clock_start(today, first_nudge(spec))
+            log = files.bot_log.open("ab")
+            bot = await start_bot(files, start, log)
+            await wait_ready(client, bot, files, stop)
+        if stop.is_set():
+            return 0
+        first = (start + LEAD_TIME).strftime("%H:%M")
+        print(
+            f"  bot running (log: {files.bot_log}); plant clock starts at "
+            f"{start.strftime('%H:%M')}, first nudges at {first} (in about a minute)",
+            flush=True,
+        )
+        print(f"\nOpen {url}/ in your browser.\nCtrl+C to stop.", flush=True)
+        return await watch(bot, files, stop)
+    except DemoError as exc:
+        print(f"execbot demo: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if bot is not None:
+            print("\nstopping the bot…", flush=True)
+            await stop_bot(bot)
+        if log is not None:
+            log.close()
+        if server is not None:
+            await server.__aexit__(None, None, None)
+        if temporary:
+            shutil.rmtree(root, ignore_errors=True)
+        print("execbot demo stopped.", flush=True)
+
+
+async def watch(bot: asyncio.subprocess.Process, files: DemoFiles, stop: asyncio.Event) -> int:
+    """Until Ctrl+C (0) or until the bot stops by itself (1, with its log's tail)."""
+    stopped = asyncio.ensure_future(stop.wait())
+    exited = asyncio.ensure_future(bot.wait())
+    await asyncio.wait({stopped, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if not stop.is_set():
+        # Ctrl+C in a terminal reaches the bot too; give our own handler a moment to see it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    stopped.cancel()
+    if stop.is_set():
+        return 0
+    print(f"execbot demo: the bot stopped unexpectedly:\n{log_tail(files.bot_log)}", flush=True)
+    return 1
+
+
+def run(port: int | None = None, directory: Path | None = None, host: str = "127.0.0.1") -> int:
+    """Run the demo until Ctrl+C or SIGTERM; returns the exit code."""
+
+    async def runner() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        return await main(Options(port, directory, host), stop)
+
+    return asyncio.run(runner())

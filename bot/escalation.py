@@ -1,0 +1,280 @@
+"""Escalation pass: silence and blocks climb the org tree until somebody owns them.
+
+Every due time lives on the occurrence (``next_step_at``), so the pass reads only what is due,
+and a restart neither repeats nor skips a step: each executed step is written with the
+occurrence's new state in the same transaction, and a notice is unique per (occurrence,
+recipient, step). Deciding is pure (``models.escalation``, ``models.orgtree``,
+``models.quiet``, ``models.grouping``); this module gathers and applies.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import notices, store
+from bot.config import Settings
+from bot.db import session_scope
+from bot.timezones import timezone_resolver
+from models.escalation import (
+    STATUSES,
+    EscalationState,
+    Policy,
+    Step,
+    apply_step,
+    next_step,
+    on_blocked,
+    on_later,
+    policy_from_json,
+    policy_to_json,
+    resolve_target,
+)
+from models.grouping import PendingNotice, due_sends
+from models.orgtree import OrgTree, TreePerson, TreeUnit
+from models.quiet import deliver_at, parse_quiet_hours
+from models.tables import Notice, Occurrence, Person
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+
+
+# --- one occurrence's state --------------------------------------------------------------------
+
+
+def state_of(occ: Occurrence) -> EscalationState:
+    status: Any = occ.status if occ.status in STATUSES else "done"
+    return EscalationState(
+        due_at=occ.due_at,
+        status=status,
+        blocked_at=occ.blocked_at if status == "blocked" else None,
+        new_due_at=occ.promised_at if status == "late" else None,
+        reminders_sent=occ.reminders_sent,
+        levels_done=occ.levels_done,
+        last_step_at=occ.last_step_at,
+        acked_at=occ.acked_at,
+        acked_by=occ.acked_by,
+        ended=occ.escalation_ended,
+    )
+
+
+def write_state(occ: Occurrence, state: EscalationState, now: datetime) -> None:
+    """Copy the state onto the row and schedule its next step."""
+    occ.blocked_at, occ.promised_at = state.blocked_at, state.new_due_at
+    occ.reminders_sent, occ.levels_done = state.reminders_sent, state.levels_done
+    occ.last_step_at, occ.escalation_ended = state.last_step_at, state.ended
+    occ.acked_at, occ.acked_by = state.acked_at, state.acked_by
+    occ.next_step_at = None
+    if occ.policy:
+        step = next_step(state, policy_from_json(occ.policy), now)
+        occ.next_step_at = step.at if step else None
+
+
+def policy_for(settings: Settings, duty_policy: str | None, unit_keys: list[str]) -> dict[str, Any]:
+    """The policy snapshot for a new occurrence: the duty's, else the nearest unit's, else
+    the default."""
+    esc = settings.escalation
+    name = duty_policy if duty_policy in esc.policies else None
+    if name is None:
+        name = next((esc.unit_policies[k] for k in unit_keys if k in esc.unit_policies), None)
+    return policy_to_json(esc.policy(name))
+
+
+def first_step_at(
+    policy: dict[str, Any], due_at: datetime, status: str, now: datetime
+) -> datetime | None:
+    if status != "open":
+        return None
+    step = next_step(EscalationState(due_at=due_at), policy_from_json(policy), now)
+    return step.at if step else None
+
+
+def on_answer(occ: Occurrence, now: datetime) -> None:
+    """A person's answer changed the occurrence's status: re-plan its climb. A block climbs
+    from level 1 at once; a "later" waits for the promised time; done stops it."""
+    if occ.status == "blocked":
+        occ.blocked_at = now
+    state = state_of(occ)
+    if occ.status == "blocked":
+        state = on_blocked(state, now)
+    elif occ.status == "late" and occ.promised_at is not None:
+        state = on_later(state, occ.promised_at)
+    write_state(occ, state, now)
+
+
+# --- the pass ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PassResult:
+    steps: int = 0
+    messages: int = 0
+    vacancies: list[str] = field(default_factory=list)
+
+
+class _World:
+    """The org as the engine sees it today, loaded once per pass that has work."""
+
+    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+        facts = store.tree_facts(session)
+        self.tree = OrgTree(
+            [TreeUnit(i, k, p, lead, dep) for i, k, p, lead, dep in facts.units],
+            [TreePerson(i, k, u, post, active) for i, k, u, post, active in facts.people],
+        )
+        plant_day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
+        self.absent = store.absent_on(session, plant_day)
+        self.day = plant_day
+        self.unit_key = {i: k for i, k, *_ in facts.units}
+
+
+def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
+    """Run every escalation step due by ``now``, then send the notices that are due."""
+    result = PassResult()
+    with session_scope(engine) as session:
+        due = store.due_escalations(session, now, BATCH)
+        world = _World(session, settings, now) if due else None
+        for occ in due:
+            assert world is not None
+            result.steps += _advance_one(session, settings, world, occ, now, result)
+    result.messages = dispatch(engine, settings, now)
+    return result
+
+
+def _advance_one(
+    session: Session,
+    settings: Settings,
+    world: _World,
+    occ: Occurrence,
+    now: datetime,
+    result: PassResult,
+) -> int:
+    if not occ.policy:
+        occ.next_step_at = None
+        return 0
+    policy = policy_from_json(occ.policy)
+    state = state_of(occ)
+    executed = 0
+    while (step := next_step(state, policy, now)) is not None and step.at <= now:
+        _execute(session, settings, world, occ, policy, step, now, result)
+        state = apply_step(state, step, now)
+        executed += 1
+    write_state(occ, state, now)
+    session.add(occ)
+    return executed
+
+
+def _execute(
+    session: Session,
+    settings: Settings,
+    world: _World,
+    occ: Occurrence,
+    policy: Policy,
+    step: Step,
+    now: datetime,
+    result: PassResult,
+) -> None:
+    data: dict[str, Any] = {"kind": step.kind, "index": step.index, "reason": step.reason}
+    if step.kind == "remind":
+        recipients = [occ.person_id]
+        kind, label = "remind", f"r{step.index}"
+    elif step.kind == "escalate":
+        assert step.target is not None
+        chain = world.tree.chain(occ.person_id, world.absent)
+        for vacancy in chain.vacancies:
+            unit = world.unit_key.get(vacancy.unit_id, str(vacancy.unit_id))
+            if store.first_report(session, "vacancy", unit, world.day.isoformat(), now):
+                result.vacancies.append(unit)
+                _report_vacancy(session, settings, unit, vacancy.reason, now)
+        recipients = resolve_target(step.target, chain, world.tree, occ.person_id, world.absent)
+        if not recipients:
+            recipients = [
+                p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
+            ]
+            data["fallback"] = "admins"
+        kind = "block" if step.reason == "block" else "escalate"
+        label = f"l{step.index}"
+        data["to"] = recipients
+    else:
+        store.audit(session, "escalation.ended", now, subject=f"occurrence:{occ.id}", data=data)
+        return
+    people = store.people_by_ids(session, recipients)
+    for recipient in recipients:
+        person = people.get(recipient)
+        if person is None:
+            continue
+        store.add_notice(
+            session,
+            Notice(
+                occurrence_id=occ.id or 0,
+                recipient_id=recipient,
+                step=_step_label(occ, label),
+                kind=kind,
+                reason=step.reason,
+                urgent=occ.urgent,
+                deliver_at=_deliver_at(settings, session, person, step.at, occ.urgent),
+                created_at=now,
+            ),
+        )
+    store.audit(session, "escalation.step", now, subject=f"occurrence:{occ.id}", data=data)
+
+
+def _step_label(occ: Occurrence, label: str) -> str:
+    """Unique per climb: a block starts a new climb, whose levels count from 0 again."""
+    if occ.status == "blocked" and occ.blocked_at is not None:
+        return f"b{int(occ.blocked_at.timestamp())}-{label}"
+    return label
+
+
+def _deliver_at(
+    settings: Settings, session: Session, person: Person, at: datetime, urgent: bool
+) -> datetime:
+    quiet = settings.escalation.quiet_hours
+    if person.quiet_hours is not None:
+        quiet = parse_quiet_hours(person.quiet_hours)
+    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
+        person.timezone, person.unit_id
+    )
+    return deliver_at(at, quiet, tz, urgent)
+
+
+def _report_vacancy(
+    session: Session, settings: Settings, unit: str, reason: str, now: datetime
+) -> None:
+    store.audit(session, "vacancy.reported", now, subject=f"unit:{unit}", data={"reason": reason})
+    for admin in store.people_by_keys(session, list(settings.access.admins)):
+        notices.enqueue_text(
+            session,
+            admin,
+            "escalation.vacancy",
+            now,
+            f"vacancy:{unit}:{now.date()}:{admin.id}",
+            unit=unit,
+            reason=reason,
+        )
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
+    """Group due notices per recipient and queue one message per group."""
+    with session_scope(engine) as session:
+        pending = store.pending_notices(session)
+        if not pending:
+            return 0
+        by_id = {n.id or 0: n for n in pending}
+        window = settings.escalation.group_window
+        sends = due_sends(
+            (PendingNotice(n.recipient_id, n.id or 0, n.deliver_at, n.urgent) for n in pending),
+            window,
+            now,
+        )
+        for send in sends:
+            group = [by_id[i] for i in send.item_ids]
+            notices.queue_group(session, settings, group, now)
+        return len(sends)

@@ -1,0 +1,37 @@
+"""``/team`` and ``/overdue``: the leader's board."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import board
+from handlers.common import actor_or_refuse, answer, runtime
+from models.roles import Role
+
+
+async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_refuse(update, context, Role.LEADER)
+    if actor is None:
+        return
+    rt = runtime(context)
+    text = await rt.call(
+        board.team, rt.engine, rt.settings, actor.person_id, actor.language, rt.clock()
+    )
+    await answer(update, text)
+
+
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_refuse(update, context, Role.LEADER)
+    if actor is None:
+        return
+    rt = runtime(context)
+    text = await rt.call(
+        board.overdue, rt.engine, rt.settings, actor.person_id, actor.language, rt.clock()
+    )
+    await answer(update, text)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("team", team))
+    app.add_handler(CommandHandler("overdue", overdue))
