@@ -136,17 +136,19 @@ def message(w: World, chat: int, pattern: str) -> dict[str, Any]:
 
 
 def toast(w: World, chat: int, pattern: str) -> str:
-    return w.wait(
-        f"toast {pattern!r}",
-        lambda: next(
-            (
-                e["text"]
-                for e in w.client.transcript(chat)
-                if e["kind"] == "callback_answer" and re.search(pattern, e.get("text") or "")
+    return str(
+        w.wait(
+            f"toast {pattern!r}",
+            lambda: next(
+                (
+                    e["text"]
+                    for e in w.client.transcript(chat)
+                    if e["kind"] == "callback_answer" and re.search(pattern, e.get("text") or "")
+                ),
+                None,
             ),
-            None,
-        ),
-        timeout=30,
+            timeout=30,
+        )
     )
 
 
