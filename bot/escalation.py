@@ -130,6 +130,10 @@ class _World:
         self.absent = store.absent_on(session, plant_day)
         self.day = plant_day
         self.unit_key = {i: k for i, k, *_ in facts.units}
+        self.timezone_of = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+        self.admins = [
+            p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
+        ]
 
 
 def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
@@ -216,7 +220,7 @@ def _execute(
                 kind=kind,
                 reason=step.reason,
                 urgent=occ.urgent,
-                deliver_at=_deliver_at(settings, session, person, step.at, occ.urgent),
+                deliver_at=_deliver_at(settings, world, person, step.at, occ.urgent),
                 created_at=now,
             ),
         )
@@ -231,15 +235,13 @@ def _step_label(occ: Occurrence, label: str) -> str:
 
 
 def _deliver_at(
-    settings: Settings, session: Session, person: Person, at: datetime, urgent: bool
+    settings: Settings, world: _World, person: Person, at: datetime, urgent: bool
 ) -> datetime:
+    """When the notice may reach the person: after their quiet hours, unless urgent."""
     quiet = settings.escalation.quiet_hours
     if person.quiet_hours is not None:
         quiet = parse_quiet_hours(person.quiet_hours)
-    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
-        person.timezone, person.unit_id
-    )
-    return deliver_at(at, quiet, tz, urgent)
+    return deliver_at(at, quiet, world.timezone_of(person.timezone, person.unit_id), urgent)
 
 
 def _report_vacancy(

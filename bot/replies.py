@@ -40,7 +40,9 @@ from models.replies import (
 )
 from models.tables import Duty, Occurrence, PendingInput, Person, Reply
 
-CALLBACK = re.compile(r"^([rctk]):([a-z0-9]{1,2}):(\d{1,12})$")
+# The whole data, ASCII only: no trailing newline ("$" would allow one), no other digits.
+CALLBACK = re.compile(r"([rctk]):([a-z0-9]{1,2}):([0-9]{1,12})", re.ASCII)
+UNKNOWN_SHOWN = 10  # unknown numbers named in one answer; more are cut to "…"
 TEXT_LIMIT = 1000  # characters of a note or text evidence that are stored
 CATEGORY_CODES = {
     "w": Category.WAITING,
@@ -83,7 +85,7 @@ class _Context:
 
 def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Outcome:
     """A button under a nudge or a question. The callback data is never trusted."""
-    match = CALLBACK.match(data or "")
+    match = CALLBACK.fullmatch(data or "")
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
@@ -92,8 +94,8 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
         if match is None:
             return Outcome(ctx.text("reply.button_invalid"))
         kind, code, raw_id = match.groups()
-        if store.reply_by_update(session, incoming.update_id) is not None:
-            return Outcome(ctx.text("reply.same", status="recorded"))
+        if (earlier := store.reply_by_update(session, incoming.update_id)) is not None:
+            return _already(ctx, earlier)
         loaded = _load(ctx, int(raw_id))
         if isinstance(loaded, Outcome):
             return loaded
@@ -130,8 +132,8 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         if person is None:
             return None
         ctx = _Context(session, settings, person, incoming)
-        if store.reply_by_update(session, incoming.update_id) is not None:
-            return Outcome(ctx.text("reply.same", status="recorded"))
+        if (earlier := store.reply_by_update(session, incoming.update_id)) is not None:
+            return _already(ctx, earlier)
         parsed = parse_typed(text)
         if isinstance(parsed, TypedProblem):
             return Outcome(ctx.text(f"reply.{parsed.value}"))
@@ -143,6 +145,16 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         if question.kind == "excuse":  # a leader's reason for excusing an item
             return actions.excuse(session, settings, person, question, text, ctx.now)
         return _answer_question(ctx, question, text)
+
+
+def expects_file(engine: Engine, incoming: Incoming) -> bool:
+    """Whether the bot asked this person for evidence (only then is a file worth keeping)."""
+    with session_scope(engine) as session:
+        person = _person(session, incoming)
+        if person is None:
+            return False
+        question = store.pending_input(session, person.id or 0, incoming.now)
+        return question is not None and question.kind == "evidence"
 
 
 def evidence_file(
@@ -159,8 +171,8 @@ def evidence_file(
         if person is None:
             return None
         ctx = _Context(session, settings, person, incoming)
-        if store.reply_by_update(session, incoming.update_id) is not None:
-            return Outcome(ctx.text("reply.same", status="recorded"))
+        if (earlier := store.reply_by_update(session, incoming.update_id)) is not None:
+            return _already(ctx, earlier)
         question = store.pending_input(session, person.id or 0, ctx.now)
         if question is None or question.kind != "evidence":
             return Outcome(ctx.text("reply.not_expected"))
@@ -264,13 +276,19 @@ def _start_action(
 
 
 def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
+    """One answer line per number; the numbers nobody has share one line (a typed line may
+    name hundreds, and the answer must stay one message)."""
     day = ctx.today().date()
     answers: list[str] = []
+    unknown: list[int] = []
+    unknown_at = 0  # where their line goes
     combined = Outcome("")
     for number in parsed.numbers:
         occurrence_id = store.occurrence_by_number(ctx.session, ctx.person.id or 0, day, number)
         if occurrence_id is None:
-            answers.append(ctx.text("reply.unknown_number", number=number))
+            if not unknown:
+                unknown_at = len(answers)
+            unknown.append(number)
             continue
         loaded = _load(ctx, occurrence_id)
         if isinstance(loaded, Outcome):
@@ -302,7 +320,14 @@ def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
         answers.append(outcome.answer)
         combined.edits.extend(outcome.edits)
         combined.recorded = combined.recorded or outcome.recorded
+    if unknown:
+        shown = ", ".join(str(n) for n in unknown[:UNKNOWN_SHOWN])
+        shown += ", …" if len(unknown) > UNKNOWN_SHOWN else ""
+        answers.insert(unknown_at, ctx.text("reply.unknown_number", number=shown))
     combined.answer = "\n".join(answers)
+    # Each recorded number re-rendered the same nudge: only its last state needs sending.
+    latest = {(edit.chat_id, edit.message_id): edit for edit in combined.edits}
+    combined.edits = list(latest.values())
     return combined
 
 
@@ -490,6 +515,12 @@ def _clock(ctx: _Context, at: datetime | None) -> str:
     if local.date() == ctx.today().date():
         return local.strftime("%H:%M")
     return local.strftime("%a %H:%M")
+
+
+def _already(ctx: _Context, reply: Reply) -> Outcome:
+    """The answer to an update delivered again (after a restart): what it recorded."""
+    status = STATUS_OF[Action(reply.kind)]
+    return Outcome(ctx.text("reply.same", status=_status_text(ctx, status, reply.new_due_at)))
 
 
 def _status_text(ctx: _Context, status: str, promised: datetime | None) -> str:
