@@ -97,6 +97,7 @@ def load_current_org(session: Session) -> CurrentOrg:
                 "timezone": p.timezone,
                 "language": p.language,
                 "crew": p.crew,
+                "quiet_hours": p.quiet_hours,
                 "active": p.active,
             }
             for p in people

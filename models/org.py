@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.calendar import AbsenceKind, parse_clock, parse_date
 from models.durations import format_duration
+from models.quiet import parse_quiet_hours
 from models.schedule import (
     END_OF_SHIFT,
     DueAfter,
@@ -91,6 +92,7 @@ class PersonSpec:
     language: str
     active: bool
     crew: str | None = None
+    quiet_hours: str | None = None  # "22:00-06:00", "" for none, None for the plant default
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +257,9 @@ def _unprefixed(message: str, name: str) -> str:
 _BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 SECTIONS = ("units", "people", "duties", "absences")  # arrays of tables; plus the [shifts] table
 UNIT_FIELDS = ("key", "name", "kind", "parent", "leader", "deputy", "timezone")
-PERSON_FIELDS = ("key", "name", "unit", "post", "timezone", "language", "active", "crew")
+PERSON_FIELDS = (
+    "key", "name", "unit", "post", "timezone", "language", "active", "crew", "quiet_hours",
+)  # fmt: skip
 DUTY_FIELDS = (
     "key", "title", "details", "assignee", "post", "unit", "schedule",
     "nudge", "due", "evidence", "policy", "urgent",
@@ -393,8 +397,25 @@ def _person(row: _Row) -> PersonSpec | None:
         language=language,
         active=row.flag("active", True),
         crew=row.text("crew"),
+        quiet_hours=_quiet_hours(row),
     )
     return person if key and name and unit and post else None
+
+
+def _quiet_hours(row: _Row) -> str | None:
+    """A person's own quiet hours: "22:00-06:00", "" (none), or absent (the plant default)."""
+    value = row.data.get("quiet_hours")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        row.problem("quiet_hours", f'expected text like "22:00-06:00", got {value!r}')
+        return None
+    try:
+        quiet = parse_quiet_hours(value, "quiet_hours")
+    except ValueError as exc:
+        row.problem("quiet_hours", str(exc).removeprefix("quiet_hours: "))
+        return None
+    return str(quiet) if quiet is not None else ""
 
 
 def _duty(row: _Row) -> DutySpec | None:

@@ -205,3 +205,20 @@ def test_unreadable_files(engine: Engine, tmp_path: Path) -> None:
     assert any(m.startswith(f"{broken}: file: not valid TOML") for m in messages)
     assert f"{other}: file: expected a .toml org file or a .csv file of people" in messages
     assert f"{tmp_path / 'gone.toml'}: file: no such file" in messages
+
+
+def test_personal_quiet_hours(engine: Engine, tmp_path: Path) -> None:
+    text = (
+        EXAMPLE_ORG.read_text()
+        .replace('name = "Anna Weber"\n', 'name = "Anna Weber"\nquiet_hours = "21:00-05:00"\n')
+        .replace('name = "Paul Schulz"\n', 'name = "Paul Schulz"\nquiet_hours = ""\n')
+    )
+    org = tmp_path / "org.toml"
+    org.write_text(text)
+    assert import_org(engine, [org], NOW, dry_run=False).problems == []
+    with Session(engine) as session:
+        quiet = {p.key: p.quiet_hours for p in session.exec(select(Person)).all()}
+    assert (quiet["a.weber"], quiet["p.schulz"], quiet["m.keller"]) == ("21:00-05:00", "", None)
+    org.write_text(text.replace('quiet_hours = "21:00-05:00"', 'quiet_hours = "late"'))
+    result = import_org(engine, [org], NOW, dry_run=False)
+    assert [p.field for p in result.problems] == ["quiet_hours"]
