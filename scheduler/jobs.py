@@ -57,7 +57,18 @@ def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     jobs = app.job_queue
     assert jobs is not None, "install python-telegram-bot[job-queue]"
     settings = rt.settings.nudges
-    jobs.run_repeating(plan_pass, interval=settings.plan_every, first=0.1, name="plan")
-    jobs.run_repeating(nudge_pass, interval=settings.tick, first=1.0, name="nudges")
-    jobs.run_repeating(escalation_pass, interval=settings.tick, first=1.5, name=ESCALATION_JOB)
-    jobs.run_repeating(reports_pass, interval=settings.plan_every, first=5.0, name="reports")
+    # A pass that starts late (a busy start-up, a slow disk) still runs, once: every pass does
+    # "what is due by now", so lateness only delays, and a skipped run would skip work.
+    late_ok: dict[str, object] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+    jobs.run_repeating(
+        plan_pass, interval=settings.plan_every, first=0.1, name="plan", job_kwargs=late_ok
+    )
+    jobs.run_repeating(
+        nudge_pass, interval=settings.tick, first=1.0, name="nudges", job_kwargs=late_ok
+    )
+    jobs.run_repeating(
+        escalation_pass, interval=settings.tick, first=1.5, name=ESCALATION_JOB, job_kwargs=late_ok
+    )
+    jobs.run_repeating(
+        reports_pass, interval=settings.plan_every, first=5.0, name="reports", job_kwargs=late_ok
+    )

@@ -96,20 +96,26 @@ reminders = []
 levels = [
   { after = "8s", notify = "next" },
   { after = "20s", notify = "next" },
-  { after = "60s", notify = "next" },
+  { after = "120s", notify = "next" },
 ]
-ack_timeout = "60s"
+ack_timeout = "120s"
 """
 
 
 class Clock:
-    """The virtual clock runs on across restarts: each bot starts where the last one was."""
+    """The virtual clock runs on across restarts (each bot starts where the last one was), or
+    jumps ahead to a chosen instant, as if the bot had been down until then."""
 
     def __init__(self) -> None:
-        self.origin = time.monotonic()
+        self.start, self.origin = START, time.monotonic()
 
     def now(self) -> str:
-        return (START + timedelta(seconds=time.monotonic() - self.origin)).isoformat()
+        return (self.start + timedelta(seconds=time.monotonic() - self.origin)).isoformat()
+
+    def jump(self, to: datetime) -> None:
+        """Never backwards: a clock that went back would replay what already happened."""
+        now = datetime.fromisoformat(self.now())
+        self.start, self.origin = max(to, now), time.monotonic()
 
 
 def texts(w: World, chat: int) -> list[str]:
@@ -152,8 +158,10 @@ def toast(w: World, chat: int, pattern: str) -> str:
     )
 
 
-def restart(w: World, clock: Clock) -> None:
+def restart(w: World, clock: Clock, at: datetime | None = None) -> None:
     w.bots[-1].stop()
+    if at is not None:
+        clock.jump(at)
     bot = w.start_bot(EXECBOT_CLOCK_START=clock.now())
     w.wait_ready(bot)
 
@@ -184,11 +192,11 @@ def test_silence_and_blocks_climb_until_owned(tmp_path: Path) -> None:
         block_for_tl = message(
             w, TL, r"Wanda Two — 1\. Service the pump: ⛔ blocked \(Waiting on others / process\)"
         )
-        restart(w, clock)
+        restart(w, clock, at=START + timedelta(seconds=39))  # level 1 of the silence: 07:00:28
 
         # Silence: Willy's duty climbs to the team leader, then the workshop head.
         silence_tl = message(w, TL, r"Willy One — 1\. Read the meters: no answer")
-        restart(w, clock)
+        restart(w, clock, at=START + timedelta(seconds=51))  # level 2: 07:00:40
         silence_wh = message(w, WH, r"Willy One — 1\. Read the meters: no answer")
         message(w, WH, r"Wanda Two — 1\. Service the pump: ⛔ blocked")  # the block climbs too
         restart(w, clock)
@@ -226,7 +234,13 @@ def test_silence_and_blocks_climb_until_owned(tmp_path: Path) -> None:
         restart(w, clock)
 
         # Not resolved within the ack timeout: Willy's item climbs on, to the plant manager,
-        # later than the policy alone would have sent it (held by the ack).
+        # later than the policy alone would have sent it (level 3 at 07:02:20; held by the ack).
+        with Session(w.engine) as session:
+            acked = session.exec(select(Occurrence).where(Occurrence.duty_id == 1)).first()
+            assert acked is not None and acked.acked_at is not None
+            held_until = acked.acked_at + timedelta(seconds=120)
+        assert held_until > START + timedelta(seconds=150)  # the ack held level 3 back
+        restart(w, clock, at=held_until + timedelta(seconds=2))
         message(w, PM, r"Willy One — 1\. Read the meters")
         time.sleep(3)
 
