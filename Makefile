@@ -1,11 +1,12 @@
 # execbot: two entry points for a fresh machine (Python 3.11+ and make).
-#   make run    installs into .venv and starts execbot on the built-in defaults
+#   make demo   installs into .venv and runs the demo: sandbox, sample plant, bot, chat page
 #   make test   installs into .venv and runs lint, format check, types and the whole test suite
+#   make run    installs into .venv and starts execbot on the configuration (needs a token)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint lock clean
+.PHONY: install demo run test lint lock clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +15,9 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/execbot demo
 
 run: install
 	$(BIN)/execbot run

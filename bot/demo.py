@@ -51,7 +51,8 @@ TOKEN_ENV = "EXECBOT_TOKEN"
 # Written only when this execbot's config knows [escalation] (see escalation_section).
 ESCALATION = """
 [escalation]
-# Demo policy: reminders and levels in minutes, so the whole climb shows in about five.
+# Demo policy: seconds and minutes instead of hours, so that every reminder and level comes
+# within a few minutes of the due times (06:04-06:05): team leader, workshop head, plant manager.
 default_policy = "demo"
 group_window = "0s"
 quiet_hours = ""
@@ -59,11 +60,11 @@ quiet_hours = ""
 [escalation.policies.demo]
 reminders = ["-1m", "0m"]
 levels = [
+  { after = "30s", notify = "next" },
   { after = "1m", notify = "next" },
-  { after = "2m", notify = "next" },
-  { after = "3m", notify = "post:plant manager" },
+  { after = "2m", notify = "post:plant manager" },
 ]
-ack_timeout = "2m"
+ack_timeout = "1m"
 """
 ESCALATION_PENDING = """
 # [escalation]: not written. This execbot's config has no [escalation] section yet; once the
@@ -385,10 +386,13 @@ async def main(options: Options, stop: asyncio.Event) -> int:
     bot: asyncio.subprocess.Process | None = None
     log: IO[bytes] | None = None
     try:
-        print(f"execbot demo: {PLANT_NAME}, files in {root}", flush=True)
+        kept = "a temporary folder, removed at exit" if temporary else "kept at exit"
+        print(f"execbot demo: {PLANT_NAME}, files in {root} ({kept})", flush=True)
         server = await open_sandbox(options)
         url = local_url(server)
         print(f"  sandbox (a local stand-in for Telegram) on {url}")
+        if server.host in ("0.0.0.0", "::", ""):
+            print(f"  listening on every interface: from elsewhere open port {server.port}")
         today = plant_today()
         files = write_files(root, url, today)
         settings = await asyncio.to_thread(load_settings, files)

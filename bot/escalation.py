@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import notices, store
 from bot.config import Settings
@@ -42,6 +42,7 @@ from models.tables import Notice, Occurrence, Person
 
 log = logging.getLogger(__name__)
 BATCH = 2000
+CHUNK = 900  # ids per IN (...) list
 
 
 # --- one occurrence's state --------------------------------------------------------------------
@@ -134,6 +135,33 @@ class _World:
         self.admins = [
             p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
         ]
+        self.outgoing: list[tuple[Notice, datetime]] = []  # notices of the pass, step time
+
+
+def _add_notices(session: Session, settings: Settings, world: _World) -> None:
+    """Store the pass's notices, each with its delivery time (after the recipient's quiet
+    hours), unless its step already notified that recipient (a rerun). A few queries for the
+    whole pass, not a few per item."""
+    occurrence_ids = sorted({n.occurrence_id for n, _ in world.outgoing})
+    person_ids = sorted({n.recipient_id for n, _ in world.outgoing})
+    people: dict[int, Person] = {}
+    done: set[tuple[int, int, str]] = set()
+    for start in range(0, max(len(occurrence_ids), len(person_ids)), CHUNK):
+        people |= store.people_by_ids(session, person_ids[start : start + CHUNK])
+        chunk = occurrence_ids[start : start + CHUNK]
+        if chunk:
+            query = select(Notice.occurrence_id, Notice.recipient_id, Notice.step).where(
+                col(Notice.occurrence_id).in_(chunk)
+            )
+            done.update((o, r, s) for o, r, s in session.exec(query).all())
+    for notice, at in world.outgoing:
+        person = people.get(notice.recipient_id)
+        key = (notice.occurrence_id, notice.recipient_id, notice.step)
+        if person is None or key in done:
+            continue
+        done.add(key)
+        notice.deliver_at = _deliver_at(settings, world, person, at, notice.urgent)
+        session.add(notice)
 
 
 def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
@@ -142,9 +170,14 @@ def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
     with session_scope(engine) as session:
         due = store.due_escalations(session, now, BATCH)
         world = _World(session, settings, now) if due else None
-        for occ in due:
-            assert world is not None
-            result.steps += _advance_one(session, settings, world, occ, now, result)
+        # Written in bulk at commit, not flushed row by row before each query: no query of
+        # the pass depends on the rows it writes (a notice's step is unique per occurrence).
+        with session.no_autoflush:
+            for occ in due:
+                assert world is not None
+                result.steps += _advance_one(session, settings, world, occ, now, result)
+            if world is not None:
+                _add_notices(session, settings, world)
     result.messages = dispatch(engine, settings, now)
     return result
 
@@ -193,12 +226,10 @@ def _execute(
             unit = world.unit_key.get(vacancy.unit_id, str(vacancy.unit_id))
             if store.first_report(session, "vacancy", unit, world.day.isoformat(), now):
                 result.vacancies.append(unit)
-                _report_vacancy(session, settings, unit, vacancy.reason, now)
+                _report_vacancy(session, settings, unit, vacancy.reason, world.day, now)
         recipients = resolve_target(step.target, chain, world.tree, occ.person_id, world.absent)
         if not recipients:
-            recipients = [
-                p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
-            ]
+            recipients = list(world.admins)
             data["fallback"] = "admins"
         kind = "block" if step.reason == "block" else "escalate"
         label = f"l{step.index}"
@@ -206,31 +237,27 @@ def _execute(
     else:
         store.audit(session, "escalation.ended", now, subject=f"occurrence:{occ.id}", data=data)
         return
-    people = store.people_by_ids(session, recipients)
-    for recipient in recipients:
-        person = people.get(recipient)
-        if person is None:
-            continue
-        store.add_notice(
-            session,
-            Notice(
-                occurrence_id=occ.id or 0,
-                recipient_id=recipient,
-                step=_step_label(occ, label),
-                kind=kind,
-                reason=step.reason,
-                urgent=occ.urgent,
-                deliver_at=_deliver_at(settings, world, person, step.at, occ.urgent),
-                created_at=now,
-            ),
+    for recipient in recipients:  # stored by _add_notices, for the whole pass at once
+        notice = Notice(
+            occurrence_id=occ.id or 0,
+            recipient_id=recipient,
+            step=_step_label(occ, label),
+            kind=kind,
+            reason=step.reason,
+            urgent=occ.urgent,
+            created_at=now,
         )
+        world.outgoing.append((notice, step.at))
     store.audit(session, "escalation.step", now, subject=f"occurrence:{occ.id}", data=data)
 
 
 def _step_label(occ: Occurrence, label: str) -> str:
-    """Unique per climb: a block starts a new climb, whose levels count from 0 again."""
+    """Unique per climb: a block starts a new climb, whose levels count from 0 again, and so
+    does a row reopened by a reassign (its old climb's notices stay as they were)."""
     if occ.status == "blocked" and occ.blocked_at is not None:
         return f"b{int(occ.blocked_at.timestamp())}-{label}"
+    if occ.status == "open" and occ.status_at != occ.created_at:  # reopened by a reassign
+        return f"o{int(occ.status_at.timestamp())}-{label}"
     return label
 
 
@@ -245,8 +272,10 @@ def _deliver_at(
 
 
 def _report_vacancy(
-    session: Session, settings: Settings, unit: str, reason: str, now: datetime
+    session: Session, settings: Settings, unit: str, reason: str, day: date, now: datetime
 ) -> None:
+    """Once per plant day (``day``, as the Report row): the UTC date of ``now`` may still be
+    the day before, and would make the message's dedupe key clash with yesterday's."""
     store.audit(session, "vacancy.reported", now, subject=f"unit:{unit}", data={"reason": reason})
     for admin in store.people_by_keys(session, list(settings.access.admins)):
         notices.enqueue_text(
@@ -254,7 +283,7 @@ def _report_vacancy(
             admin,
             "escalation.vacancy",
             now,
-            f"vacancy:{unit}:{now.date()}:{admin.id}",
+            f"vacancy:{unit}:{day.isoformat()}:{admin.id}",
             unit=unit,
             reason=reason,
         )
@@ -276,7 +305,10 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
             window,
             now,
         )
+        keep = notices.prefetch(session, [by_id[i] for send in sends for i in send.item_ids])
+        messages = []
         for send in sends:
             group = [by_id[i] for i in send.item_ids]
-            notices.queue_group(session, settings, group, now)
-        return len(sends)
+            messages.extend(notices.queue_group(session, settings, group, now))
+        del keep
+        return notices.store_messages(session, messages)

@@ -159,7 +159,16 @@ def _reply_target(chat: Chat, params: Params) -> Message | None:
 
 def _bot_message(sandbox: Sandbox, bot: Bot, chat: Chat, **content: Any) -> Message:
     message = Message(chat.new_message_id(), chat, None, bot.user, sandbox.now(), **content)
-    return chat.add_message(message)
+    chat.add_message(message)
+    _announce(sandbox, bot, chat, "message", message.message_id, sender="bot")
+    return message
+
+
+def _announce(
+    sandbox: Sandbox, bot: Bot, chat: Chat, kind: str, message_id: int, **extra: Any
+) -> None:
+    """Tell watchers (the chat page) that this chat changed."""
+    sandbox.events.publish(kind, bot_id=bot.id, chat_id=chat.id, message_id=message_id, **extra)
 
 
 def _edit_markup(params: Params) -> Markup | None:
@@ -322,6 +331,7 @@ def edit_message_text(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     message.text, message.entities, message.markup = text, entities, markup
     message.edit_date = sandbox.now()
     message.edit_count += 1
+    _announce(sandbox, bot, chat, "edit", message.message_id)
     return message.to_api()
 
 
@@ -342,6 +352,7 @@ def edit_message_reply_markup(sandbox: Sandbox, bot: Bot, params: Params) -> Any
     message.markup = markup
     message.edit_date = sandbox.now()
     message.edit_count += 1
+    _announce(sandbox, bot, chat, "edit", message.message_id)
     return message.to_api()
 
 
@@ -355,6 +366,7 @@ def delete_message(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     if message is None:
         raise bad_request("message to delete not found")
     message.deleted = True
+    _announce(sandbox, bot, chat, "delete", message.message_id)
     return True
 
 
@@ -366,17 +378,26 @@ def answer_callback_query(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     query.answered = True
     sandbox.counters.callbacks_answered += 1
-    query.chat.timeline.append(
-        {
-            "kind": "callback_answer",
-            "callback_query_id": query_id,
-            "message_id": query.message.message_id,
-            "person_id": query.person.id,
-            "date": sandbox.now(),
-            "text": text_arg(params, "text") or None,
-            "show_alert": bool_arg(params, "show_alert"),
-            "url": text_arg(params, "url") or None,
-        }
+    answer: dict[str, Any] = {
+        "kind": "callback_answer",
+        "callback_query_id": query_id,
+        "message_id": query.message.message_id,
+        "person_id": query.person.id,
+        "date": sandbox.now(),
+        "text": text_arg(params, "text") or None,
+        "show_alert": bool_arg(params, "show_alert"),
+        "url": text_arg(params, "url") or None,
+    }
+    query.chat.timeline.append(answer)
+    _announce(
+        sandbox,
+        bot,
+        query.chat,
+        "callback_answer",
+        query.message.message_id,
+        person_id=query.person.id,
+        text=answer["text"],
+        show_alert=answer["show_alert"],
     )
     return True
 

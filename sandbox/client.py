@@ -110,8 +110,11 @@ class _Calls:
         label: str | None,
         data: str | None,
         chat_id: int | None,
+        forge: bool = False,
     ) -> _Call:
-        body = self._body(message_id=message_id, label=label, data=data, chat_id=chat_id)
+        body = self._body(
+            message_id=message_id, label=label, data=data, chat_id=chat_id, forge=forge or None
+        )
         return _Call("POST", f"/sandbox/people/{person_id}/taps", json=body)
 
     def block(self, person_id: int, blocked: bool) -> _Call:
@@ -213,6 +216,7 @@ class SandboxClient:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        bio: str | None = None,
         started: bool = False,
     ) -> dict[str, Any]:
         """Create a person; ``started=True`` if they opened the chat earlier (no update).
@@ -225,6 +229,7 @@ class SandboxClient:
             last_name=last_name,
             username=username,
             language_code=language_code,
+            bio=bio,
             started=started or None,
         )
         return dict(self._do(call))
@@ -291,9 +296,11 @@ class SandboxClient:
         label: str | None = None,
         data: str | None = None,
         chat_id: int | None = None,
+        forge: bool = False,
     ) -> str:
-        """Press a callback button by label or data; returns the callback query id."""
-        result = self._do(self._calls.tap(person_id, message_id, label, data, chat_id))
+        """Press a callback button by label or data; returns the callback query id.
+        ``forge=True``: send ``data`` as a modified client could, whatever the message shows."""
+        result = self._do(self._calls.tap(person_id, message_id, label, data, chat_id, forge))
         return str(result["callback_query_id"])
 
     def block(self, person_id: int) -> dict[str, Any]:
@@ -388,6 +395,7 @@ class AsyncSandboxClient:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        bio: str | None = None,
         started: bool = False,
     ) -> dict[str, Any]:
         call = self._calls.create_person(
@@ -396,6 +404,7 @@ class AsyncSandboxClient:
             last_name=last_name,
             username=username,
             language_code=language_code,
+            bio=bio,
             started=started or None,
         )
         return dict(await self._do(call))
@@ -462,8 +471,10 @@ class AsyncSandboxClient:
         label: str | None = None,
         data: str | None = None,
         chat_id: int | None = None,
+        forge: bool = False,
     ) -> str:
-        result = await self._do(self._calls.tap(person_id, message_id, label, data, chat_id))
+        call = self._calls.tap(person_id, message_id, label, data, chat_id, forge)
+        result = await self._do(call)
         return str(result["callback_query_id"])
 
     async def block(self, person_id: int) -> dict[str, Any]:

@@ -7,8 +7,9 @@ with a 4xx status (400 bad input or impossible action, 404 unknown person/chat/m
 
 People
   ``POST /sandbox/people`` {first_name, id?, last_name?, username?, language_code?,
-  started?}; ``started: true`` means the person opened the chat with the bot earlier (no
-  update is produced); by default a new person has not started it
+  bio?, started?}; ``bio`` is the profile text getChat returns (the chat page shows it as
+  the person's subtitle); ``started: true`` means the person opened the chat with the bot
+  earlier (no update is produced); by default a new person has not started it
   ``GET /sandbox/people``
   ``POST /sandbox/groups`` {title, members: [person ids], id?}  (the bot is in the group and
   gets a my_chat_member update)
@@ -20,9 +21,11 @@ Acting as a person (each produces the update Telegram would send and returns it)
   ``POST /sandbox/people/{id}/photos`` and ``.../documents``: multipart with a ``file`` part
   (plus ``caption``, ``chat_id``, ``reply_to_message_id``) or JSON {data (base64), filename,
   mime_type?, caption?, chat_id?}; the file is stored and reachable through getFile.
-  ``POST /sandbox/people/{id}/taps`` {message_id, label? | data?, chat_id?}: a
+  ``POST /sandbox/people/{id}/taps`` {message_id, label? | data?, chat_id?, forge?}: a
   ``callback_query`` update for a callback button on the message's current keyboard;
-  a button that is not there is a 400.
+  a button that is not there is a 400.  ``forge: true`` with ``data`` is a forged button, as
+  a modified client could send: the data (1-64 bytes) goes out as is, for any live message
+  of the chat, keyboard or not.
   ``POST /sandbox/people/{id}/block`` and ``.../unblock``: a ``my_chat_member`` update
   (member -> kicked and back), as Telegram sends for private chats.
 
@@ -47,6 +50,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from sandbox.images import image_size
+from sandbox.markup import MAX_CALLBACK_DATA
 from sandbox.state import Bot, CallbackQuery, Chat, FileKind, Message, Person, Sandbox, StoredFile
 from sandbox.text import TEXT_LIMIT, bot_command_entities
 
@@ -155,6 +159,14 @@ def post_message(
     chat.add_message(message)
     chat.started = True
     update = bot.updates.push("message", message.to_api())
+    sandbox.events.publish(
+        "message",
+        bot_id=bot.id,
+        chat_id=chat.id,
+        message_id=message.message_id,
+        sender="person",
+        person_id=person.id,
+    )
     return {"message": message.to_api(), "update_id": update["update_id"] if update else None}
 
 
@@ -166,8 +178,18 @@ def tap(
     message_id: int,
     label: str | None,
     data: str | None,
+    forge: bool = False,
 ) -> dict[str, Any]:
-    """The person presses a callback button on the message's current inline keyboard."""
+    """The person presses a callback button on the message's current inline keyboard.
+    ``forge``: a forged button, as a modified client could send: ``data`` goes to the bot as
+    is, for any live message of the chat, whatever its keyboard shows."""
+    if forge:
+        if label is not None or data is None:
+            raise PersonError(400, "a forged tap takes data and no label")
+        if not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+            raise PersonError(400, f"callback data must be 1-{MAX_CALLBACK_DATA} bytes")
+        chat = _person_chat(bot, person, chat_id)
+        return _callback(sandbox, bot, person, chat, _message_in(chat, message_id), data)
     if label is None and data is None:
         raise PersonError(400, "give the button's label or its callback data")
     chat = _person_chat(bot, person, chat_id)
@@ -192,6 +214,13 @@ def tap(
         raise PersonError(
             400, f"button {button['text']!r} sends nothing to the bot (no callback_data)"
         )
+    return _callback(sandbox, bot, person, chat, message, callback_data)
+
+
+def _callback(
+    sandbox: Sandbox, bot: Bot, person: Person, chat: Chat, message: Message, callback_data: str
+) -> dict[str, Any]:
+    """The ``callback_query`` update of a tap."""
     query = CallbackQuery(sandbox.new_callback_id(), person, chat, message, callback_data)
     bot.callback_queries[query.id] = query
     sandbox.counters.callbacks_issued += 1
@@ -236,6 +265,7 @@ def set_blocked(sandbox: Sandbox, bot: Bot, person: Person, blocked: bool) -> di
     if chat.blocked == blocked:
         return {"changed": False, "update_id": None}
     chat.blocked = blocked
+    sandbox.events.publish("chat", bot_id=bot.id, chat_id=chat.id, blocked=blocked)
     old, new = ("member", "kicked") if blocked else ("kicked", "member")
     update = _member_update(sandbox, bot, chat, person, old, new)
     return {"changed": True, "update_id": update["update_id"] if update else None}
@@ -328,6 +358,7 @@ class People:
                 _optional_str(body, "last_name"),
                 _optional_str(body, "username"),
                 _optional_str(body, "language_code"),
+                _optional_str(body, "bio"),
             )
         except ValueError as error:
             raise PersonError(400, str(error)) from None
@@ -361,6 +392,7 @@ class People:
         if members:
             adder = self.sandbox.people[members[0]]
             _member_update(self.sandbox, bot, chat, adder, "left", "member")
+        self.sandbox.events.publish("chat", bot_id=bot.id, chat_id=chat.id)
         return _ok(chat.api)
 
     # acting as a person
@@ -461,7 +493,10 @@ class People:
         label = _optional_str(body, "label")
         data = _optional_str(body, "data")
         chat_id = _opt_int(body.get("chat_id"), "chat_id")
-        return _ok(tap(self.sandbox, bot, person, chat_id, message_id, label, data))
+        forge = body.get("forge", False)
+        if not isinstance(forge, bool):
+            raise PersonError(400, "forge must be true or false")
+        return _ok(tap(self.sandbox, bot, person, chat_id, message_id, label, data, forge))
 
     async def block(self, request: web.Request) -> web.Response:
         person = self._person(request)

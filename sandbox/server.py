@@ -1,7 +1,8 @@
 """Running the sandbox: the aiohttp application, an in-process server and ``serve``.
 
-* :func:`make_app` wires the Bot API (:mod:`sandbox.botapi`) and the person API
-  (:mod:`sandbox.people`) around one :class:`Sandbox`.
+* :func:`make_app` wires the Bot API (:mod:`sandbox.botapi`), the person API
+  (:mod:`sandbox.people`) and the chat page with its live events (:mod:`sandbox.page`)
+  around one :class:`Sandbox`.
 * :class:`SandboxServer` is an async context manager for tests and tools that run the
   sandbox inside their own event loop; with ``port=0`` the OS picks a free port.
 * :func:`serve` runs it in the foreground until SIGINT/SIGTERM, printing one line with the
@@ -23,6 +24,7 @@ from types import TracebackType
 from aiohttp import web
 
 from sandbox.botapi import BotApi
+from sandbox.page import Page
 from sandbox.people import People
 from sandbox.ratelimit import Limits
 from sandbox.state import DEFAULT_TOKEN, Sandbox
@@ -37,6 +39,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD)
     BotApi(sandbox).add_routes(app)
     People(sandbox).add_routes(app)
+    Page(sandbox).add_routes(app)
 
     async def close(_: web.Application) -> None:
         await sandbox.close()
@@ -112,7 +115,8 @@ async def _serve(host: str, port: int, tokens: Sequence[str], limits: bool) -> N
     async with SandboxServer(host, port, tokens, limits) as server:
         print(
             f"execbot sandbox listening on {server.url} "
-            f"(bot API base {server.api_base}, limits {'on' if limits else 'off'})",
+            f"(bot API base {server.api_base}, limits {'on' if limits else 'off'}; "
+            f"chat page {server.url}/)",
             flush=True,
         )
         await stop.wait()

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import aiohttp
 
+from sandbox.events import EventHub
 from sandbox.faults import FaultQueue
 from sandbox.markup import Markup
 from sandbox.ratelimit import Limits, RateLimiter
@@ -59,6 +60,7 @@ class Person:
     last_name: str | None = None
     username: str | None = None
     language_code: str | None = None
+    bio: str | None = None  # shown by getChat and the chat page, never in updates
     user: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,7 +74,7 @@ class Person:
         self.user = user
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.user)
+        return {**self.user, "bio": self.bio} if self.bio else dict(self.user)
 
 
 @dataclass(slots=True)
@@ -243,6 +245,8 @@ class Chat:
     def full_info(self) -> dict[str, Any]:
         """The ChatFullInfo object getChat returns."""
         info = dict(self.api)
+        if self.person is not None and self.person.bio:
+            info["bio"] = self.person.bio
         info["accent_color_id"] = abs(self.id) % 7
         info["max_reaction_count"] = 11
         info["accepted_gift_types"] = {
@@ -344,6 +348,7 @@ class Sandbox:
         self.faults = FaultQueue()
         self.calls = CallLog(call_log_size)
         self.counters = Counters()
+        self.events = EventHub()
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.http: aiohttp.ClientSession | None = None
@@ -368,6 +373,7 @@ class Sandbox:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        bio: str | None = None,
     ) -> Person:
         if person_id is None:
             while self._next_person_id in self.people:
@@ -377,8 +383,9 @@ class Sandbox:
             raise ValueError("a person's id must be positive")
         if person_id in self.people or any(person_id == bot.id for bot in self.bots.values()):
             raise ValueError(f"id {person_id} is taken")
-        person = Person(person_id, first_name, last_name, username, language_code)
+        person = Person(person_id, first_name, last_name, username, language_code, bio)
         self.people[person_id] = person
+        self.events.publish("person", person_id=person_id)
         return person
 
     def add_group(self, bot: Bot, title: str, members: Sequence[int], group_id: int | None) -> Chat:
@@ -446,9 +453,11 @@ class Sandbox:
         self.calls.clear()
         self.counters = Counters()
         self.limiter.configure(self.initial_limits)
+        self.events.publish("reset")
 
     async def close(self) -> None:
-        """Stop webhook deliveries and close the outgoing HTTP session."""
+        """End event streams, stop webhook deliveries and close the outgoing HTTP session."""
+        self.events.close()
         tasks = [bot.webhook.stop() for bot in self.bots.values() if bot.webhook is not None]
         await asyncio.gather(*(task for task in tasks if task is not None), return_exceptions=True)
         if self.http is not None:
