@@ -30,9 +30,16 @@ def stranger_language(update: Update) -> str:
     return code if code in texts.languages() else texts.FALLBACK
 
 
+MESSAGE_LIMIT = 4096  # characters Telegram takes in one message
+
+
 async def answer(update: Update, text: str) -> None:
+    """Reply in the chat. A text too long for one message is cut (with "…"): Telegram would
+    refuse it whole, and the person would hear nothing."""
     message = update.effective_message
     if message is not None:
+        if len(text) > MESSAGE_LIMIT:
+            text = text[: MESSAGE_LIMIT - 1] + "…"
         await message.reply_text(text)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from telegram import ForceReply, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -33,8 +33,12 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message.message_id if message else None,
         rt.clock(),
     )
-    outcome = await rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
-    await query.answer(outcome.answer[:TOAST_LIMIT])
+    try:
+        outcome = await rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
+    except Exception:
+        await _answer_query(query, texts.render(None, "access.try_again"))
+        raise
+    await _answer_query(query, outcome.answer)
     await _follow_up(update, context, outcome)
     if outcome.recorded:
         wake_escalation(context)
@@ -46,10 +50,19 @@ async def on_leader_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None or update.effective_user is None:
         return
     rt = runtime(context)
-    outcome = await rt.call(
-        actions.tap, rt.engine, rt.settings, update.effective_user.id, query.data or "", rt.clock()
-    )
-    await query.answer(outcome.answer[:TOAST_LIMIT])
+    try:
+        outcome = await rt.call(
+            actions.tap,
+            rt.engine,
+            rt.settings,
+            update.effective_user.id,
+            query.data or "",
+            rt.clock(),
+        )
+    except Exception:
+        await _answer_query(query, texts.render(None, "access.try_again"))
+        raise
+    await _answer_query(query, outcome.answer)
     await _follow_up(update, context, outcome)
     if outcome.recorded:
         wake_escalation(context)
@@ -96,14 +109,26 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         file_id, unique_id, kind = document.file_id, document.file_unique_id, "document"
     else:
         return
-    path = await _download(context, file_id, unique_id, kind)
     incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
+    path = None
+    if await rt.call(replies.expects_file, rt.engine, incoming):  # keep no unasked files
+        path = await _download(context, file_id, unique_id, kind)
     outcome = await rt.call(
         replies.evidence_file, rt.engine, rt.settings, incoming, file_id, kind, path
     )
     if outcome is not None:
         await answer(update, outcome.answer)
         await _follow_up(update, context, outcome)
+
+
+async def _answer_query(query: CallbackQuery, text: str) -> None:
+    """Answer a tap once. Telegram refuses a second answer and one to a query older than
+    about 15 s; both happen when an update comes again after a restart (its answer was
+    shown, or is moot). The outcome is stored either way: never let that fail the update."""
+    try:
+        await query.answer(text[:TOAST_LIMIT])
+    except BadRequest as exc:
+        log.info("could not answer callback query %s: %s", query.id, exc.message)
 
 
 def actor_id(update: Update) -> int:
