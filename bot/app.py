@@ -12,7 +12,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
-from bot import migrate, store, texts
+from bot import migrate, polling, store, texts
 from bot.db import redact_url, session_scope
 from bot.runtime import Runtime
 from bot.sender import PacedLimiter, Sender
@@ -51,7 +51,7 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
     tg = rt.settings.telegram
     delivery = rt.settings.delivery
     pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(tg.api_base_url)
@@ -59,8 +59,10 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer))
-        .build()
     )
+    if tg.mode == "polling":
+        builder = builder.updater(None)  # bot.polling confirms updates only after handling
+    app = builder.build()
     app.bot_data[RUNTIME_KEY] = rt
     app.bot_data[SENDER_KEY] = Sender(
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
@@ -122,4 +124,5 @@ def run(rt: Runtime, token: str) -> None:
             **options,
         )
     else:
-        app.run_polling(timeout=int(tg.poll_timeout.total_seconds()), **options)
+        timeout = int(tg.poll_timeout.total_seconds())
+        asyncio.run(polling.run(app, timeout, ALLOWED_UPDATES))
