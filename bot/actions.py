@@ -44,11 +44,11 @@ def act(session: Session, settings: Settings, actor: Person, data: str, now: dat
     if match is None:
         return Outcome(texts.render(lang, "reply.button_invalid"))
     code, raw_id = match.groups()
+    store.lock_occurrence(session, int(raw_id))  # before reading it: a concurrent answer waits
     found = store.occurrence_with_duty(session, int(raw_id))
     if found is None:
         return Outcome(texts.render(lang, "action.gone"))
     occ, duty = found
-    store.lock_occurrence(session, occ.id or 0)
     person = store.person_by_id(session, occ.person_id)
     assert person is not None
     tree = _tree(session)
@@ -106,6 +106,7 @@ def excuse(
 ) -> Outcome:
     """The reason for an "Excuse" arrived: close the occurrence as excused."""
     store.forget_question(session, actor.id or 0)
+    store.lock_occurrence(session, question.occurrence_id)
     found = store.occurrence_with_duty(session, question.occurrence_id)
     if found is None:
         return Outcome(texts.render(actor.language, "action.gone"))
@@ -298,6 +299,10 @@ def _reassign(
         existing.status, existing.status_at, existing.nudge_state = "open", now, "pending"
         existing.policy, existing.urgent = occ.policy, occ.urgent
         existing.reminders_sent = existing.levels_done = 0
+        # A reopened row (reassigned back) starts a fresh climb: no ack, end or block of old.
+        existing.last_step_at = existing.blocked_at = existing.promised_at = None
+        existing.acked_at = existing.acked_by = None
+        existing.escalation_ended = False
         existing.next_step_at = (
             escalation.first_step_at(occ.policy, existing.due_at, "open", now)
             if occ.policy

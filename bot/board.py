@@ -13,6 +13,7 @@ from bot import store, texts
 from bot.config import Settings
 from bot.db import session_scope
 from bot.messages import day_label
+from bot.timezones import timezone_resolver
 from models.board import BoardItem, BoardStatus, overdue_items, team_board
 from models.orgtree import OrgTree, TreePerson, TreeUnit
 
@@ -22,9 +23,14 @@ AS_BOARD: dict[str, BoardStatus] = {
 }  # fmt: skip
 
 
+Gathered = tuple[OrgTree, list[int], list[BoardItem], dict[int, str], str, dict[int, str]]
+
+
 def _gather(
-    engine: Engine, settings: Settings, person_id: int, now: datetime
-) -> tuple[OrgTree, list[int], list[BoardItem], dict[int, str], str, dict[int, str]]:
+    engine: Engine, settings: Settings, person_id: int, now: datetime, promised: dict[int, str]
+) -> Gathered:
+    """The tree, the viewer's top units, today's items, person names, the day's label and unit
+    names; ``promised`` gets the promised time (the viewer's local HH:MM) of each "later"."""
     with session_scope(engine) as session:
         facts = store.tree_facts(session)
         tree = OrgTree(
@@ -39,12 +45,19 @@ def _gather(
             led = tree.units_led_by(person_id)
             roots = [u for u in led if not any(u != o and u in tree.subtree(o) for o in led)]
         day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
+        zone = ZoneInfo(
+            timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
+                person.timezone, person.unit_id
+            )
+        )
         items, names = [], {}
         for occ, duty, who in store.board_rows(session, day):
             status = AS_BOARD.get(occ.status)
             if status is None:
                 continue
             deadline = occ.promised_at or occ.due_at
+            if status == "late" and occ.promised_at is not None:
+                promised[occ.id or 0] = occ.promised_at.astimezone(zone).strftime("%H:%M")
             names[who.id or 0] = who.name
             items.append(
                 BoardItem(
@@ -64,7 +77,8 @@ def _gather(
 
 
 def team(engine: Engine, settings: Settings, person_id: int, lang: str, now: datetime) -> str:
-    tree, roots, items, names, day, units = _gather(engine, settings, person_id, now)
+    promised: dict[int, str] = {}
+    tree, roots, items, names, day, units = _gather(engine, settings, person_id, now, promised)
     if not roots:
         return texts.render(lang, "board.not_leader")
     lines = [texts.render(lang, "board.header", day=day)]
@@ -82,31 +96,32 @@ def team(engine: Engine, settings: Settings, person_id: int, lang: str, now: dat
             )  # fmt: skip
         open_items.extend(board.open_items)
     lines.append(texts.render(lang, "board.open_header"))
-    lines.extend(_item(lang, item, names) for item in open_items[:40])
+    lines.extend(_item(lang, item, names, promised) for item in open_items[:40])
     if not open_items:
         lines.append(texts.render(lang, "board.nothing_open"))
     return "\n".join(lines)[:4096]
 
 
 def overdue(engine: Engine, settings: Settings, person_id: int, lang: str, now: datetime) -> str:
-    tree, roots, items, names, _, _ = _gather(engine, settings, person_id, now)
+    promised: dict[int, str] = {}
+    tree, roots, items, names, _, _ = _gather(engine, settings, person_id, now, promised)
     if not roots:
         return texts.render(lang, "board.not_leader")
     found = [item for root in roots for item in overdue_items(tree, root, items)]
     if not found:
         return texts.render(lang, "board.overdue_empty")
     lines = [texts.render(lang, "board.overdue_header")]
-    lines.extend(_item(lang, item, names) for item in found[:60])
+    lines.extend(_item(lang, item, names, promised) for item in found[:60])
     return "\n".join(lines)[:4096]
 
 
-def _item(lang: str, item: BoardItem, names: dict[int, str]) -> str:
+def _item(lang: str, item: BoardItem, names: dict[int, str], promised: dict[int, str]) -> str:
     holder = (
         texts.render(lang, "board.held_by", name=names.get(item.owner_id, "?"))
         if item.owner_id
         else texts.render(lang, "board.unowned")
     )
-    status = texts.render(lang, f"status.{item.status}", time="")
+    status = texts.render(lang, f"status.{item.status}", time=promised.get(item.occurrence_id, ""))
     person = names.get(item.person_id, "?")
     return texts.render(
         lang, "board.item", person=person, title=item.title, status=status, holder=holder

@@ -7,16 +7,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import store, texts
 from bot.config import Settings
 from bot.messages import NudgeLine, keyboard
-from bot.timezones import timezone_resolver
-from models.tables import Notice, Occurrence, Outbox, Person
+from bot.timezones import TimezoneOf, timezone_resolver
+from models.tables import Duty, Notice, Occurrence, Outbox, Person
 
 MAX_ITEMS = 15  # five buttons each stays within Telegram's 100 buttons per message
 TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
+MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
+CHUNK = 900  # ids per IN (...) list
+_TIMEZONES = "execbot.notices.timezone_of"
 
 
 def enqueue_text(
@@ -42,45 +45,118 @@ def enqueue_text(
     )
 
 
-def queue_group(session: Session, settings: Settings, group: list[Notice], now: datetime) -> None:
+Message = tuple[Outbox, list[Notice]]  # a message to store, and the notices it lists
+
+
+def queue_group(
+    session: Session, settings: Settings, group: list[Notice], now: datetime
+) -> list[Message]:
+    """The group's message(s), for ``store_messages``. Notices about items finished while
+    they waited (quiet hours, grouping) are dropped as "moot", not sent stale."""
+    group = _live(session, group)
+    if not group:
+        return []
     recipient = store.person_by_id(session, group[0].recipient_id)
     if recipient is None or recipient.telegram_user_id is None:
         for notice in group:  # nobody to tell: recorded, not sent (the board still shows it)
             notice.state = "undeliverable"
             session.add(notice)
-        return
+        return []
+    messages: list[Message] = []
     for start in range(0, len(group), MAX_ITEMS):
         part = group[start : start + MAX_ITEMS]
         text, markup = render(session, settings, recipient, part)
-        outbox = store.enqueue(
-            session,
-            Outbox(
-                created_at=now,
-                chat_id=recipient.telegram_user_id,
-                person_id=recipient.id,
-                kind="escalation",
-                dedupe_key=f"notice:{part[0].id}:{recipient.id}",
-                payload={"method": "sendMessage", "text": text, "reply_markup": markup},
-                next_attempt_at=now,
-            ),
+        outbox = Outbox(
+            created_at=now,
+            chat_id=recipient.telegram_user_id,
+            person_id=recipient.id,
+            kind="escalation",
+            dedupe_key=f"notice:{part[0].id}:{recipient.id}",
+            payload={"method": "sendMessage", "text": text, "reply_markup": markup},
+            next_attempt_at=now,
         )
+        messages.append((outbox, part))
+    return messages
+
+
+def store_messages(session: Session, messages: list[Message]) -> int:
+    """Store the messages in one batch (as ``store.enqueue`` would one by one: a message whose
+    dedupe key is stored already is left out) and mark their notices queued with them.
+    Returns how many were stored."""
+    keys = [outbox.dedupe_key for outbox, _ in messages]
+    stored: set[str | None] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        query = select(Outbox.dedupe_key).where(col(Outbox.dedupe_key).in_(chunk))
+        stored.update(session.exec(query).all())
+    fresh = [outbox for outbox, _ in messages if outbox.dedupe_key not in stored]
+    session.add_all(fresh)
+    session.flush()  # one batch of inserts; the ids come back for the notices
+    added = {id(outbox) for outbox in fresh}
+    for outbox, part in messages:
         for notice in part:
             notice.state = "queued"
-            notice.outbox_id = outbox.id if outbox else None
+            notice.outbox_id = outbox.id if id(outbox) in added else None
             session.add(notice)
+    return len(fresh)
+
+
+def _live(session: Session, group: list[Notice]) -> list[Notice]:
+    live = []
+    for notice in group:
+        occ = session.get(Occurrence, notice.occurrence_id)
+        if occ is None or occ.status in MOOT:
+            notice.state = "moot"
+            session.add(notice)
+        else:
+            live.append(notice)
+    return live
+
+
+def prefetch(session: Session, group: list[Notice]) -> list[Any]:
+    """Load the notices' occurrences, duties and people in a few queries, so rendering many
+    groups reads them from the session. Keep the returned rows referenced while rendering
+    (the session holds its rows weakly)."""
+    occs: list[Occurrence] = []
+    occurrence_ids = sorted({n.occurrence_id for n in group})
+    for start in range(0, len(occurrence_ids), CHUNK):
+        chunk = occurrence_ids[start : start + CHUNK]
+        occs.extend(session.exec(select(Occurrence).where(col(Occurrence.id).in_(chunk))).all())
+    duty_ids = sorted({occ.duty_id for occ in occs})
+    duties = list(session.exec(select(Duty).where(col(Duty.id).in_(duty_ids))).all())
+    people: list[Person] = []
+    person_ids = sorted({n.recipient_id for n in group} | {occ.person_id for occ in occs})
+    for start in range(0, len(person_ids), CHUNK):
+        people.extend(store.people_by_ids(session, person_ids[start : start + CHUNK]).values())
+    return [*occs, *duties, *people]
+
+
+def _found(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
+    occ = session.get(Occurrence, occurrence_id)
+    duty = session.get(Duty, occ.duty_id) if occ is not None else None
+    return (occ, duty) if occ is not None and duty is not None else None
+
+
+def _timezone_of(session: Session, settings: Settings) -> TimezoneOf:
+    """People's time zones, resolved from the units once per session."""
+    resolver = session.info.get(_TIMEZONES)
+    if resolver is None:
+        resolver = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+        session.info[_TIMEZONES] = resolver
+    return resolver
 
 
 def render(
     session: Session, settings: Settings, recipient: Person, group: list[Notice]
 ) -> tuple[str, dict[str, Any] | None]:
     lang = recipient.language
-    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+    tz = _timezone_of(session, settings)
     if all(n.kind == "remind" for n in group):
         return _reminder(session, lang, tz(recipient.timezone, recipient.unit_id), group)
     lines = [texts.render(lang, "escalation.header", count=len(group))]
     rows: list[list[dict[str, str]]] = []
     for index, notice in enumerate(group, 1):
-        found = store.occurrence_with_duty(session, notice.occurrence_id)
+        found = _found(session, notice.occurrence_id)
         if found is None:
             continue
         occ, duty = found
@@ -148,7 +224,7 @@ def _reminder(
 ) -> tuple[str, dict[str, Any] | None]:
     lines, shown = [], []
     for notice in group:
-        found = store.occurrence_with_duty(session, notice.occurrence_id)
+        found = _found(session, notice.occurrence_id)
         if found is None:
             continue
         occ, duty = found

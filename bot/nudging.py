@@ -21,7 +21,6 @@ from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
 from bot.timezones import timezone_resolver
 from models.nudging import Verdict, decide
-from models.tables import Outbox
 
 log = logging.getLogger(__name__)
 BATCH = 5000
@@ -54,7 +53,8 @@ def _queue_batch(
         by_id = {row.item.occurrence_id: row for row in rows}
         decisions = decide((row.item for row in rows), now, settings.nudges.late_after)
         timezone_of = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
-        queued = 0
+        messages: list[dict[str, object]] = []
+        members: dict[str, tuple[list[int], str]] = {}  # dedupe key -> occurrences, state
         for group in decisions.groups:
             first = by_id[group.items[0].occurrence_id]
             tz = timezone_of(first.timezone, first.unit_id)
@@ -68,36 +68,43 @@ def _queue_batch(
                 )
                 for item in group.items
             ]
-            messages = nudge_messages(
+            rendered = nudge_messages(
                 first.language, first.person_name, group.nudge_at, tz, lines, late=group.late
             )
             stamp = group.nudge_at.strftime("%Y%m%dT%H%M")
-            for part, message in enumerate(messages):
-                outbox = store.enqueue(
-                    session,
-                    Outbox(
-                        created_at=now,
-                        chat_id=group.chat_id,
-                        person_id=group.person_id,
-                        kind="nudge",
-                        dedupe_key=f"nudge:{group.person_id}:{stamp}:{part}",
-                        payload={
+            sent_as = Verdict.SEND_LATE if group.late else Verdict.SEND
+            for part, message in enumerate(rendered):
+                key = f"nudge:{group.person_id}:{stamp}:{part}"
+                members[key] = (list(message.occurrence_ids), sent_as.value)
+                messages.append(
+                    {
+                        "created_at": now,
+                        "chat_id": group.chat_id,
+                        "person_id": group.person_id,
+                        "kind": "nudge",
+                        "dedupe_key": key,
+                        "payload": {
                             "method": "sendMessage",
                             "text": message.text,
                             "reply_markup": message.reply_markup,
                             "late": group.late,
                             "part": part,
                         },
-                        next_attempt_at=now,
-                        stale_at=max(item.due_at for item in group.items),
-                    ),
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "stale_at": max(item.due_at for item in group.items),
+                    }
                 )
-                if outbox is not None:
-                    queued += 1
-                    sent_as = Verdict.SEND_LATE if group.late else Verdict.SEND
-                    store.set_nudge_state(
-                        session, list(message.occurrence_ids), sent_as.value, outbox.id
-                    )
+        # One INSERT for every message (a dedupe key stored before is skipped), one UPDATE for
+        # every occurrence: a wave of thousands is a few statements, not thousands.
+        stored = store.enqueue_many(session, messages)
+        states: list[tuple[int, str, int | None]] = []
+        for key, outbox_id in stored.items():
+            occurrence_ids, state = members[key]
+            states.extend((occurrence_id, state, outbox_id) for occurrence_id in occurrence_ids)
+        store.set_nudge_states(session, states)
+        queued = len(stored)
         by_state: dict[str, list[int]] = {}
         for occurrence_id, verdict in decisions.states.items():
             by_state.setdefault(verdict.value, []).append(occurrence_id)

@@ -169,7 +169,8 @@ class Sender:
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
-        flusher = asyncio.create_task(self._flush_forever())
+        done = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_until(done))
         # Earliest-ready chat first, so one busy chat never holds up the others.
         queue = [(self.pacer.chat_ready(c.chat_id), c.id, c) for c in claimed]
         heapq.heapify(queue)
@@ -190,9 +191,10 @@ class Sender:
             if tasks:
                 await asyncio.gather(*tasks)
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            # Stop the flusher between two flushes (a cancelled thread would go on writing
+            # after drain() returned), then record what is left.
+            done.set()
+            await flusher
             await asyncio.to_thread(self._flush)
 
     async def _send_one(self, item: store.Claimed, slots: asyncio.Semaphore) -> None:
@@ -254,10 +256,12 @@ class Sender:
             raise BadRequest(f"execbot cannot send outbox method {method!r}")
         return result.message_id if isinstance(result, Message) else payload.get("message_id")
 
-    async def _flush_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_every)
-            if self._outcomes:
+    async def _flush_until(self, done: asyncio.Event) -> None:
+        """Record outcomes every ``flush_every`` seconds until ``done`` is set."""
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.flush_every)
+            if self._outcomes and not done.is_set():
                 await asyncio.to_thread(self._flush)
 
     def _flush(self) -> None:

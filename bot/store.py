@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, text, update
+from sqlalchemy import bindparam, func, insert, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from models.nudging import DueNudge
@@ -297,6 +299,27 @@ def enqueue(session: Session, message: Outbox) -> Outbox | None:
     return message
 
 
+def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Store many messages in one statement, skipping dedupe keys stored before; returns
+    dedupe key -> outbox id of those stored now."""
+    if not messages:
+        return {}
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql_insert(table)
+    else:
+        statement = sqlite_insert(table)
+    statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+        table.c.id, table.c.dedupe_key
+    )
+    rows = [
+        row
+        for start in range(0, len(messages), 500)  # SQLite caps the variables of one statement
+        for row in session.execute(statement.values(list(messages[start : start + 500]))).all()
+    ]
+    return {key: int(outbox_id) for outbox_id, key in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
@@ -352,13 +375,21 @@ def release_claims(session: Session, claimed_before: datetime) -> int:
 
 
 def record_sent(session: Session, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
-    """Mark messages sent: (outbox id, Telegram message id, sent at)."""
-    for outbox_id, message_id, at in sent:
-        session.execute(
-            update(Outbox)
-            .where(col(Outbox.id) == outbox_id)
-            .values(state="sent", sent_at=at, telegram_message_id=message_id, last_error=None)
-        )
+    """Mark messages sent: (outbox id, Telegram message id, sent at), in one statement."""
+    if not sent:
+        return
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("outbox_id"))
+        .values(
+            state="sent",
+            sent_at=bindparam("at"),
+            telegram_message_id=bindparam("message_id"),
+            last_error=None,
+        ),
+        [{"outbox_id": i, "message_id": m, "at": at} for i, m, at in sent],
+    )
 
 
 def record_failure(session: Session, outbox_id: int, retry_at: datetime | None, error: str) -> None:
@@ -524,6 +555,19 @@ def due_nudges(session: Session, now: datetime, limit: int) -> list[NudgeRow]:
             )
         )
     return rows
+
+
+def set_nudge_states(session: Session, rows: Sequence[tuple[int, str, int | None]]) -> None:
+    """(occurrence id, nudge state, outbox id) for many occurrences still pending, at once."""
+    if not rows:
+        return
+    table = Occurrence.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("occurrence_id"), table.c.nudge_state == "pending")
+        .values(nudge_state=bindparam("state"), nudge_outbox_id=bindparam("outbox_id")),
+        [{"occurrence_id": o, "state": st, "outbox_id": ob} for o, st, ob in rows],
+    )
 
 
 def set_nudge_state(

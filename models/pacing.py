@@ -4,8 +4,10 @@ Two rules, both as sliding windows over the instants sends START:
 - overall: at most ``rate`` sends in any ``window`` seconds (Telegram: about 30 per second);
 - per chat: at least ``chat_interval`` seconds between two sends to one chat (about 1 per second).
 
-A send is reserved at the earliest instant both rules allow, so a long wave runs at the full
-rate without ever tripping the server's counters. ``margin`` widens both windows slightly, to
+A send is reserved at the earliest instant both rules allow, and sends are spread evenly
+(one every ``(window + margin) / rate`` seconds) rather than in bursts of ``rate``, so a long
+wave runs at the full rate without ever tripping the server's counters, whether the server
+counts with a token bucket or a strict sliding window. ``margin`` widens both windows slightly, to
 absorb jitter between our clock and the server's arrival times. A rate of 0 switches the
 overall rule off (for a local server without limits).
 """
@@ -25,6 +27,7 @@ class Pacer:
     _starts: deque[float] = field(default_factory=deque)
     _chat_next: dict[int, float] = field(default_factory=dict)
     _paused_until: float = 0.0
+    _last_start: float = float("-inf")
 
     def chat_ready(self, chat_id: int) -> float:
         """The earliest instant the per-chat rule allows a send to ``chat_id``."""
@@ -38,6 +41,7 @@ class Pacer:
         span = self.window + self.margin
         while self._starts and self._starts[0] <= ready - span:
             self._starts.popleft()
+        ready = max(ready, self._last_start + span / self.rate)  # evenly spaced, no bursts
         if len(self._starts) < self.rate:
             return ready
         return max(ready, self._starts[-self.rate] + span)
@@ -47,6 +51,7 @@ class Pacer:
         at = max(self.overall_ready(now), self.chat_ready(chat_id))
         if self.rate > 0:
             self._starts.append(at)
+            self._last_start = max(self._last_start, at)
         if self.chat_interval > 0:
             self._chat_next[chat_id] = at + self.chat_interval + self.margin
         return at
