@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot import escalation, notices, store, texts
 from bot.config import Settings
@@ -234,13 +234,7 @@ def _renudge(
 
 def _candidates(session: Session, tree: OrgTree, actor: Person, occ: Occurrence) -> list[Person]:
     units = {u for led in tree.units_led_by(actor.id or 0) for u in tree.subtree(led)}
-    query = (
-        select(Person)
-        .where(col(Person.active), col(Person.unit_id).in_(units), col(Person.id) != occ.person_id)
-        .order_by(col(Person.name))
-        .limit(MAX_CANDIDATES)
-    )
-    return list(session.exec(query).all())
+    return store.active_people_in(session, sorted(units), but=occ.person_id, limit=MAX_CANDIDATES)
 
 
 def _ask_reassign(
@@ -277,19 +271,9 @@ def _reassign(
     if target is None or not target.active:
         return Outcome(texts.render(lang, "action.not_a_candidate"))
     _close(occ, "reassigned", actor, now)
-    existing = session.exec(
-        select(Occurrence).where(
-            Occurrence.duty_id == occ.duty_id,
-            Occurrence.person_id == target.id,
-            Occurrence.day == occ.day,
-        )
-    ).first()
+    existing = store.occurrence_of(session, occ.duty_id, target.id or 0, occ.day)
     if existing is None or existing.status in FINISHED:
-        highest = session.exec(
-            select(func.max(Occurrence.number)).where(
-                Occurrence.person_id == target.id, Occurrence.day == occ.day
-            )
-        ).one()
+        highest = store.highest_number(session, target.id or 0, occ.day)
         if existing is None:
             existing = Occurrence(
                 duty_id=occ.duty_id, person_id=target.id or 0, day=occ.day, created_at=now

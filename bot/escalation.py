@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import notices, store
 from bot.config import Settings
@@ -42,7 +42,7 @@ from models.tables import Notice, Occurrence, Person
 
 log = logging.getLogger(__name__)
 BATCH = 2000
-CHUNK = 900  # ids per IN (...) list
+CHUNK = store.CHUNK
 
 
 # --- one occurrence's state --------------------------------------------------------------------
@@ -145,15 +145,9 @@ def _add_notices(session: Session, settings: Settings, world: _World) -> None:
     occurrence_ids = sorted({n.occurrence_id for n, _ in world.outgoing})
     person_ids = sorted({n.recipient_id for n, _ in world.outgoing})
     people: dict[int, Person] = {}
-    done: set[tuple[int, int, str]] = set()
-    for start in range(0, max(len(occurrence_ids), len(person_ids)), CHUNK):
+    for start in range(0, len(person_ids), CHUNK):
         people |= store.people_by_ids(session, person_ids[start : start + CHUNK])
-        chunk = occurrence_ids[start : start + CHUNK]
-        if chunk:
-            query = select(Notice.occurrence_id, Notice.recipient_id, Notice.step).where(
-                col(Notice.occurrence_id).in_(chunk)
-            )
-            done.update((o, r, s) for o, r, s in session.exec(query).all())
+    done = store.notice_keys(session, occurrence_ids)
     for notice, at in world.outgoing:
         person = people.get(notice.recipient_id)
         key = (notice.occurrence_id, notice.recipient_id, notice.step)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import store, texts
 from bot.config import Settings
@@ -18,7 +18,7 @@ from models.tables import Duty, Notice, Occurrence, Outbox, Person
 MAX_ITEMS = 15  # five buttons each stays within Telegram's 100 buttons per message
 TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
 MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
-CHUNK = 900  # ids per IN (...) list
+CHUNK = store.CHUNK
 _TIMEZONES = "execbot.notices.timezone_of"
 
 
@@ -84,11 +84,7 @@ def store_messages(session: Session, messages: list[Message]) -> int:
     dedupe key is stored already is left out) and mark their notices queued with them.
     Returns how many were stored."""
     keys = [outbox.dedupe_key for outbox, _ in messages]
-    stored: set[str | None] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        query = select(Outbox.dedupe_key).where(col(Outbox.dedupe_key).in_(chunk))
-        stored.update(session.exec(query).all())
+    stored = store.stored_dedupe_keys(session, keys)
     fresh = [outbox for outbox, _ in messages if outbox.dedupe_key not in stored]
     session.add_all(fresh)
     session.flush()  # one batch of inserts; the ids come back for the notices
@@ -117,13 +113,8 @@ def prefetch(session: Session, group: list[Notice]) -> list[Any]:
     """Load the notices' occurrences, duties and people in a few queries, so rendering many
     groups reads them from the session. Keep the returned rows referenced while rendering
     (the session holds its rows weakly)."""
-    occs: list[Occurrence] = []
-    occurrence_ids = sorted({n.occurrence_id for n in group})
-    for start in range(0, len(occurrence_ids), CHUNK):
-        chunk = occurrence_ids[start : start + CHUNK]
-        occs.extend(session.exec(select(Occurrence).where(col(Occurrence.id).in_(chunk))).all())
-    duty_ids = sorted({occ.duty_id for occ in occs})
-    duties = list(session.exec(select(Duty).where(col(Duty.id).in_(duty_ids))).all())
+    occs = store.occurrences_by_ids(session, sorted({n.occurrence_id for n in group}))
+    duties = store.duties_by_ids(session, sorted({occ.duty_id for occ in occs}))
     people: list[Person] = []
     person_ids = sorted({n.recipient_id for n in group} | {occ.person_id for occ in occs})
     for start in range(0, len(person_ids), CHUNK):

@@ -39,6 +39,8 @@ from models.tables import (
     Unit,
 )
 
+CHUNK = 500  # ids per IN (...) list: well inside SQLite's limit on variables
+
 # --- audit -------------------------------------------------------------------------------------
 
 
@@ -938,3 +940,64 @@ def board_rows(session: Session, day: date) -> list[tuple[Occurrence, Duty, Pers
 
 def all_units(session: Session) -> Sequence[Unit]:
     return session.exec(select(Unit)).all()
+
+
+def notice_keys(session: Session, occurrence_ids: Sequence[int]) -> set[tuple[int, int, str]]:
+    """(occurrence, recipient, step) of every notice stored for these occurrences."""
+    keys: set[tuple[int, int, str]] = set()
+    for start in range(0, len(occurrence_ids), CHUNK):
+        chunk = occurrence_ids[start : start + CHUNK]
+        query = sa_select(
+            col(Notice.occurrence_id), col(Notice.recipient_id), col(Notice.step)
+        ).where(col(Notice.occurrence_id).in_(chunk))
+        keys.update((int(o), int(r), str(s)) for o, r, s in session.execute(query).all())
+    return keys
+
+
+def stored_dedupe_keys(session: Session, keys: Sequence[str | None]) -> set[str | None]:
+    found: set[str | None] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        found.update(
+            session.exec(select(Outbox.dedupe_key).where(col(Outbox.dedupe_key).in_(chunk))).all()
+        )
+    return found
+
+
+def occurrences_by_ids(session: Session, ids: Sequence[int]) -> list[Occurrence]:
+    rows: list[Occurrence] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows.extend(session.exec(select(Occurrence).where(col(Occurrence.id).in_(chunk))).all())
+    return rows
+
+
+def duties_by_ids(session: Session, ids: Sequence[int]) -> list[Duty]:
+    return list(session.exec(select(Duty).where(col(Duty.id).in_(ids))).all()) if ids else []
+
+
+def active_people_in(
+    session: Session, unit_ids: Sequence[int], *, but: int, limit: int
+) -> list[Person]:
+    """Active people of these units, by name, leaving out one person (for reassigning)."""
+    query = (
+        select(Person)
+        .where(col(Person.active), col(Person.unit_id).in_(unit_ids), col(Person.id) != but)
+        .order_by(col(Person.name))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def occurrence_of(session: Session, duty_id: int, person_id: int, day: date) -> Occurrence | None:
+    query = select(Occurrence).where(
+        Occurrence.duty_id == duty_id, Occurrence.person_id == person_id, Occurrence.day == day
+    )
+    return session.exec(query).first()
+
+
+def highest_number(session: Session, person_id: int, day: date) -> int:
+    query = select(func.max(Occurrence.number)).where(
+        Occurrence.person_id == person_id, Occurrence.day == day
+    )
+    return int(session.exec(query).one() or 0)
