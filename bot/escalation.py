@@ -87,11 +87,14 @@ def policy_for(settings: Settings, duty_policy: str | None, unit_keys: list[str]
 
 
 def first_step_at(
-    policy: dict[str, Any], due_at: datetime, status: str, now: datetime
+    policy: dict[str, Any] | Policy, due_at: datetime, status: str, now: datetime
 ) -> datetime | None:
+    """When a new occurrence's climb first needs the pass (None for one that never climbs).
+    Pass a parsed ``Policy`` when planning many occurrences with the same one."""
     if status != "open":
         return None
-    step = next_step(EscalationState(due_at=due_at), policy_from_json(policy), now)
+    parsed = policy if isinstance(policy, Policy) else policy_from_json(policy)
+    step = next_step(EscalationState(due_at=due_at), parsed, now)
     return step.at if step else None
 
 

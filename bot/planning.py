@@ -5,8 +5,10 @@ apply. Idempotent: the unique key (duty, person, day) makes a rerun harmless."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -18,6 +20,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.timezones import timezone_resolver
 from models.calendar import Absence, AbsenceIndex
+from models.escalation import Policy, policy_from_json
 from models.planning import PlanDuty, PlannedOccurrence, PlanPerson, plan_range
 from models.replan import reconcile
 from models.schedule import parse_due, parse_schedule
@@ -47,6 +50,7 @@ class Org:
     duties: list[PlanDuty]
     shifts: ShiftConfig
     skipped: tuple[str, ...]
+    stored_duties: Sequence[Any]  # rows with Duty's attributes
 
 
 def load_org(session: Session, settings: Settings) -> Org:
@@ -75,7 +79,7 @@ def load_org(session: Session, settings: Settings) -> Org:
             log.error("duty %s left out of planning: %s", duty.key, exc)
     known_crews = set(shifts.crews)
     people = [p if p.crew in known_crews else _without_crew(p) for p in people]
-    return Org(people, duties, shifts, tuple(skipped))
+    return Org(people, duties, shifts, tuple(skipped), facts.duties)
 
 
 def _without_crew(person: PlanPerson) -> PlanPerson:
@@ -110,14 +114,15 @@ class _Snapshots:
     """The escalation policy copied onto each new occurrence (the duty's, else its unit's,
     else the default), with urgency and the first step's time."""
 
-    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+    def __init__(self, session: Session, settings: Settings, now: datetime, org: Org) -> None:
         self.settings, self.now = settings, now
         facts = store.tree_facts(session)
         self.parent = {uid: parent for uid, _, parent, _, _ in facts.units}
         self.unit_key = {uid: key for uid, key, *_ in facts.units}
         self.person_unit = {pid: unit for pid, _, unit, _, _ in facts.people}
-        self.duties = {d.id: d for d in store.planning_facts(session).duties}
-        self.cache: dict[tuple[str | None, int], dict[str, object]] = {}
+        self.duties = {d.id: (d.policy, d.urgent) for d in org.stored_duties}
+        # one snapshot (and its parsed form) per (duty policy, unit), shared by its rows
+        self.cache: dict[tuple[str | None, int], tuple[dict[str, Any], Policy]] = {}
 
     def unit_keys(self, unit_id: int | None) -> list[str]:
         keys: list[str] = []
@@ -127,16 +132,15 @@ class _Snapshots:
         return keys
 
     def extras(self, planned: PlannedOccurrence, status: str) -> dict[str, object]:
-        duty = self.duties[planned.duty_id]
+        duty_policy, urgent = self.duties[planned.duty_id]
         unit = self.person_unit.get(planned.person_id, 0)
-        key = (duty.policy, unit)
+        key = (duty_policy, unit)
         if key not in self.cache:
-            self.cache[key] = escalation.policy_for(
-                self.settings, duty.policy, self.unit_keys(unit)
-            )
-        policy = self.cache[key]
-        first = escalation.first_step_at(policy, planned.due_at, status, self.now)
-        return {"policy": policy, "urgent": duty.urgent, "next_step_at": first}
+            snapshot = escalation.policy_for(self.settings, duty_policy, self.unit_keys(unit))
+            self.cache[key] = (snapshot, policy_from_json(snapshot))
+        snapshot, parsed = self.cache[key]
+        first = escalation.first_step_at(parsed, planned.due_at, status, self.now)
+        return {"policy": snapshot, "urgent": urgent, "next_step_at": first}
 
     def replanned(self, row: Occurrence) -> None:
         if row.policy:
@@ -157,7 +161,7 @@ def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
             days, org.people, org.duties, calendar, org.shifts, absence_index(session, days)
         )
         changes = reconcile(planned, store.stored_occurrences(session, days), now)
-        snapshot = _Snapshots(session, settings, now)
+        snapshot = _Snapshots(session, settings, now, org)
         store.write_plan(session, changes, now, snapshot.extras, snapshot.replanned)
     if changes.create or changes.update:
         log.info("planned %d new, re-planned %d", len(changes.create), len(changes.update))

@@ -437,9 +437,12 @@ def mark_reachable(session: Session, person_ids: Sequence[int]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class PlanningFacts:
+    """Plain rows (not ORM objects: planning reads tens of thousands), with the attributes of
+    ``Person`` and ``Duty``."""
+
     units: list[tuple[int, int | None, str | None]]  # id, parent id, timezone
-    people: list[Person]
-    duties: list[Duty]
+    people: Sequence[Any]
+    duties: Sequence[Any]
     shifts: dict[str, Any]
 
 
@@ -451,8 +454,9 @@ def unit_timezones(session: Session) -> list[tuple[int, int | None, str | None]]
 
 def planning_facts(session: Session) -> PlanningFacts:
     units = unit_timezones(session)
-    people = list(session.exec(select(Person).where(col(Person.active))).all())
-    duties = list(session.exec(select(Duty).where(col(Duty.active))).all())
+    person, duty = Person.__table__, Duty.__table__  # type: ignore[attr-defined]
+    people = session.execute(sa_select(person).where(person.c.active)).all()
+    duties = session.execute(sa_select(duty).where(duty.c.active)).all()
     section = session.get(OrgSection, "shifts")
     return PlanningFacts(units, people, duties, dict(section.data) if section else {})
 
@@ -483,7 +487,7 @@ def write_plan(
     the re-plans (``replanned`` re-schedules each changed row's escalation)."""
     if plan.create:
         session.execute(
-            insert(Occurrence),
+            insert(Occurrence.__table__),  # type: ignore[attr-defined]  # Core: no ORM bookkeeping
             [
                 {
                     "duty_id": new.planned.duty_id,
