@@ -5,6 +5,7 @@ told anything, and only then are the tap answered, the nudge edited and a questi
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Update
@@ -33,15 +34,9 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message.message_id if message else None,
         rt.clock(),
     )
-    try:
-        outcome = await rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
-    except Exception:
-        await _answer_query(query, texts.render(None, "access.try_again"))
-        raise
-    await _answer_query(query, outcome.answer)
-    await _follow_up(update, context, outcome)
-    if outcome.recorded:
-        wake_escalation(context)
+    await _carry_out(
+        update, context, rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
+    )
 
 
 async def on_leader_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,15 +45,21 @@ async def on_leader_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None or update.effective_user is None:
         return
     rt = runtime(context)
+    user_id, data = update.effective_user.id, query.data or ""
+    await _carry_out(
+        update, context, rt.call(actions.tap, rt.engine, rt.settings, user_id, data, rt.clock())
+    )
+
+
+async def _carry_out(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, call: Awaitable[Outcome]
+) -> None:
+    """Answer a tap with what the service decided (or "try again" if it failed), then edit
+    and ask what it says, and bring the escalation pass forward if something was recorded."""
+    query = update.callback_query
+    assert query is not None
     try:
-        outcome = await rt.call(
-            actions.tap,
-            rt.engine,
-            rt.settings,
-            update.effective_user.id,
-            query.data or "",
-            rt.clock(),
-        )
+        outcome = await call
     except Exception:
         await _answer_query(query, texts.render(None, "access.try_again"))
         raise
