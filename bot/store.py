@@ -865,19 +865,6 @@ def absent_on(session: Session, day: date) -> frozenset[int]:
     return frozenset(row.person_id for row in absences_between(session, day, day))
 
 
-def add_notice(session: Session, notice: Notice) -> bool:
-    """Store a notice unless this step already notified this recipient (rerun-safe)."""
-    exists = select(Notice.id).where(
-        Notice.occurrence_id == notice.occurrence_id,
-        Notice.recipient_id == notice.recipient_id,
-        Notice.step == notice.step,
-    )
-    if session.exec(exists).first() is not None:
-        return False
-    session.add(notice)
-    return True
-
-
 def pending_notices(session: Session) -> list[Notice]:
     query = select(Notice).where(Notice.state == "pending").order_by(col(Notice.id))
     return list(session.exec(query).all())
