@@ -238,7 +238,7 @@ def _execute(
         notice = Notice(
             occurrence_id=occ.id or 0,
             recipient_id=recipient,
-            step=_step_label(occ, label),
+            step=step_label(label, step),
             kind=kind,
             reason=step.reason,
             urgent=occ.urgent,
@@ -248,14 +248,12 @@ def _execute(
     store.audit(session, "escalation.step", now, subject=f"occurrence:{occ.id}", data=data)
 
 
-def _step_label(occ: Occurrence, label: str) -> str:
-    """Unique per climb: a block starts a new climb, whose levels count from 0 again, and so
-    does a row reopened by a reassign (its old climb's notices stay as they were)."""
-    if occ.status == "blocked" and occ.blocked_at is not None:
-        return f"b{int(occ.blocked_at.timestamp())}-{label}"
-    if occ.status == "open" and occ.status_at != occ.created_at:  # reopened by a reassign
-        return f"o{int(occ.status_at.timestamp())}-{label}"
-    return label
+def step_label(label: str, step: Step) -> str:
+    """A notice's step: its level (or reminder) and the instant that step came due. A climb
+    that starts again (a block, a reassign) counts its levels from 0 again, and a late promise
+    continues a climb: the instant keeps their notices apart, while a pass that runs the same
+    step again (after a crash) finds the same label and stores nothing twice."""
+    return f"{label}@{int(step.at.timestamp())}"
 
 
 def _deliver_at(

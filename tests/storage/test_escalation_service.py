@@ -242,11 +242,12 @@ def occurrence(engine: Engine, duty_key: str, person: str | None = None, day: da
 
 
 def notices(engine: Engine) -> list[tuple[str, str, str]]:
-    """(step, kind, recipient key) of every notice, in order."""
+    """(step, kind, recipient key) of every notice, in order; the step without the instant it
+    came due (``l0@<unix time>`` -> ``l0``)."""
     keys = {v: k for k, v in ids(engine).items()}
     with Session(engine) as session:
         rows = session.exec(select(Notice).order_by(col(Notice.id))).all()
-        return [(n.step, n.kind, keys[n.recipient_id]) for n in rows]
+        return [(n.step.split("@")[0], n.kind, keys[n.recipient_id]) for n in rows]
 
 
 def notice_rows(engine: Engine) -> list[Notice]:
@@ -745,10 +746,12 @@ def test_resolving_a_block_tells_the_person_and_everyone_notified(
 
     escalation.advance(engine, s, local("07:05"))
     escalation.advance(engine, s, local("07:35"))
-    stamp = int(local("07:05").timestamp())
-    assert notices(engine) == [
-        (f"b{stamp}-l0", "block", "tl"),
-        (f"b{stamp}-l1", "block", "wh"),
+    assert notices(engine) == [("l0", "block", "tl"), ("l1", "block", "wh")]
+    with Session(engine) as session:
+        labels = [n.step for n in session.exec(select(Notice).order_by(col(Notice.id))).all()]
+    assert labels == [  # each labelled with the instant its step came due
+        f"l0@{int(local('07:05').timestamp())}",
+        f"l1@{int(local('07:35').timestamp())}",
     ]
     [to_tina] = texts_to(engine, "tl")
     assert to_tina.endswith(
@@ -818,8 +821,10 @@ def test_reassigning_back_starts_a_fresh_climb(engine: Engine, tmp_path: Path) -
     )
     assert len(outbox(engine, "tl")) == 3  # Willy's first climb, Wanda's, Willy's second
     assert texts_to(engine, "tl")[-1].endswith("2. Read the meters: no answer (due 08:30)")
-    stamp = int(local("08:30").timestamp())
-    assert notices(engine)[-1] == (f"o{stamp}-l0", "escalate", "tl")
+    assert notices(engine)[-1] == ("l0", "escalate", "tl")  # level 0 again, a notice of its own
+    with Session(engine) as session:
+        last = session.exec(select(Notice).order_by(col(Notice.id).desc())).first()
+    assert last is not None and last.step == f"l0@{int(local('08:40').timestamp())}"
     escalation.advance(engine, s, local("09:00"))
     assert len(outbox(engine, "wh")) == 1
 
@@ -859,3 +864,35 @@ def test_a_held_notice_about_a_finished_item_is_not_sent(engine: Engine, tmp_pat
     assert escalation.advance(engine, s, local("06:00", next_day)).messages == 0
     assert outbox(engine, "w1") == [] and outbox(engine, "w2") == [] and outbox(engine, "tl") == []
     assert [n.state for n in notice_rows(engine)] == ["moot", "moot", "moot"]
+
+
+def test_a_promise_after_a_block_climbs_on_with_notices_of_its_own(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Silence reaches level 3, a block restarts the climb, a promise continues it: its next
+    level is level 3 again, and that notice goes out (it is not taken for the silence one)."""
+    build(engine, tmp_path, duty("pump", "w2"))
+    s = settings(levels=("10m", "20m", "30m"))
+    start_day(engine, s, local("06:00"), local("07:00"))
+    for at in ("08:10", "08:20", "08:30"):
+        escalation.advance(engine, s, local(at))
+    pump = occurrence(engine, "pump")
+    blocked = replies.tap(
+        engine, s, replies.Incoming(CHATS["w2"], 1, None, local("08:35")), f"c:w:{pump.id}"
+    )
+    assert blocked.recorded
+    escalation.advance(engine, s, local("08:35"))
+    escalation.advance(engine, s, local("08:55"))
+    promised = replies.typed(
+        engine, s, replies.Incoming(CHATS["w2"], 2, None, local("08:56")), "later 1 08:58"
+    )
+    assert promised is not None and promised.recorded
+    escalation.advance(engine, s, local("09:05"))
+    assert notices(engine) == [
+        ("l0", "escalate", "tl"),
+        ("l1", "escalate", "wh"),
+        ("l2", "escalate", "pm"),
+        ("l0", "block", "tl"),
+        ("l1", "block", "wh"),
+        ("l2", "escalate", "pm"),  # the missed promise climbs on to the plant manager
+    ]
