@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from models.calendar import local_to_utc
+
 _WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 
 
@@ -97,21 +99,4 @@ def _window_end(quiet: QuietHours, zone: ZoneInfo, inside: datetime) -> datetime
     real = [r for r in readings if r.astimezone(zone).replace(tzinfo=None) == wall]
     if real:
         return min(r for r in real if r > inside)
-    return _end_of_gap(wall, zone)
-
-
-def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The first instant after a spring-forward gap that skipped local ``wall``.
-
-    fold=1 reads ``wall`` with the offset after the change (an instant before it), fold=0 with
-    the offset before (an instant after it); bisect between the two to the second.
-    """
-    before = int(wall.replace(tzinfo=zone, fold=1).timestamp())
-    after = int(wall.replace(tzinfo=zone, fold=0).timestamp())
-    while after - before > 1:
-        middle = (before + after) // 2
-        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= wall:
-            after = middle
-        else:
-            before = middle
-    return datetime.fromtimestamp(after, UTC)
+    return local_to_utc(day, quiet.end, zone)  # ``end`` skipped by spring-forward: the gap's end
