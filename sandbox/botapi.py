@@ -204,20 +204,7 @@ def get_me(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
 
 def send_message(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     """Text with optional HTML, reply markup and reply target; counts for flood control."""
-    text, entities = parse_text(
-        text_arg(params, "text"),
-        text_arg(params, "parse_mode"),
-        json_arg(params, "entities", "can't parse entities JSON object"),
-        MESSAGE_TEXT,
-    )
-    markup = parse_reply_markup(params.get("reply_markup"))
-    chat = _chat(bot, params)
-    reply_to = _reply_target(chat, params)
-    text, entities = finalize_text(text, entities, MESSAGE_TEXT)
-    _check_can_write(chat)
-    if (error := button_data_error(markup)) is not None:
-        raise error
-    _admit(sandbox, chat, True)
+    chat, reply_to, markup, text, entities = _new_message(sandbox, bot, params, "text")
     message = _bot_message(
         sandbox, bot, chat, text=text, entities=entities, markup=markup, reply_to=reply_to
     )
@@ -251,22 +238,44 @@ def _media_source(
     return stored, None, (stored.width, stored.height)
 
 
-def _send_media(sandbox: Sandbox, bot: Bot, params: Params, kind: FileKind) -> Any:
-    existing, upload, (width, height) = _media_source(sandbox, params, kind)
-    caption, caption_entities = parse_text(
-        text_arg(params, "caption"),
+def _read_text(params: Params, field: str) -> tuple[str, list[dict[str, Any]]]:
+    """A message's ``text`` (with ``entities``) or a media ``caption`` (with
+    ``caption_entities``), parsed in ``parse_mode``; checked against its length limit later."""
+    return parse_text(
+        text_arg(params, field),
         text_arg(params, "parse_mode"),
-        json_arg(params, "caption_entities", "can't parse entities JSON object"),
-        CAPTION,
+        json_arg(
+            params,
+            f"{field}_entities" if field == "caption" else "entities",
+            "can't parse entities JSON object",
+        ),
+        MESSAGE_TEXT if field == "text" else CAPTION,
     )
+
+
+def _new_message(
+    sandbox: Sandbox, bot: Bot, params: Params, field: str
+) -> tuple[Chat, Message | None, Markup | None, str, list[dict[str, Any]]]:
+    """What every sending method checks, in Telegram's order: the text or caption, the
+    markup, the chat, the reply target, the length, the right to write, the buttons, and
+    flood control. Returns the chat, reply target, markup, text and entities."""
+    text, entities = _read_text(params, field)
     markup = parse_reply_markup(params.get("reply_markup"))
     chat = _chat(bot, params)
     reply_to = _reply_target(chat, params)
-    caption, caption_entities = finalize_text(caption, caption_entities, CAPTION)
+    text, entities = finalize_text(text, entities, MESSAGE_TEXT if field == "text" else CAPTION)
     _check_can_write(chat)
     if (error := button_data_error(markup)) is not None:
         raise error
     _admit(sandbox, chat, True)
+    return chat, reply_to, markup, text, entities
+
+
+def _send_media(sandbox: Sandbox, bot: Bot, params: Params, kind: FileKind) -> Any:
+    existing, upload, (width, height) = _media_source(sandbox, params, kind)
+    chat, reply_to, markup, caption, caption_entities = _new_message(
+        sandbox, bot, params, "caption"
+    )
     if existing is None:
         assert upload is not None
         name = upload.filename or ("photo.jpg" if kind == "photo" else "document")
@@ -302,12 +311,7 @@ def edit_message_text(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
 
     https://core.telegram.org/bots/api#editmessagetext; inline_message_id is not supported.
     """
-    text, entities = parse_text(
-        text_arg(params, "text"),
-        text_arg(params, "parse_mode"),
-        json_arg(params, "entities", "can't parse entities JSON object"),
-        MESSAGE_TEXT,
-    )
+    text, entities = _read_text(params, "text")
     markup = _edit_markup(params)
     chat = _chat(bot, params)
     message = _message_to_edit(chat, params)
