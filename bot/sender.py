@@ -6,6 +6,11 @@ within a fraction of a second (``sent`` with Telegram's message id, or a retry t
 up). A crash loses nothing: unfinished claims return to ``pending`` (at start-up on SQLite,
 which has one instance; after the claim lease on PostgreSQL), so only a message that was in
 flight at the crash can arrive twice.
+
+A database that cannot take the outcomes for a while (a file locked by another writer, a
+restarted server) doubles nothing: the outcomes stay in memory until a write commits, the
+sender renews its claims meanwhile so no lease hands them to another sender, and it claims
+nothing new before the last batch is recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import heapq
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -37,6 +42,7 @@ PACED_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
 )
 PREPACED = "prepaced"  # rate_limit_args of a call the Sender has already paced
+MAX_WRITE_PAUSE = 5.0  # seconds between tries to record outcomes while the database fails
 
 
 class PacedLimiter(BaseRateLimiter[str]):
@@ -93,6 +99,14 @@ class _Outcomes:
     def __bool__(self) -> bool:
         return bool(self.sent or self.failed)
 
+    def extend(self, other: _Outcomes) -> None:
+        self.sent += other.sent
+        self.reached += other.reached
+        self.failed += other.failed
+
+    def ids(self) -> set[int]:
+        return {i for i, _, _ in self.sent} | {item.id for item, _ in self.failed}
+
 
 class Sender:
     def __init__(
@@ -114,7 +128,9 @@ class Sender:
         self.idle_poll, self.flush_every = idle_poll, flush_every
         self.stats = SenderStats()
         self._wake = asyncio.Event()
-        self._outcomes = _Outcomes()
+        self._outcomes = _Outcomes()  # results not yet recorded: kept until a write commits
+        self._held: set[int] = set()  # claimed by this sender, outcome not yet recorded
+        self._renewed = datetime.min.replace(tzinfo=UTC)
 
     def wake(self) -> None:
         """New messages were stored: look at the outbox now rather than at the next poll."""
@@ -129,6 +145,7 @@ class Sender:
         self.pacer.pause(asyncio.get_running_loop().time() + self.pacer.window + self.pacer.margin)
         if self.engine.dialect.name == "sqlite":  # one instance: every claim is ours, and dead
             await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
+        failures = 0
         while True:
             try:
                 sent = await self.drain_once()
@@ -136,16 +153,25 @@ class Sender:
                 raise
             except Exception:
                 log.exception("sender pass failed; retrying shortly")
-                sent = 0
+                failures, sent = min(failures + 1, 10), 0
+                await asyncio.sleep(min(self.idle_poll * 2 ** (failures - 1), MAX_WRITE_PAUSE))
+                continue
+            failures = 0
             if not sent:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_poll)
 
     async def drain_once(self) -> int:
-        """Claim and send one batch of due messages; returns how many were claimed."""
+        """Claim and send one batch of due messages; returns how many were claimed.
+
+        Outcomes a stalled database could not take are written first: no new claims (and no
+        release of old ones) while any message this sender sent is not recorded as sent."""
+        await self._write_back()
         await asyncio.to_thread(self._release, self.clock() - self.lease)
         claimed = await asyncio.to_thread(self._claim)
+        self._held = {c.id for c in claimed}
+        self._renewed = self.clock()
         if claimed:
             await self._send_batch(claimed)
         return len(claimed)
@@ -158,6 +184,10 @@ class Sender:
     def _claim(self) -> list[store.Claimed]:
         with session_scope(self.engine) as session:
             return store.claim_outbox(session, self.clock(), self.batch)
+
+    def _renew(self, ids: list[int], now: datetime) -> None:
+        with session_scope(self.engine) as session:
+            store.renew_claims(session, ids, now)
 
     def _release(self, claimed_before: datetime) -> None:
         with session_scope(self.engine) as session:
@@ -195,7 +225,7 @@ class Sender:
             # after drain() returned), then record what is left.
             done.set()
             await flusher
-            await asyncio.to_thread(self._flush)
+            await self._write_back()
 
     async def _send_one(self, item: store.Claimed, slots: asyncio.Semaphore) -> None:
         try:
@@ -257,18 +287,53 @@ class Sender:
         return result.message_id if isinstance(result, Message) else payload.get("message_id")
 
     async def _flush_until(self, done: asyncio.Event) -> None:
-        """Record outcomes every ``flush_every`` seconds until ``done`` is set."""
+        """Record outcomes every ``flush_every`` seconds until ``done`` is set, and keep this
+        sender's claims fresh meanwhile. A write that fails (a locked or lost database) is
+        tried again, less often while it keeps failing; the outcomes wait in memory."""
+        failures = 0
         while not done.is_set():
+            pause = min(self.flush_every * 2**failures, MAX_WRITE_PAUSE)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), self.flush_every)
-            if self._outcomes and not done.is_set():
-                await asyncio.to_thread(self._flush)
+                await asyncio.wait_for(done.wait(), pause)
+            if done.is_set():
+                break
+            try:
+                await self._renew_claims()
+                await self._write_back()
+            except Exception as exc:
+                failures = min(failures + 1, 10)
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                log.warning("cannot record sends yet (%s); keeping them to try again", first_line)
+            else:
+                failures = 0
 
-    def _flush(self) -> None:
+    async def _renew_claims(self) -> None:
+        """Move the claim time of the rows this sender holds to now, every quarter lease, so
+        no instance takes them back while they are in flight or their outcome waits."""
+        now = self.clock()
+        held = sorted(self._held)
+        if held and now - self._renewed >= self.lease / 4:
+            await asyncio.to_thread(self._renew, held, now)
+            self._renewed = now
+
+    async def _write_back(self) -> None:
+        """Record every outcome gathered so far, in one transaction. If it fails they are
+        kept (merged on the event loop, so none that arrive meanwhile is lost) and the error
+        is raised; the next write tries them all again. Writing one twice is harmless."""
         outcomes, self._outcomes = self._outcomes, _Outcomes()
         if not outcomes:
             return
+        try:
+            await asyncio.to_thread(self._flush, outcomes)
+        except BaseException:
+            outcomes.extend(self._outcomes)
+            self._outcomes = outcomes
+            raise
+        self._held -= outcomes.ids()
+
+    def _flush(self, outcomes: _Outcomes) -> None:
         now = self.clock()
+        given_up = retried = 0
         with session_scope(self.engine) as session:
             store.record_sent(session, outcomes.sent)
             store.mark_reachable(session, sorted(set(outcomes.reached)))
@@ -276,10 +341,10 @@ class Sender:
                 verdict = judge(failure, item.attempts + 1, now, item.stale_at)
                 store.record_failure(session, item.id, verdict.retry_at, failure.detail)
                 if verdict.retry_at is None:
-                    self.stats.given_up += 1
+                    given_up += 1
                     log.warning("gave up outbox %s (%s): %s", item.id, item.kind, failure.detail)
                 else:
-                    self.stats.retried += 1
+                    retried += 1
                 news = (
                     verdict.unreachable is not None
                     and item.person_id is not None
@@ -294,6 +359,8 @@ class Sender:
                         data={"reason": verdict.unreachable, "detail": failure.detail},
                     )
         self.stats.sent += len(outcomes.sent)
+        self.stats.given_up += given_up
+        self.stats.retried += retried
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -376,6 +376,20 @@ def release_claims(session: Session, claimed_before: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def renew_claims(session: Session, outbox_ids: Sequence[int], now: datetime) -> None:
+    """The sender still holds these claims (sending, or waiting to record the outcome): move
+    their claim time to ``now`` so that no other instance's lease takes them back."""
+    for start in range(0, len(outbox_ids), 500):
+        session.execute(
+            update(Outbox)
+            .where(
+                col(Outbox.id).in_(outbox_ids[start : start + 500]),
+                col(Outbox.state) == "sending",
+            )
+            .values(claimed_at=now)
+        )
+
+
 def record_sent(session: Session, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
     """Mark messages sent: (outbox id, Telegram message id, sent at), in one statement."""
     if not sent:
@@ -395,7 +409,8 @@ def record_sent(session: Session, sent: Sequence[tuple[int, int | None, datetime
 
 
 def record_failure(session: Session, outbox_id: int, retry_at: datetime | None, error: str) -> None:
-    """A failed send: back to pending for ``retry_at``, or given up (``dead``) if None."""
+    """A failed send: back to pending for ``retry_at``, or given up (``dead``) if None.
+    Only a row still claimed changes, so recording the same failure twice counts it once."""
     values: dict[str, Any] = {
         "attempts": col(Outbox.attempts) + 1,
         "last_error": error[:500],
@@ -405,7 +420,11 @@ def record_failure(session: Session, outbox_id: int, retry_at: datetime | None, 
         values["state"] = "dead"
     else:
         values |= {"state": "pending", "next_attempt_at": retry_at}
-    session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(**values))
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.id) == outbox_id, col(Outbox.state) == "sending")
+        .values(**values)
+    )
 
 
 def outbox_counts(session: Session) -> dict[str, int]:
