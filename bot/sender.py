@@ -31,7 +31,7 @@ from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot import store
 from bot.db import session_scope
-from models.delivery import Failure, FailureKind, classify_forbidden, judge
+from models.delivery import DEAD, SKIPPED, Failure, FailureKind, classify_forbidden, judge
 from models.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class SenderStats:
     sent: int = 0
     retried: int = 0
     given_up: int = 0
+    skipped: int = 0
     rate_limited: int = 0
 
 
@@ -333,16 +334,21 @@ class Sender:
 
     def _flush(self, outcomes: _Outcomes) -> None:
         now = self.clock()
-        given_up = retried = 0
+        given_up = retried = skipped = 0
         with session_scope(self.engine) as session:
             store.record_sent(session, outcomes.sent)
             store.mark_reachable(session, sorted(set(outcomes.reached)))
             for item, failure in outcomes.failed:
                 verdict = judge(failure, item.attempts + 1, now, item.stale_at)
-                store.record_failure(session, item.id, verdict.retry_at, failure.detail)
-                if verdict.retry_at is None:
+                store.record_failure(
+                    session, item.id, verdict.state, verdict.retry_at, failure.detail
+                )
+                if verdict.state == DEAD:
                     given_up += 1
                     log.warning("gave up outbox %s (%s): %s", item.id, item.kind, failure.detail)
+                elif verdict.state == SKIPPED:
+                    skipped += 1
+                    log.info("skipped stale outbox %s (%s): %s", item.id, item.kind, failure.detail)
                 else:
                     retried += 1
                 news = (
@@ -361,6 +367,7 @@ class Sender:
         self.stats.sent += len(outcomes.sent)
         self.stats.given_up += given_up
         self.stats.retried += retried
+        self.stats.skipped += skipped
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -408,23 +408,34 @@ def record_sent(session: Session, sent: Sequence[tuple[int, int | None, datetime
     )
 
 
-def record_failure(session: Session, outbox_id: int, retry_at: datetime | None, error: str) -> None:
-    """A failed send: back to pending for ``retry_at``, or given up (``dead``) if None.
-    Only a row still claimed changes, so recording the same failure twice counts it once."""
+def record_failure(
+    session: Session, outbox_id: int, state: str, retry_at: datetime | None, error: str
+) -> None:
+    """A failed send: back to ``pending`` for ``retry_at``, or ``dead`` (given up), or
+    ``skipped`` (stale; a nudge's occurrences then say "skipped", not nudged). Only a row still
+    claimed changes, so recording the same failure twice counts it once."""
     values: dict[str, Any] = {
+        "state": state,
         "attempts": col(Outbox.attempts) + 1,
         "last_error": error[:500],
         "claimed_at": None,
     }
-    if retry_at is None:
-        values["state"] = "dead"
-    else:
-        values |= {"state": "pending", "next_attempt_at": retry_at}
-    session.execute(
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    changed = session.execute(
         update(Outbox)
         .where(col(Outbox.id) == outbox_id, col(Outbox.state) == "sending")
         .values(**values)
     )
+    if state == "skipped" and changed.rowcount:  # type: ignore[attr-defined]
+        session.execute(
+            update(Occurrence)
+            .where(
+                col(Occurrence.nudge_outbox_id) == outbox_id,
+                col(Occurrence.nudge_state).in_(["queued", "late"]),
+            )
+            .values(nudge_state="skipped")
+        )
 
 
 def outbox_counts(session: Session) -> dict[str, int]:

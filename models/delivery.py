@@ -3,12 +3,16 @@ a ``Failure`` and applies the ``Verdict``.
 
 - 429: retry after the server's ``retry_after`` (and the sender pauses every send that long).
 - 5xx, timeouts, network errors: retry with exponential backoff (2 s, 4 s, 8 s … capped at
-  5 minutes), until ``max_attempts``; then the message is given up ("dead") and logged.
+  5 minutes), with no limit on attempts: an outage of any length ends in delivery.
+- A message with a ``stale_at`` (a nudge: its duty's due time) whose next try would come at or
+  after that instant is not retried but ``skipped``: a nudge is never sent after its duty is
+  due. A message without one (escalations, notices, edits) is retried until it goes through.
 - 403 (never pressed Start, blocked the bot, kicked) and "chat not found": permanent. Retrying
-  cannot help until the person acts, so the message is given up at once and the person is
-  marked unreachable with the reason (their leader hears of it, once).
-- Any other 400: the message itself is wrong; it is given up and logged, never retried.
-- A message whose ``stale_at`` has passed (a nudge whose duty is already due) is not retried.
+  cannot help until the person acts, so the message is given up (``dead``) at once and the
+  person is marked unreachable with the reason (their leader hears of it, once).
+- Any other 400: the message itself is wrong; it is given up (``dead``), never retried.
+- Every ``dead`` message is reported to the admins once (except a report to them that died:
+  that would only loop) and listed by ``/dead`` and ``execbot outbox --dead``.
 """
 
 from __future__ import annotations
@@ -35,15 +39,21 @@ class Failure:
     retry_after: float = 0.0
 
 
+PENDING = "pending"  # to be tried again at ``retry_at``
+DEAD = "dead"  # given up: cannot succeed as it stands; reported to the admins
+SKIPPED = "skipped"  # stale: no longer worth sending
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    retry_at: datetime | None  # None: give up
+    state: str  # PENDING, DEAD or SKIPPED
+    retry_at: datetime | None = None  # when PENDING
     unreachable: str | None = None  # reason to mark the person unreachable, if any
 
 
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=5)
-MAX_ATTEMPTS = 12
+DEAD_REPORT = "dead_report"  # the outbox kind of the admins' report of dead messages
 UNREACHABLE = {
     FailureKind.NOT_STARTED: "never started the bot",
     FailureKind.BLOCKED: "blocked the bot",
@@ -55,18 +65,28 @@ UNREACHABLE = {
 def judge(failure: Failure, attempts: int, now: datetime, stale_at: datetime | None) -> Verdict:
     """``attempts``: how many sends of this message have failed, this one included."""
     if failure.kind in UNREACHABLE:
-        return Verdict(None, UNREACHABLE[failure.kind])
+        return Verdict(DEAD, unreachable=UNREACHABLE[failure.kind])
     if failure.kind is FailureKind.BAD_REQUEST:
-        return Verdict(None)
+        return Verdict(DEAD)
     if failure.kind is FailureKind.RATE_LIMITED:
         retry_at = now + timedelta(seconds=max(failure.retry_after, 1.0))
-    elif attempts >= MAX_ATTEMPTS:
-        return Verdict(None)
     else:
-        retry_at = now + min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
+        retry_at = now + backoff(attempts)
     if stale_at is not None and retry_at >= stale_at:
-        return Verdict(None)
-    return Verdict(retry_at)
+        return Verdict(SKIPPED)
+    return Verdict(PENDING, retry_at)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure in a row: 2 s doubling, at most 5 minutes."""
+    doublings = min(max(attempts, 1) - 1, 16)  # 2 s * 2**16 is far past the cap already
+    return min(BACKOFF_BASE * (1 << doublings), BACKOFF_CAP)
+
+
+def worth_reporting(kind: str) -> bool:
+    """Whether a dead message of this outbox kind is reported to the admins: all are but the
+    report itself (it goes to the admins; a report that it died would die the same way)."""
+    return kind != DEAD_REPORT
 
 
 def classify_forbidden(description: str) -> FailureKind:
