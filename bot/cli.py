@@ -261,6 +261,38 @@ def _away_span(first: str | None, last: str | None, *, listing: bool) -> tuple[d
 
 
 @app.command()
+def outbox(
+    ctx: typer.Context,
+    dead: Annotated[
+        bool, typer.Option("--dead", help="List the messages given up, newest first.")
+    ] = False,
+) -> None:
+    """Show how many messages the outbox holds per state; --dead lists those given up."""
+    from bot import store
+    from bot.db import session_scope
+
+    settings = settings_of(ctx)
+    engine = _ready_engine(settings)
+    with session_scope(engine) as session:
+        counts = store.outbox_counts(session)
+        rows = store.dead_messages(session) if dead else []
+    if not dead:
+        states = ("pending", "sending", "sent", "skipped", "dead")
+        order = [*states, *sorted(set(counts) - set(states))]
+        typer.echo("  ".join(f"{state}: {counts.get(state, 0)}" for state in order))
+        return
+    if not rows:
+        typer.echo("no message has been given up")
+        return
+    typer.echo(f"{len(rows)} message(s) given up (id, kind, to, created, attempts, error):")
+    for row in rows:
+        to = f"{row.person_key} ({row.person_name})" if row.person_key else f"chat {row.chat_id}"
+        created = row.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        error = " ".join((row.last_error or "?").split())
+        typer.echo(f"{row.id}\t{row.kind}\t{to}\t{created}\t{row.attempts}\t{error}")
+
+
+@app.command()
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
     token: Annotated[

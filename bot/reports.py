@@ -1,20 +1,29 @@
 """Reports that go out once: a person who cannot be reached (never joined, blocked the bot)
-is reported to their leader once per reason, with an invite link where one helps."""
+is reported to their leader once per reason, with an invite link where one helps; a message
+given up (``dead``) is reported to the admins once, and listed on demand."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot import notices, store
+from bot import notices, store, texts
 from bot.config import Settings
 from bot.db import session_scope
-from bot.store import BOT_USERNAME_SETTING
+from bot.store import BOT_USERNAME_SETTING, DEAD_REPORT_KIND, DEAD_SUBJECT, DeadMessage
+from models.delivery import DEAD_REPORT, worth_reporting
 from models.invites import code_hash, deep_link, new_code
-from models.tables import Invite
+from models.tables import Invite, Outbox
 
+log = logging.getLogger(__name__)
 NEVER_JOINED = "never joined"
+TEXT_LIMIT = 4096  # characters in one Telegram message
+NAME_SHOWN, ERROR_SHOWN = 60, 120  # characters of a name and of an error in a dead-message line
+LISTED = 200  # dead messages /dead reads (it shows as many as fit in one message)
 
 
 def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -73,3 +82,101 @@ def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
             )
             told += 1
     return told
+
+
+def dead(engine: Engine, settings: Settings, now: datetime) -> int:
+    """Tell every admin who has a chat with the bot, once, about each message given up since
+    the last report (in one message); returns how many were reported. Without an admin to
+    tell, they wait, and the first admin who joins hears of them."""
+    if not settings.access.admins:
+        return 0
+    with session_scope(engine) as session:
+        rows = [
+            row
+            for row in store.dead_messages(session, unreported=True)
+            if worth_reporting(row.kind)
+        ]
+        if not rows:
+            return 0
+        admins = [
+            person
+            for person in store.people_by_keys(session, list(settings.access.admins))
+            if person.active and person.telegram_user_id is not None
+        ]
+        if not admins:
+            log.warning("%d message(s) given up, and no admin has a chat to be told", len(rows))
+            return 0
+        for row in rows:
+            store.first_report(session, DEAD_REPORT_KIND, f"{DEAD_SUBJECT}{row.id}", "once", now)
+        for admin in admins:
+            text = dead_text(admin.language, settings, rows, "delivery.dead_report", len(rows))
+            store.enqueue(
+                session,
+                Outbox(
+                    created_at=now,
+                    chat_id=admin.telegram_user_id or 0,
+                    person_id=admin.id,
+                    kind=DEAD_REPORT,
+                    dedupe_key=f"dead_report:{admin.id}:{rows[0].id}",
+                    payload={"method": "sendMessage", "text": text},
+                    next_attempt_at=now,
+                ),
+            )
+        store.audit(
+            session,
+            "delivery.dead_reported",
+            now,
+            data={"outbox": [row.id for row in rows], "to": [a.key for a in admins]},
+        )
+    return len(rows)
+
+
+def dead_list(engine: Engine, settings: Settings, lang: str) -> str:
+    """The messages given up, newest first, as many as fit in one message (for ``/dead``)."""
+    with session_scope(engine) as session:
+        rows = store.dead_messages(session, limit=LISTED)
+        total = store.outbox_counts(session).get("dead", 0)
+    if not rows:
+        return texts.render(lang, "delivery.dead_none")
+    return dead_text(lang, settings, rows, "delivery.dead_list", total)
+
+
+def dead_text(
+    lang: str, settings: Settings, rows: Sequence[DeadMessage], message_id: str, total: int
+) -> str:
+    """``message_id`` with one line per dead message, as many as keep it within Telegram's
+    limit; the rest counted in a last line."""
+    tz = ZoneInfo(settings.plant.timezone)
+    frame = texts.render(lang, message_id, count=total, lines="")
+    room = TEXT_LIMIT - len(frame) - len(texts.render(lang, "delivery.dead_more", count=total))
+    lines: list[str] = []
+    for row in rows:
+        line = dead_line(lang, row, tz)
+        if len(line) + 1 > room:
+            break
+        lines.append(line)
+        room -= len(line) + 1
+    if total > len(lines):
+        lines.append(texts.render(lang, "delivery.dead_more", count=total - len(lines)))
+    return texts.render(lang, message_id, count=total, lines="\n".join(lines))
+
+
+def dead_line(lang: str, row: DeadMessage, tz: ZoneInfo) -> str:
+    to = (
+        f"{_cut(row.person_name, NAME_SHOWN)} ({_cut(row.person_key, NAME_SHOWN)})"
+        if row.person_key is not None and row.person_name is not None
+        else f"chat {row.chat_id}"
+    )
+    return texts.render(
+        lang,
+        "delivery.dead_line",
+        id=row.id,
+        kind=row.kind,
+        to=to,
+        at=row.created_at.astimezone(tz).strftime("%d %b %H:%M"),
+        error=_cut(row.last_error or "?", ERROR_SHOWN),
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, text, update
+from sqlalchemy import String, bindparam, cast, func, insert, literal, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -436,6 +436,53 @@ def record_failure(
             )
             .values(nudge_state="skipped")
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DeadMessage:
+    """A message given up (state ``dead``), with whom it was for."""
+
+    id: int
+    kind: str
+    chat_id: int
+    person_key: str | None
+    person_name: str | None
+    created_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+DEAD_REPORT_KIND = "dead"  # ``report.kind`` of a dead message told to the admins
+DEAD_SUBJECT = "outbox:"  # + the outbox id: ``report.subject`` of that report
+
+
+def dead_messages(
+    session: Session, *, unreported: bool = False, limit: int | None = None
+) -> list[DeadMessage]:
+    """Messages given up, newest first; ``unreported``: only those not yet told to admins."""
+    query = (
+        sa_select(
+            col(Outbox.id),
+            col(Outbox.kind),
+            col(Outbox.chat_id),
+            col(Person.key),
+            col(Person.name),
+            col(Outbox.created_at),
+            col(Outbox.attempts),
+            col(Outbox.last_error),
+        )
+        .outerjoin(Person, col(Person.id) == col(Outbox.person_id))
+        .where(col(Outbox.state) == "dead")
+        .order_by(col(Outbox.id).desc())
+        .limit(limit)
+    )
+    if unreported:
+        subject = literal(DEAD_SUBJECT) + cast(col(Outbox.id), String)
+        told = sa_select(col(Report.id)).where(
+            col(Report.kind) == DEAD_REPORT_KIND, col(Report.subject) == subject
+        )
+        query = query.where(~told.exists())
+    return [DeadMessage(*row) for row in session.execute(query).all()]
 
 
 def outbox_counts(session: Session) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import agenda, board, fallback, help, replies, start
+from handlers import agenda, board, dead, fallback, help, replies, start
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -12,5 +12,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     help.register(app)
     agenda.register(app)
     board.register(app)
+    dead.register(app)
     replies.register(app)
     fallback.register(app)

@@ -53,6 +53,12 @@ async def reports_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
         sender(context).wake()
 
 
+async def dead_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    if await rt.call(reports.dead, rt.engine, rt.settings, rt.clock()):
+        sender(context).wake()
+
+
 def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     jobs = app.job_queue
     assert jobs is not None, "install python-telegram-bot[job-queue]"
@@ -71,4 +77,7 @@ def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     )
     jobs.run_repeating(
         reports_pass, interval=settings.plan_every, first=5.0, name="reports", job_kwargs=late_ok
+    )
+    jobs.run_repeating(
+        dead_pass, interval=settings.tick, first=2.0, name="dead", job_kwargs=late_ok
     )

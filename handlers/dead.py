@@ -1,0 +1,23 @@
+"""``/dead``: the messages the bot gave up on (admins only, in a private chat)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from bot import reports
+from handlers.common import actor_or_refuse, answer, runtime
+from models.roles import Role
+
+
+async def dead(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = await actor_or_refuse(update, context, Role.ADMIN)
+    if actor is None:
+        return
+    rt = runtime(context)
+    text = await rt.call(reports.dead_list, rt.engine, rt.settings, actor.language)
+    await answer(update, text)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("dead", dead, filters=filters.ChatType.PRIVATE))
