@@ -1,0 +1,205 @@
+"""Telegram down for longer than the old attempt limit, and messages Telegram refuses for good.
+
+An escalation that falls due during an outage reaches the leader once Telegram is back, however
+long the outage (5xx, timeouts and dropped connections are retried at the capped backoff, on
+the bot's clock). A message refused for good (here: "chat not found") is given up, the admins
+hear of it once, and `/dead` and `execbot outbox --dead` list it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot import config, planning
+from models.tables import AuditEvent, Outbox, Person
+from tests.e2e.harness import World, world
+
+LATENCY = (0.1, 0.3)
+W1, TL, BOSS, GHOST = 801, 802, 803, 804
+
+ORG = """
+[[units]]
+key = "plant"
+name = "Plant"
+kind = "plant"
+leader = "boss"
+
+[[units]]
+key = "team"
+name = "Team"
+kind = "team"
+parent = "plant"
+leader = "tl"
+
+[[people]]
+key = "boss"
+name = "Bea Boss"
+unit = "plant"
+post = "manager"
+
+[[people]]
+key = "tl"
+name = "Tina Lead"
+unit = "team"
+post = "team leader"
+
+[[people]]
+key = "w1"
+name = "Willy One"
+unit = "team"
+post = "operator"
+
+[[duties]]
+key = "reading"
+title = "Read the meters"
+assignee = "w1"
+nudge = "07:00"
+due = "+30m"
+"""
+GHOST_ORG = """
+[[people]]
+key = "ghost"
+name = "Gus Ghost"
+unit = "team"
+post = "operator"
+
+[[duties]]
+key = "valves"
+title = "Check the valves"
+assignee = "ghost"
+nudge = "07:00"
+due = "+30m"
+"""
+
+CONFIG = """
+[access]
+admins = ["boss"]
+[escalation]
+group_window = "0s"
+quiet_hours = ""
+[escalation.policies.standard]
+reminders = []
+levels = [{ after = "1m", notify = "next" }]
+ack_timeout = "2h"
+"""
+
+
+def set_up(w: World, chats: dict[str, int], org: str) -> None:
+    """The org imported; the people in ``chats`` bound to those Telegram ids, and those the
+    sandbox should know (every one but the ghost, whose account is gone) in a chat with it."""
+    w.write_config(CONFIG)
+    (w.root / "org.toml").write_text(org)
+    w.execbot("org", "import", str(w.root / "org.toml"))
+    with Session(w.engine) as session:
+        for key, chat in chats.items():
+            if chat != GHOST:
+                w.client.create_person(key, id=chat, started=True)
+            session.execute(
+                update(Person).where(col(Person.key) == key).values(telegram_user_id=chat)
+            )
+        session.commit()
+
+
+def plan_day(w: World, at: str) -> None:
+    """Plan the day as the bot's first planning pass does, before the bot starts: that pass
+    may run a whole ``plan_every`` late when start-up is slow (issue 10 item 4), which the
+    fast virtual clock would turn into hours."""
+    planning.plan(w.engine, config.load(w.root / "config.toml"), datetime.fromisoformat(at))
+
+
+def bot_texts(w: World, chat: int, pattern: str) -> list[str]:
+    return [
+        m["text"] or ""
+        for m in w.messages(chat)
+        if m["from"] == "bot" and re.search(pattern, m["text"] or "")
+    ]
+
+
+def test_item2_escalation_reaches_the_leader_after_a_long_outage(tmp_path: Path) -> None:
+    """Telegram answers 502, then drops connections, for longer than the old 12 attempts
+    lasted (23.5 minutes). The virtual clock runs 600 times as fast (the backoff cap of 5
+    minutes is half a real second), so the outage is a few real seconds; it ends, as a timed
+    outage would, once the escalation has failed 13 times over more than 30 virtual minutes."""
+    with world(tmp_path, latency=LATENCY) as w:
+        set_up(w, {"w1": W1, "tl": TL, "boss": BOSS}, ORG)
+        start = "2026-11-17T06:45:00+01:00"
+        plan_day(w, start)
+        bot = w.start_bot(EXECBOT_CLOCK_START=start, EXECBOT_CLOCK_SPEED="600")
+        w.wait_ready(bot)
+        w.wait("Willy's nudge", lambda: bot_texts(w, W1, "your duties for"), timeout=60)
+        # Telegram goes down before the escalation falls due (07:31): every method fails.
+        w.client.add_fault("error", status=502, duration=120)
+        w.wait("7 failed tries", lambda: failed_tries(w) >= 7, timeout=60)
+        w.client.clear_faults()
+        w.client.add_fault("drop", duration=120)
+        w.wait("13 failed tries", lambda: failed_tries(w) >= 13, timeout=60)
+        w.client.clear_faults()  # Telegram is back
+
+        pattern = r"Willy One — 1\. Read the meters: no answer"
+        w.wait("the escalation after recovery", lambda: bot_texts(w, TL, pattern), timeout=30)
+        w.wait("the row recorded as sent", lambda: escalation_row(w).state == "sent", timeout=10)
+        row = escalation_row(w)
+        assert row.sent_at is not None and row.attempts >= 13
+        assert row.sent_at - row.created_at >= timedelta(minutes=30)  # retried on the bot's clock
+        assert len(bot_texts(w, TL, pattern)) == 1
+        assert bot.popen.poll() is None
+
+
+def failed_tries(w: World) -> int:
+    """How often the escalation to the team leader has failed; past any limit if it died."""
+    row = escalation_row(w)
+    return 1000 if row.state == "dead" else row.attempts
+
+
+def escalation_row(w: World) -> Outbox:
+    with Session(w.engine) as session:
+        rows = session.exec(select(Outbox).where(Outbox.chat_id == TL)).all()
+        found = [r for r in rows if "Willy One" in r.payload.get("text", "")]
+        return found[0] if found else Outbox(kind="none", chat_id=TL, state="none")
+
+
+def test_item2_a_message_given_up_is_reported_to_admins_once_and_listed(tmp_path: Path) -> None:
+    with world(tmp_path, latency=LATENCY) as w:
+        set_up(w, {"w1": W1, "tl": TL, "boss": BOSS, "ghost": GHOST}, ORG + GHOST_ORG)
+        start = "2026-11-17T06:59:57+01:00"
+        plan_day(w, start)
+        bot = w.start_bot(EXECBOT_CLOCK_START=start)
+        w.wait_ready(bot)
+        report = w.wait(
+            "the admins' report",
+            lambda: bot_texts(w, BOSS, "could not be delivered"),
+            timeout=60,
+        )[0]
+        assert report.startswith("⚠️ 1 message(s) could not be delivered and were given up:")
+        assert re.search(
+            r"#\d+ nudge to Gus Ghost \(ghost\), 17 Nov 07:00: .*chat not found", report, re.I
+        )
+
+        # /dead lists it for the admin, in a private chat; others are refused.
+        w.client.send_command(BOSS, "dead")
+        listing = w.wait("the /dead list", lambda: bot_texts(w, BOSS, "Messages given up"))[0]
+        assert listing.startswith("Messages given up: 1, newest first.")
+        assert "nudge to Gus Ghost (ghost)" in listing and "chat not found" in listing.lower()
+        w.client.send_command(TL, "dead")
+        w.wait("the refusal", lambda: bot_texts(w, TL, "only for admins"))
+
+        cli = w.execbot("outbox", "--dead").stdout.splitlines()
+        assert cli[0] == "1 message(s) given up (id, kind, to, created, attempts, error):"
+        assert re.fullmatch(
+            r"\d+\tnudge\tghost \(Gus Ghost\)\t2026-11-17 06:00 UTC\t1\t.*chat not found.*",
+            cli[1],
+            re.I,
+        )
+        summary = w.execbot("outbox").stdout
+        assert "dead: 1" in summary and "sent:" in summary
+
+        # Meanwhile the dead pass ran every second: the admins were still told only once.
+        assert len(bot_texts(w, BOSS, "could not be delivered")) == 1
+        with Session(w.engine) as session:
+            kinds = [e.kind for e in session.exec(select(AuditEvent)).all()]
+        assert kinds.count("delivery.dead_reported") == 1
+        assert bot.popen.poll() is None
