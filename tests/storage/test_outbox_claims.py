@@ -1,0 +1,59 @@
+"""The outbox's claim lease on SQLite and PostgreSQL: a sender that still holds its claims
+(sending, or waiting for the database to take the outcomes) renews them, so another
+instance's lease never takes them back; an outcome recorded twice counts once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot import store
+from bot.db import session_scope
+from models.tables import Outbox
+
+T0 = datetime(2026, 11, 17, 6, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+def queue(engine: Engine, count: int) -> None:
+    with session_scope(engine) as session:
+        for i in range(count):
+            session.add(
+                Outbox(created_at=T0, chat_id=100 + i, kind="escalation", next_attempt_at=T0)
+            )
+
+
+def states(engine: Engine) -> list[tuple[str, int]]:
+    with Session(engine) as session:
+        rows = session.exec(select(Outbox).order_by(Outbox.id)).all()  # type: ignore[arg-type]
+        return [(row.state, row.attempts) for row in rows]
+
+
+def test_item1_renewed_claims_outlive_the_lease(engine: Engine) -> None:
+    queue(engine, 3)
+    with session_scope(engine) as session:
+        claimed = store.claim_outbox(session, T0, 10)
+    held = [c.id for c in claimed]
+    # The database is back after 12 minutes: the sender renews what it holds, every quarter
+    # lease (each renewal succeeds here), before another instance looks for expired claims.
+    for minutes in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
+        with session_scope(engine) as session:
+            store.renew_claims(session, held[:2], T0 + timedelta(minutes=minutes))
+    with session_scope(engine) as session:
+        released = store.release_claims(session, T0 + timedelta(minutes=12) - LEASE)
+    assert released == 1  # only the claim nobody renewed (its sender is gone)
+    assert [s for s, _ in states(engine)] == ["sending", "sending", "pending"]
+
+
+def test_item1_a_failure_recorded_twice_counts_once(engine: Engine) -> None:
+    """A write-back retried after its commit went through (the connection died on the way
+    back) changes nothing the second time."""
+    queue(engine, 1)
+    with session_scope(engine) as session:
+        [claimed] = store.claim_outbox(session, T0, 10)
+    for _ in range(2):
+        with session_scope(engine) as session:
+            store.record_failure(session, claimed.id, "pending", T0 + timedelta(seconds=2), "502")
+    assert states(engine) == [("pending", 1)]
