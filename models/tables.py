@@ -251,8 +251,9 @@ class AuditEvent(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """A message to send. Written before sending, marked sent with Telegram's message id after.
 
-    ``state``: pending -> sending (claimed by a sender until ``claimed_at`` + lease) -> sent,
-    or back to pending with a later ``next_attempt_at``, or dead (given up; see last_error).
+    ``state``: pending -> sending (claimed by a sender until ``claimed_at`` + lease, renewed
+    while it holds the claim) -> sent, or back to pending with a later ``next_attempt_at``, or
+    dead (given up; see last_error; reported to the admins), or skipped (stale).
     ``stale_at``: past this instant the message is no longer worth sending (a nudge whose duty
     is due).
     """
