@@ -24,6 +24,7 @@ NEVER_JOINED = "never joined"
 TEXT_LIMIT = 4096  # characters in one Telegram message
 NAME_SHOWN, ERROR_SHOWN = 60, 120  # characters of a name and of an error in a dead-message line
 LISTED = 200  # dead messages /dead reads (it shows as many as fit in one message)
+_untold: dict[str, int] = {}  # how many dead messages were last logged as having nobody to tell
 
 
 def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -104,7 +105,9 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
             if person.active and person.telegram_user_id is not None
         ]
         if not admins:
-            log.warning("%d message(s) given up, and no admin has a chat to be told", len(rows))
+            if len(rows) != _untold.get("count"):  # once per change, not every tick
+                log.warning("%d message(s) given up; no admin has a chat to be told", len(rows))
+                _untold["count"] = len(rows)
             return 0
         for row in rows:
             store.first_report(session, DEAD_REPORT_KIND, f"{DEAD_SUBJECT}{row.id}", "once", now)

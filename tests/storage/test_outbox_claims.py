@@ -57,3 +57,18 @@ def test_item1_a_failure_recorded_twice_counts_once(engine: Engine) -> None:
         with session_scope(engine) as session:
             store.record_failure(session, claimed.id, "pending", T0 + timedelta(seconds=2), "502")
     assert states(engine) == [("pending", 1)]
+
+
+def test_item2_dead_messages_not_yet_reported(engine: Engine) -> None:
+    queue(engine, 3)
+    with session_scope(engine) as session:
+        claimed = store.claim_outbox(session, T0, 10)
+        for item in claimed[:2]:
+            store.record_failure(session, item.id, "dead", None, "Bad Request: message is too long")
+        store.first_report(session, store.DEAD_REPORT_KIND, f"outbox:{claimed[0].id}", "once", T0)
+    with session_scope(engine) as session:
+        unreported = store.dead_messages(session, unreported=True)
+        everything = store.dead_messages(session)
+    assert [row.id for row in unreported] == [claimed[1].id]
+    assert [row.id for row in everything] == [claimed[1].id, claimed[0].id]  # newest first
+    assert everything[0].last_error == "Bad Request: message is too long"
