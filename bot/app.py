@@ -68,7 +68,7 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
     )
     handlers.register(app)
-    jobs.register(app, rt)
+    jobs.register(app)
     app.add_error_handler(_on_error)
     return app
 
