@@ -3,6 +3,7 @@ choice). Each command loads the settings, sets up logging and calls one service.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +38,7 @@ class Options:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"execbot: {message}", err=True)
+    typer.echo(f"execbot: {logs.without_secrets(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -331,3 +332,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # no raw traceback (it may hold a secret): one line, details logged
+        logging.getLogger("execbot").debug("unexpected error", exc_info=True)
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        message = f"unexpected error: {type(exc).__name__}: {reason} (--log-level DEBUG: where)"
+        print(f"execbot: {logs.without_secrets(message)}", file=sys.stderr)
+        sys.exit(1)

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 # A token in a Bot API path, whatever its shape: /bot<token>/ and /file/bot<token>/.
 TOKEN_IN_PATH = re.compile(r"(/bot)[^/\s]+(/)")
+# A password in a URL: scheme://user:PASSWORD@host (a database URL in an error message).
+URL_PASSWORD = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^\s:/@'\"]*:)[^\s'\"]+(@)")
 REDACTED = "[REDACTED]"
 NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot")
 
@@ -33,6 +35,7 @@ class RedactFilter(logging.Filter):
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         text = TOKEN_SHAPE.sub(REDACTED, text)
+        text = URL_PASSWORD.sub(hide_password, text)
         return TOKEN_IN_PATH.sub(rf"\1{REDACTED}\2", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -45,6 +48,16 @@ class RedactFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+def hide_password(match: re.Match[str]) -> str:
+    return f"{match[1]}***{match[2]}"
+
+
+def without_secrets(text: str) -> str:
+    """``text`` without the secrets logging was set up with, URL passwords and anything
+    shaped like a bot token: for messages printed without logging (``execbot: ...``)."""
+    return _active.redact(text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,12 +73,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+_active = RedactFilter()
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> RedactFilter:
     """Configure the root logger for the process; returns the filter so secrets can be added."""
-    redact = RedactFilter(secrets)
+    global _active
+    redact = _active = RedactFilter(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(redact)
