@@ -13,6 +13,8 @@ from sandbox.server import DEFAULT_TOKEN
 from tests.e2e.harness import EXECBOT, Proc, World, _healthy, clean_env, world
 from tests.e2e.test_nudges import nudge_counts, prepare_wave
 
+LATENCY = (0.1, 0.3)  # every Bot API call waits 100-300 ms, as over the internet
+
 
 def long_plan_every(w: World) -> None:
     """The harness config, planning only every 10 minutes (the default)."""
@@ -23,7 +25,7 @@ def long_plan_every(w: World) -> None:
 def test_item4_slow_start_still_plans_and_nudges_at_once(tmp_path: Path) -> None:
     people, first = 3, 30_000
     chats = range(first, first + people)
-    with world(tmp_path) as w:
+    with world(tmp_path, latency=LATENCY) as w:
         long_plan_every(w)
         prepare_wave(w, people, first)
         # Telegram slow at start: getMe (initialize and post_init) and setMyCommands take 2 s each.
@@ -72,7 +74,7 @@ BAD_TOKEN = "987654321:AAWrong-token-from-a-typo-0123456789"
 
 
 def test_item18_refused_token_is_one_line_without_the_token(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
+    with world(tmp_path, latency=LATENCY) as w:
         w.write_config()
         result = w.execbot("run", check=False, EXECBOT_TOKEN=BAD_TOKEN)
         output = result.stdout + result.stderr
@@ -87,7 +89,7 @@ def test_item18_refused_token_is_one_line_without_the_token(tmp_path: Path) -> N
 def start_sandbox(root: Path, port: int, name: str) -> Proc:
     log = root / f"{name}.log"
     popen = subprocess.Popen(
-        [EXECBOT, "sandbox", "--port", str(port)],
+        [EXECBOT, "sandbox", "--port", str(port), "--latency", "0.1-0.3"],
         cwd=root,
         env=clean_env(),
         stdout=log.open("wb"),
@@ -97,7 +99,7 @@ def start_sandbox(root: Path, port: int, name: str) -> Proc:
 
 
 def test_item18_unreachable_bot_api_is_retried_until_it_answers(tmp_path: Path) -> None:
-    with world(tmp_path) as w:
+    with world(tmp_path, latency=LATENCY) as w:
         w.write_config()
         w.sandbox.stop()  # the Bot API address answers nothing: connection refused
         bot = w.start_bot()
