@@ -97,3 +97,11 @@ def test_invite_without_known_username(tmp_path: Path) -> None:
     result = execbot(tmp_path, "invite", "--all-pending")
     assert result.returncode == 2
     assert "the bot's username is not known yet" in result.stderr
+
+
+def test_item19_own_policy_with_the_default_standard_is_accepted(workdir: Path) -> None:
+    with (workdir / "config.toml").open("a") as config:
+        config.write('[escalation.policies.fast]\nlevels = [{ after = "10m", notify = "next" }]\n')
+    result = execbot(workdir, "db", "status")
+    assert result.returncode == 0, result.stderr
+    assert "configuration error" not in result.stderr
