@@ -2,11 +2,12 @@
 #   make demo   installs into .venv and runs the demo: sandbox, sample plant, bot, chat page
 #   make test   installs into .venv and runs lint, format check, types and the whole test suite
 #   make run    installs into .venv and starts execbot on the configuration (needs a token)
+#   make package-check   pip install . into a fresh venv and run `execbot demo --for 3` (CI)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo run test lint lock clean
+.PHONY: install demo run test lint lock clean package-check
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+package-check:
+	PYTHON=$(PYTHON) .ci/package-check
 
 lock:
 	$(BIN)/python -m pip install -q uv

@@ -298,12 +298,18 @@ def demo(
         typer.Option("--dir", help="Folder for the demo's files [default: temporary, removed]."),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    run_for: Annotated[
+        float | None,
+        typer.Option(
+            "--for", min=0, metavar="SECONDS", help="Stop by itself this long after the bot is up."
+        ),
+    ] = None,
 ) -> None:
     """The whole loop in a browser: local Telegram, a demo plant, the bot; Ctrl+C stops it."""
     from bot.demo import run as run_demo
 
     logs.setup("WARNING")
-    raise typer.Exit(run_demo(port, directory, host))
+    raise typer.Exit(run_demo(port, directory, host, run_for))
 
 
 def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
