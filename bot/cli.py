@@ -125,7 +125,10 @@ def db_upgrade(ctx: typer.Context) -> None:
         fail(str(exc))
     after = migrate.current_revision(engine)
     url = redact_url(settings.database.url)
-    typer.echo(f"{url}: schema {before.current or 'empty'} -> {after}")
+    if before.current == after:
+        typer.echo(f"{url}: schema {after}, already up to date")
+    else:
+        typer.echo(f"{url}: schema {before.current or 'empty'} -> {after}")
 
 
 @db_app.command("status")

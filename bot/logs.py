@@ -21,7 +21,7 @@ TOKEN_IN_PATH = re.compile(r"(/bot)[^/\s]+(/)")
 # A password in a URL: scheme://user:PASSWORD@host (a database URL in an error message).
 URL_PASSWORD = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^\s:/@'\"]*:)[^\s'\"]+(@)")
 REDACTED = "[REDACTED]"
-NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot")
+NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot", "alembic")
 
 
 class RedactFilter(logging.Filter):
@@ -60,6 +60,15 @@ def without_secrets(text: str) -> str:
     return _active.redact(text)
 
 
+class MigrationSteps(logging.Filter):
+    """Alembic says which engine it uses each time it looks at the schema; let through only
+    the steps it applies ("Running upgrade 0003 -> 0004, ...") and problems."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return record.levelno >= logging.WARNING or message.startswith("Running ")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -91,4 +100,9 @@ def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -
     root.setLevel(level.upper())
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.setLevel(level.upper())  # its steps, when one runs (see MigrationSteps)
+    for old_filter in list(migration.filters):
+        migration.removeFilter(old_filter)
+    migration.addFilter(MigrationSteps())
     return redact
