@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from bot import config
 from bot.config import ConfigError, Settings
 from bot.onboarding import IssuedInvite
@@ -295,6 +297,20 @@ async def start_bot(
     )
 
 
+def clock_note(start: datetime) -> str:
+    return (
+        f"Time runs fast: the plant's day starts at {start.strftime('%H:%M')} and the demo's "
+        "reminders and escalations come minutes apart, not hours."
+    )
+
+
+async def show_clock(url: str, start: datetime) -> None:
+    """Have the chat page show the bot's clock (which reads ``start`` now), not the wall's."""
+    body = {"start": start.isoformat(), "timezone": PLANT_TIMEZONE, "note": clock_note(start)}
+    async with httpx.AsyncClient(timeout=10) as http:
+        (await http.post(f"{url}/sandbox/clock", json=body)).raise_for_status()
+
+
 async def wait_ready(
     client: AsyncSandboxClient,
     bot: asyncio.subprocess.Process,
@@ -406,6 +422,7 @@ async def main(options: Options, stop: asyncio.Event) -> int:
             start = clock_start(today, first_nudge(spec))
             log = files.bot_log.open("ab")
             bot = await start_bot(files, start, log)
+            await show_clock(url, start)
             await wait_ready(client, bot, files, stop)
         if stop.is_set():
             return 0
