@@ -69,6 +69,16 @@ class MigrationSteps(logging.Filter):
         return record.levelno >= logging.WARNING or message.startswith("Running ")
 
 
+class WithoutTraceback(logging.Filter):
+    """One line: for a library that logs a traceback of an error it then raises (and the
+    caller reports)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -105,4 +115,10 @@ def setup(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -
     for old_filter in list(migration.filters):
         migration.removeFilter(old_filter)
     migration.addFilter(MigrationSteps())
+    # PTB logs "Can not load invalid JSON data" with a traceback, then raises: api_base_url
+    # pointing at something that is not a Bot API. The raised error is what execbot reports.
+    request_log = logging.getLogger("telegram.request.BaseRequest")
+    for old_filter in list(request_log.filters):
+        request_log.removeFilter(old_filter)
+    request_log.addFilter(WithoutTraceback())
     return redact

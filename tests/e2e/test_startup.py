@@ -73,17 +73,28 @@ def test_item18_bad_database_url_never_shows_its_password(tmp_path: Path, url: s
 BAD_TOKEN = "987654321:AAWrong-token-from-a-typo-0123456789"
 
 
-def test_item18_refused_token_is_one_line_without_the_token(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("token", "path", "reason"),
+    [
+        (BAD_TOKEN, "/bot", "(Unauthorized)"),  # a typo in the token
+        (DEFAULT_TOKEN, "/not-the-api/bot", "(Not Found (404)."),  # api_base_url points elsewhere
+    ],
+)
+def test_item18_refused_token_is_one_line_without_the_token(
+    tmp_path: Path, token: str, path: str, reason: str
+) -> None:
     with world(tmp_path, latency=LATENCY) as w:
         w.write_config()
-        result = w.execbot("run", check=False, EXECBOT_TOKEN=BAD_TOKEN)
+        config = w.root / "config.toml"
+        config.write_text(config.read_text().replace(f"{w.url}/bot", f"{w.url}{path}"))
+        result = w.execbot("run", check=False, EXECBOT_TOKEN=token)
         output = result.stdout + result.stderr
         assert result.returncode != 0
-        assert BAD_TOKEN not in output and "Wrong-token" not in output
+        assert token not in output and token.split(":")[1] not in output
         assert "Traceback" not in output
         last = result.stderr.strip().splitlines()[-1]
-        assert last.startswith("execbot: the Bot API at ")
-        assert "refused the bot token in $EXECBOT_TOKEN (Unauthorized)" in last
+        assert last.startswith(f"execbot: the Bot API at {w.url}{path} refused the bot token")
+        assert f"in $EXECBOT_TOKEN {reason}" in last
 
 
 def start_sandbox(root: Path, port: int, name: str) -> Proc:
