@@ -28,8 +28,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Four workers on two cores: the end-to-end tests spend most of their time waiting on the bot
+# and the sandbox; worksteal keeps the long ones from piling up on one worker.
+PYTEST_ARGS ?= -n 4 --dist worksteal
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 package-check:
 	PYTHON=$(PYTHON) .ci/package-check
