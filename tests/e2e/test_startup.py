@@ -37,7 +37,7 @@ def test_item4_slow_start_still_plans_and_nudges_at_once(tmp_path: Path) -> None
         ready = time.monotonic()
         assert ready - started > 5, "the start-up must have been slow"
         w.wait("every person nudged", lambda: all(nudge_counts(w, chats).values()), timeout=15)
-        assert time.monotonic() - ready < 5, "planned and nudged within seconds of readiness"
+        assert time.monotonic() - ready < 8, "planned and nudged within seconds of readiness"
         assert w.client.faults() == []
 
 
