@@ -51,6 +51,7 @@ PASSWORD = "S3cret-Pw"
         f"postgresql://admin:{PASSWORD}@127.0.0.1:notaport/plant",  # not a valid URL
         f"postgresql://admin:{PASSWORD}@127.0.0.1:1/plant",  # valid, nothing listening
     ],
+    ids=["wrong-scheme", "unparsable", "unreachable"],
 )
 def test_item18_bad_database_url_never_shows_its_password(tmp_path: Path, url: str) -> None:
     (tmp_path / "config.toml").write_text(f'[database]\nurl = "{url}"\n')
@@ -79,6 +80,7 @@ BAD_TOKEN = "987654321:AAWrong-token-from-a-typo-0123456789"
         (BAD_TOKEN, "/bot", "(Unauthorized)"),  # a typo in the token
         (DEFAULT_TOKEN, "/not-the-api/bot", "(Not Found (404)."),  # api_base_url points elsewhere
     ],
+    ids=["typo-in-token", "not-a-bot-api"],
 )
 def test_item18_refused_token_is_one_line_without_the_token(
     tmp_path: Path, token: str, path: str, reason: str
