@@ -164,7 +164,7 @@ def tap_and_choose(w: World, leader: int, escalation: dict[str, Any], item: str,
     chooser = message(w, leader, rf"^Reassign 1\. {item} to:", after=mark)
     seen = len(toasts(w, leader))
     w.client.tap(leader, chooser["message_id"], label=who)
-    toast(w, leader, rf"to {who}; they get it now, due \d\d:\d\d\.$", seen)
+    toast(w, leader, rf"to {who}; they get it now", seen)
 
 
 # --- item 7 and 13: every reassignment reaches its person, with a fresh due time ------------
