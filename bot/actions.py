@@ -191,7 +191,8 @@ def reassign_typed(
     now: datetime,
 ) -> Outcome:
     """A name or key typed after "Reassign": one person fits, the item goes to them; several
-    or none, the leader is told so and the question stays open."""
+    fit, they are listed and the question stays open; nobody fits, the leader is told so and
+    the question is closed (the next line they type is read as usual again)."""
     lang = actor.language
     store.lock_occurrence(session, question.occurrence_id)
     found = store.occurrence_with_duty(session, question.occurrence_id)
@@ -217,6 +218,7 @@ def reassign_typed(
     echoed = " ".join(text.split())[:ECHOED]
     if choice.found is None:
         if not choice.several:
+            store.forget_question(session, actor.id or 0)
             return Outcome(texts.render(lang, "action.nobody_named", text=echoed))
         names = ", ".join(f"{c.name} ({c.key})" for c in choice.several)
         return Outcome(texts.render(lang, "action.several_named", text=echoed, names=names))

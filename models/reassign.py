@@ -9,7 +9,8 @@ Rules:
   from 1, and a page number outside ``1..pages`` is refused.
 - A typed answer names one person: by key (exact, ignoring case), else by name (exact,
   ignoring case and extra spaces), else by the start of their name or of one of its words;
-  several matches are listed back to choose from, none is said so.
+  several matches are listed back to choose from (the question stays open), none is said so
+  (and the question is closed, so a line meant as something else is not taken for a name).
 """
 
 from __future__ import annotations
