@@ -8,13 +8,12 @@ hear of it once, and `/dead` and `execbot outbox --dead` list it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import config, planning
 from models.tables import AuditEvent, Outbox, Person
 from tests.e2e.harness import World, world
 
@@ -104,13 +103,6 @@ def set_up(w: World, chats: dict[str, int], org: str) -> None:
         session.commit()
 
 
-def plan_day(w: World, at: str) -> None:
-    """Plan the day as the bot's first planning pass does, before the bot starts: that pass
-    may run a whole ``plan_every`` late when start-up is slow (issue 10 item 4), which the
-    fast virtual clock would turn into hours."""
-    planning.plan(w.engine, config.load(w.root / "config.toml"), datetime.fromisoformat(at))
-
-
 def bot_texts(w: World, chat: int, pattern: str) -> list[str]:
     return [
         m["text"] or ""
@@ -127,7 +119,6 @@ def test_item2_escalation_reaches_the_leader_after_a_long_outage(tmp_path: Path)
     with world(tmp_path, latency=LATENCY) as w:
         set_up(w, {"w1": W1, "tl": TL, "boss": BOSS}, ORG)
         start = "2026-11-17T06:45:00+01:00"
-        plan_day(w, start)
         bot = w.start_bot(EXECBOT_CLOCK_START=start, EXECBOT_CLOCK_SPEED="600")
         w.wait_ready(bot)
         w.wait("Willy's nudge", lambda: bot_texts(w, W1, "your duties for"), timeout=60)
@@ -166,7 +157,6 @@ def test_item2_a_message_given_up_is_reported_to_admins_once_and_listed(tmp_path
     with world(tmp_path, latency=LATENCY) as w:
         set_up(w, {"w1": W1, "tl": TL, "boss": BOSS, "ghost": GHOST}, ORG + GHOST_ORG)
         start = "2026-11-17T06:59:57+01:00"
-        plan_day(w, start)
         bot = w.start_bot(EXECBOT_CLOCK_START=start)
         w.wait_ready(bot)
         report = w.wait(

@@ -13,13 +13,11 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import text, update
 from sqlmodel import Session, col, func, select
 
-from bot import config, planning
 from bot.db import make_engine
 from models.tables import Outbox, Person
 from tests.e2e.harness import World, world
@@ -62,13 +60,6 @@ def set_up_wave(w: World) -> None:
         session.commit()
 
 
-def plan_day(w: World, at: str) -> None:
-    """Plan the day as the bot's first planning pass does, before the bot starts: that pass
-    may run a whole ``plan_every`` late when start-up is slow (issue 10 item 4), which the
-    fast virtual clock would turn into hours."""
-    planning.plan(w.engine, config.load(w.root / "config.toml"), datetime.fromisoformat(at))
-
-
 def delivered(w: World) -> Counter[int]:
     """Nudges Telegram accepted, per chat."""
     return Counter(
@@ -88,7 +79,6 @@ def unsettled(w: World) -> int:
 def run_wave_through(w: World, stall: Callable[[], None]) -> None:
     """Start the bot, let a part of the wave go out, ``stall`` the database, and check that
     once everything is recorded as sent, each person got the nudge exactly once."""
-    plan_day(w, START)
     bot = w.start_bot(EXECBOT_CLOCK_START=START, EXECBOT_CLOCK_SPEED=SPEED)
     w.wait_ready(bot)
     w.wait("the wave to start", lambda: len(delivered(w)) >= 20, timeout=60, every=0.05)
