@@ -4,7 +4,9 @@ Every due time lives on the occurrence (``next_step_at``), so the pass reads onl
 and a restart neither repeats nor skips a step: each executed step is written with the
 occurrence's new state in the same transaction, and a notice is unique per (occurrence,
 recipient, step). Deciding is pure (``models.escalation``, ``models.orgtree``,
-``models.quiet``, ``models.grouping``); this module gathers and applies.
+``models.quiet``, ``models.grouping``); this module gathers and applies. An occurrence whose
+steps cannot be decided (a corrupt policy snapshot, a person missing from the tree) is left as
+it is and reported once (``bot.problems``); the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import notices, store
+from bot import notices, problems, store
 from bot.config import Settings
 from bot.db import session_scope
 from bot.timezones import timezone_resolver
@@ -170,11 +172,18 @@ def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
         # Written in bulk at commit, not flushed row by row before each query: no query of
         # the pass depends on the rows it writes (a notice's step is unique per occurrence).
         with session.no_autoflush:
+            failed: list[problems.Problem] = []
             for occ in due:
                 assert world is not None
-                result.steps += _advance_one(session, settings, world, occ, now, result)
+                queued = len(world.outgoing)
+                try:
+                    result.steps += _advance_one(session, settings, world, occ, now, result)
+                except Exception as error:  # one bad occurrence never stops the others
+                    del world.outgoing[queued:]
+                    failed.append(problems.problem("escalation", f"occurrence {occ.id}", error))
             if world is not None:
                 _add_notices(session, settings, world)
+            problems.report(session, settings, failed, now)
     result.messages = dispatch(engine, settings, now)
     return result
 
@@ -190,16 +199,21 @@ def _advance_one(
     if not occ.policy:
         occ.next_step_at = None
         return 0
+    # Decide every step first (what can fail on a bad row fails here, before anything is
+    # written), then execute them.
     policy = policy_from_json(occ.policy)
     state = state_of(occ)
-    executed = 0
+    steps: list[Step] = []
     while (step := next_step(state, policy, now)) is not None and step.at <= now:
-        _execute(session, settings, world, occ, policy, step, now, result)
+        steps.append(step)
         state = apply_step(state, step, now)
-        executed += 1
+    if any(step.kind == "escalate" for step in steps):
+        world.tree.chain(occ.person_id, world.absent)  # memoised: _execute reuses it
+    for step in steps:
+        _execute(session, settings, world, occ, policy, step, now, result)
     write_state(occ, state, now)
     session.add(occ)
-    return executed
+    return len(steps)
 
 
 def _execute(
