@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
 from bot.timezones import timezone_resolver
+from models.calendar import zone
 from models.nudging import Verdict, decide
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def _queue_batch(
         for group in decisions.groups:
             first = by_id[group.items[0].occurrence_id]
             try:
-                tz = timezone_of(first.timezone, first.unit_id)
+                tz = zone(timezone_of(first.timezone, first.unit_id)).key  # as planning reads it
                 lines = [
                     NudgeLine(
                         occurrence_id=item.occurrence_id,

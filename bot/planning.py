@@ -55,6 +55,8 @@ class Org:
     skipped: tuple[str, ...]
     stored_duties: Sequence[Any]  # rows with Duty's attributes
     left_out: list[problems.Problem] = field(default_factory=list)  # people and duties
+    held_people: frozenset[int] = frozenset()  # ids of those left out: their stored rows
+    held_duties: frozenset[int] = frozenset()  # stay as they are until they can be planned
 
 
 def load_org(session: Session, settings: Settings) -> Org:
@@ -64,13 +66,14 @@ def load_org(session: Session, settings: Settings) -> Org:
     facts = store.planning_facts(session)
     timezone_of = timezone_resolver(facts.units, settings.plant.timezone)
     found: list[problems.Problem] = []
-    people = []
+    people, held_people, held_duties = [], set(), set()
     for p in facts.people:
         try:
             tz = timezone_of(p.timezone, p.unit_id)
             zone(tz)
         except Exception as error:
             found.append(problems.problem("planning", f"person {p.key}", error))
+            held_people.add(p.id)
             continue
         people.append(PlanPerson(p.id or 0, p.key, p.unit_id, p.post, tz, p.crew))
     shifts = parse_shifts(facts.shifts) if facts.shifts else ShiftConfig({}, {}, {})
@@ -80,10 +83,20 @@ def load_org(session: Session, settings: Settings) -> Org:
             duties.append(plan_duty(duty, shifts))
         except Exception as exc:
             skipped.append(duty.key)
+            held_duties.add(duty.id)
             found.append(problems.problem("planning", f"duty {duty.key}", exc))
     known_crews = set(shifts.crews)
     people = [p if p.crew in known_crews else _without_crew(p) for p in people]
-    return Org(people, duties, shifts, tuple(skipped), facts.duties, found)
+    return Org(
+        people,
+        duties,
+        shifts,
+        tuple(skipped),
+        facts.duties,
+        found,
+        frozenset(held_people),
+        frozenset(held_duties),
+    )
 
 
 def _without_crew(person: PlanPerson) -> PlanPerson:
@@ -178,7 +191,16 @@ def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
             absence_index(session, days),
             failures,
         )
-        changes = reconcile(planned, store.stored_occurrences(session, days), now)
+        # what could not be planned is not "no longer planned": its stored rows stay as they are
+        failed = {(f.duty_id, f.person_id, f.day) for f in failures}
+        stored = [
+            row
+            for row in store.stored_occurrences(session, days)
+            if row.person_id not in org.held_people
+            and row.duty_id not in org.held_duties
+            and row.key not in failed
+        ]
+        changes = reconcile(planned, stored, now)
         snapshot = _Snapshots(session, settings, now, org)
         store.write_plan(session, changes, now, snapshot.extras, snapshot.replanned)
         problems.report(

@@ -4,7 +4,8 @@ The planning, nudge and escalation passes each decide item by item (a duty, a pe
 occurrence). When deciding one item raises (a value the import would refuse but that got into
 the database some other way, a snapshot from an older release), the pass leaves that item as
 it is and goes on with the rest. Each such item is logged, and the admins (``[access]
-admins``) get one chat message per item and cause, through the outbox. "Once" is stored as a
+admins``) get one chat message per item and cause (whichever pass meets it first), through
+the outbox. "Once" is stored as a
 ``Report`` row (kind "problem"), so a pass that meets the same fault on its next tick, or
 after a restart, stays quiet. The cause is compared without its digits, so a message that
 names the instant it failed at is still the same cause.
@@ -49,7 +50,7 @@ def report(
     """Log each problem; tell the admins of those not reported before. Returns those told."""
     told: list[Problem] = []
     for found in problems:
-        subject = f"{found.pass_name}:{found.item}"[:80]
+        subject = found.item[:80]  # once per item and cause, whichever pass meets it first
         if not store.first_report(session, "problem", subject, _cause_id(found), now):
             log.debug("%s pass: %s still fails: %s", found.pass_name, found.item, found.cause)
             continue

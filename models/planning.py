@@ -69,7 +69,9 @@ class PlanDuty:
 
 @dataclass(frozen=True, slots=True)
 class PlanFailure:
+    duty_id: int
     duty_key: str
+    person_id: int
     person_key: str
     day: date
     error: Exception
@@ -183,7 +185,8 @@ class _DayPlan:
     def failed(self, duty: PlanDuty, person: PlanPerson, error: Exception) -> None:
         if self.failures is None:
             raise error
-        self.failures.append(PlanFailure(duty.key, person.key, self.day, error))
+        failure = PlanFailure(duty.id, duty.key, person.id, person.key, self.day, error)
+        self.failures.append(failure)
 
     def shift_of(self, person: PlanPerson) -> ShiftKind | None:
         if person.crew is None:
