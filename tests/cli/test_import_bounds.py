@@ -106,9 +106,7 @@ def test_item17_long_csv_values_refused_on_both_backends(workdir: Path, db_url: 
     assert stored(db_url) == {"Unit": 1, "Person": 0, "Duty": 0}
 
 
-def test_item17_values_at_the_limit_are_stored_on_both_backends(
-    workdir: Path, db_url: str
-) -> None:
+def test_item17_values_at_the_limit_are_stored_on_both_backends(workdir: Path, db_url: str) -> None:
     (workdir / "org.toml").write_text(
         org(
             unit_name="U" * 200,
