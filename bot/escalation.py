@@ -141,6 +141,7 @@ class _World:
             p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
         ]
         self.outgoing: list[tuple[Notice, datetime]] = []  # notices of the pass, step time
+        self.problems: list[problems.Problem] = []  # items left out, reported once
 
 
 def _add_notices(session: Session, settings: Settings, world: _World) -> None:
@@ -159,7 +160,11 @@ def _add_notices(session: Session, settings: Settings, world: _World) -> None:
         if person is None or key in done:
             continue
         done.add(key)
-        notice.deliver_at = _deliver_at(settings, world, person, at, notice.urgent)
+        try:
+            notice.deliver_at = _deliver_at(settings, world, person, at, notice.urgent)
+        except Exception as error:  # unreadable time zone or quiet hours: sent without them
+            notice.deliver_at = at
+            world.problems.append(problems.problem("escalation", f"person {person.key}", error))
         session.add(notice)
 
 
@@ -172,7 +177,6 @@ def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
         # Written in bulk at commit, not flushed row by row before each query: no query of
         # the pass depends on the rows it writes (a notice's step is unique per occurrence).
         with session.no_autoflush:
-            failed: list[problems.Problem] = []
             for occ in due:
                 assert world is not None
                 queued = len(world.outgoing)
@@ -180,10 +184,11 @@ def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
                     result.steps += _advance_one(session, settings, world, occ, now, result)
                 except Exception as error:  # one bad occurrence never stops the others
                     del world.outgoing[queued:]
-                    failed.append(problems.problem("escalation", f"occurrence {occ.id}", error))
+                    item = f"occurrence {occ.id}"
+                    world.problems.append(problems.problem("escalation", item, error))
             if world is not None:
                 _add_notices(session, settings, world)
-            problems.report(session, settings, failed, now)
+                problems.report(session, settings, world.problems, now)
     result.messages = dispatch(engine, settings, now)
     return result
 
@@ -315,9 +320,15 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
             now,
         )
         keep = notices.prefetch(session, [by_id[i] for send in sends for i in send.item_ids])
-        messages = []
+        messages, failed = [], []
         for send in sends:
             group = [by_id[i] for i in send.item_ids]
-            messages.extend(notices.queue_group(session, settings, group, now))
+            try:
+                messages.extend(notices.queue_group(session, settings, group, now))
+            except Exception as error:  # one recipient's message never stops the others'
+                person = store.person_by_id(session, send.recipient_id)
+                item = f"person {person.key if person else send.recipient_id}"
+                failed.append(problems.problem("escalation", item, error))
         del keep
+        problems.report(session, settings, failed, now)
         return notices.store_messages(session, messages)

@@ -18,6 +18,7 @@ from tests.storage.test_escalation_service import (
     climb,
     duty,
     local,
+    notice_rows,
     notices,
     occurrence,
     settings,
@@ -98,3 +99,25 @@ def test_item5_unreadable_time_zone_does_not_stop_the_nudges(
         session.commit()
     nudging.queue_due(engine, s, local("07:30"))
     assert len(texts_to(engine, "w2", kind="nudge")) == 1
+
+
+def test_item5_leader_with_unreadable_time_zone_does_not_stop_other_escalations(
+    engine: Engine, tmp_path: Path
+) -> None:
+    build(engine, tmp_path, duty("reading", "w1"), duty("v1", "w3"))
+    s = settings()
+    start_day(engine, s, local("06:00"), local("07:00"))
+    with Session(engine) as session:
+        session.execute(
+            update(Person).where(col(Person.key) == "tl").values(timezone="Mars/Olympus")
+        )
+        session.commit()
+
+    escalation.advance(engine, s, local("08:10"))  # Willy's item to Tina, Victor's to Walter
+    escalation.advance(engine, s, local("08:11"))
+
+    assert len(texts_to(engine, "wh")) == 1  # Walter hears of Victor's item
+    assert texts_to(engine, "tl") == []  # Tina's message cannot be written; it stays pending
+    assert [n for n in notice_rows(engine) if n.state == "pending"] != []
+    assert len(told_admin(engine)) == 1
+    assert "could not handle person tl in the escalation pass" in told_admin(engine)[0]
