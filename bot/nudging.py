@@ -2,7 +2,7 @@
 
 Gather the occurrences whose nudge time has come, decide with ``models.nudging`` (on time,
 late, skipped, nobody to send to), apply: outbox rows and nudge states in one transaction.
-The sender delivers after the commit. The outbox's dedupe key (person, nudge instant, part)
+The sender delivers after the commit. The outbox's dedupe key (person, exact nudge instant, part)
 and the conditional state update make a rerun, or two instances, queue each nudge once.
 
 A person whose nudge cannot be written (a time zone that cannot be read, say) keeps their
@@ -82,7 +82,9 @@ def _queue_batch(
                 for item in group.items:  # left pending, not recorded as sent
                     del decisions.states[item.occurrence_id]
                 continue
-            stamp = group.nudge_at.strftime("%Y%m%dT%H%M")
+            # The exact nudge instant (microseconds): two nudges of one person in one minute
+            # (a reassigned item next to their own nudge) are two messages, not one key.
+            stamp = round(group.nudge_at.timestamp() * 1_000_000)
             sent_as = Verdict.SEND_LATE if group.late else Verdict.SEND
             for part, message in enumerate(rendered):
                 key = f"nudge:{group.person_id}:{stamp}:{part}"
