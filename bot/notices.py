@@ -13,9 +13,15 @@ from bot import store, texts
 from bot.config import Settings
 from bot.messages import NudgeLine, keyboard
 from bot.timezones import TimezoneOf, timezone_resolver
+from models.nudging import split_blocks
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
+from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
 
-MAX_ITEMS = 15  # five buttons each stays within Telegram's 100 buttons per message
+MAX_ITEMS = 15  # items per message: five buttons each stays within Telegram's 100 buttons
+BUTTONS_PER_ITEM = 5
+assert MAX_ITEMS * BUTTONS_PER_ITEM <= MAX_BUTTONS
+NOTE_LIMIT = 600  # characters of a block note quoted; a longer one is cut with "…"
+ITEM_LIMIT = TEXT_LIMIT // 2  # one item never fills a message on its own
 TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
 MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
 CHUNK = store.CHUNK
@@ -63,8 +69,10 @@ def queue_group(
             session.add(notice)
         return []
     messages: list[Message] = []
-    for start in range(0, len(group), MAX_ITEMS):
-        part = group[start : start + MAX_ITEMS]
+    items = _items(group)
+    header, blocks = _blocks(session, settings, recipient, group)
+    for indexes in split_blocks(header, [text for text, _ in blocks], TEXT_LIMIT, MAX_ITEMS):
+        part = [notice for i in indexes for notice in items[i]]
         text, markup = render(session, settings, recipient, part)
         outbox = Outbox(
             created_at=now,
@@ -140,13 +148,42 @@ def _timezone_of(session: Session, settings: Settings) -> TimezoneOf:
 def render(
     session: Session, settings: Settings, recipient: Person, group: list[Notice]
 ) -> tuple[str, dict[str, Any] | None]:
+    """The message listing the group's items (an item notified twice is listed once), within
+    Telegram's bounds whatever the items hold: long items are cut to fit."""
+    header, blocks = _blocks(session, settings, recipient, group)
+    lines = fit(header, [text for text, _ in blocks])
+    rows = [row for _, item_rows in blocks for row in item_rows]
+    if all(n.kind == "remind" for n in group):
+        return cut("\n".join(lines), TEXT_LIMIT), keyboard(
+            recipient.language, _shown(session, group)
+        )
+    text = cut("\n".join([header, *lines]), TEXT_LIMIT)
+    return text, ({"inline_keyboard": rows} if rows else None)
+
+
+def _items(group: list[Notice]) -> list[list[Notice]]:
+    """The group's notices per item (occurrence), in order of first appearance."""
+    items: dict[int, list[Notice]] = {}
+    for notice in group:
+        items.setdefault(notice.occurrence_id, []).append(notice)
+    return list(items.values())
+
+
+Block = tuple[str, list[list[dict[str, str]]]]  # one item's text and its rows of buttons
+
+
+def _blocks(
+    session: Session, settings: Settings, recipient: Person, group: list[Notice]
+) -> tuple[str, list[Block]]:
+    """The header and one block per item (each at most ITEM_LIMIT characters)."""
     lang = recipient.language
     tz = _timezone_of(session, settings)
+    items = [notices[0] for notices in _items(group)]
     if all(n.kind == "remind" for n in group):
-        return _reminder(session, lang, tz(recipient.timezone, recipient.unit_id), group)
-    lines = [texts.render(lang, "escalation.header", count=len(group))]
-    rows: list[list[dict[str, str]]] = []
-    for index, notice in enumerate(group, 1):
+        return "", _reminder(session, lang, tz(recipient.timezone, recipient.unit_id), items)
+    header = texts.render(lang, "escalation.header", count=len(items))
+    blocks: list[Block] = []
+    for index, notice in enumerate(items, 1):
         found = _found(session, notice.occurrence_id)
         if found is None:
             continue
@@ -154,15 +191,12 @@ def render(
         person = store.person_by_id(session, occ.person_id)
         zone = ZoneInfo(tz(recipient.timezone, recipient.unit_id))
         situation, open_item = _situation(session, lang, occ, notice, zone)
-        lines.append(
-            texts.render(
-                lang, "escalation.item", index=index, person=person.name if person else "?",
-                number=occ.number, title=duty.title, situation=situation,
-            )
+        line = texts.render(
+            lang, "escalation.item", index=index, person=person.name if person else "?",
+            number=occ.number, title=duty.title, situation=situation,
         )  # fmt: skip
-        if open_item:
-            rows.extend(_buttons(lang, index, occ))
-    return "\n".join(lines), ({"inline_keyboard": rows} if rows else None)
+        blocks.append((cut(line, ITEM_LIMIT), _buttons(lang, index, occ) if open_item else []))
+    return header, blocks
 
 
 def _situation(
@@ -185,9 +219,8 @@ def _situation(
             lang, f"reply.category_{(last.category if last else None) or 'other'}"
         )
         if last and last.text:
-            return texts.render(
-                lang, "escalation.block_note", category=category, note=last.text
-            ), True
+            note = cut(last.text, NOTE_LIMIT)
+            return texts.render(lang, "escalation.block_note", category=category, note=note), True
         return texts.render(lang, "escalation.block", category=category), True
     if occ.status == "late" and occ.promised_at is not None:
         at = occ.promised_at.astimezone(zone).strftime("%H:%M")
@@ -210,18 +243,27 @@ def _buttons(lang: str, index: int, occ: Occurrence) -> list[list[dict[str, str]
     return [first, second]
 
 
-def _reminder(
-    session: Session, lang: str, tz: str, group: list[Notice]
-) -> tuple[str, dict[str, Any] | None]:
-    lines, shown = [], []
+def _reminder(session: Session, lang: str, tz: str, group: list[Notice]) -> list[Block]:
+    blocks: list[Block] = []
     for notice in group:
         found = _found(session, notice.occurrence_id)
         if found is None:
             continue
         occ, duty = found
         due = occ.due_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
-        lines.append(
-            texts.render(lang, "escalation.reminder", number=occ.number, title=duty.title, due=due)
+        line = texts.render(
+            lang, "escalation.reminder", number=occ.number, title=duty.title, due=due
         )
-        shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
-    return "\n".join(lines), keyboard(lang, shown)
+        blocks.append((cut(line, ITEM_LIMIT), []))
+    return blocks
+
+
+def _shown(session: Session, group: list[Notice]) -> list[NudgeLine]:
+    """The reminded duties, for their Done / Blocked / Later buttons."""
+    shown = []
+    for notices in _items(group):
+        found = _found(session, notices[0].occurrence_id)
+        if found is not None:
+            occ, duty = found
+            shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
+    return shown
