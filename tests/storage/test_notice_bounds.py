@@ -6,11 +6,10 @@ rest on the import's limits."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
-
-import random
 
 import pytest
 from sqlalchemy.engine import Engine
