@@ -43,6 +43,7 @@ from models.text_limits import cut
 
 log = logging.getLogger(__name__)
 BATCH = 2000
+NUDGED = frozenset({"queued", "late"})  # nudge states of a nudge that went out
 CHUNK = store.CHUNK
 
 
@@ -62,6 +63,8 @@ def state_of(occ: Occurrence) -> EscalationState:
         acked_at=occ.acked_at,
         acked_by=occ.acked_by,
         ended=occ.escalation_ended,
+        nudge_at=occ.nudge_at,
+        nudged=occ.nudge_state in NUDGED,
     )
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot import planning
 from bot.config import load
-from models.tables import Notice, Outbox, Person
+from models.tables import Notice, Occurrence, Outbox, Person
 from tests.e2e.harness import World, world
 
 WORKER, LEADER, BOSS = 921, 922, 923
@@ -213,3 +213,42 @@ def test_item21_toggling_blocked_and_done_tells_the_leader_once_per_window(
         assert latest["text"].startswith("1 item(s) need your attention:")
         w.wait("everything sent", lambda: settled(w))
         assert len(from_bot(w, LEADER)) == 2
+
+
+# --- item 20: reminders come after the nudge, and never for a skipped duty ------------------
+
+
+def test_item20_no_reminder_before_the_nudge_and_none_for_a_skipped_duty(tmp_path: Path) -> None:
+    # The default policy: reminders 30 minutes before the due time and at it. "Close the
+    # valve" is nudged at 07:00 and due at 07:03: its 06:33 reminder would come before the
+    # nudge. "Fix the pump" is nudged at 07:20, due at 07:25, while the bot is down.
+    text = org(due="07:03") + DUTY.format(key="d1", title=TITLES[1], due="07:25").replace(
+        '"07:00"', '"07:20"'
+    )
+    config = '[escalation]\ngroup_window = "0s"\nquiet_hours = ""\n'
+    with started(tmp_path, text, config, clock="2026-11-17T06:59:55+01:00", speed=20) as w:
+        message(w, WORKER, r"Reminder: 1\. Close the valve is due at 07:03")
+        worker = [m["text"] for m in from_bot(w, WORKER)]
+        assert "your duties for" in worker[0]  # the nudge came first
+        assert sum("Reminder" in t for t in worker) == 1
+
+        # Down from about 07:05 until 07:35: the pump's nudge is skipped, and so is its
+        # reminder (07:25); its climb starts at 07:55 as the policy says.
+        w.bots[-1].stop()
+        back = "2026-11-17T07:35:00+01:00"
+        w.wait_ready(w.start_bot(EXECBOT_CLOCK_START=back, EXECBOT_CLOCK_SPEED="20"))
+        climb = datetime.fromisoformat("2026-11-17T07:55:00+01:00")
+
+        def pump() -> Occurrence | None:
+            with Session(w.engine) as session:
+                occ = session.exec(
+                    select(Occurrence).where(Occurrence.number == 2, Occurrence.day == climb.date())
+                ).one()
+                passed = occ.nudge_state == "skipped" and occ.next_step_at == climb
+                return occ if passed else None
+
+        occ = w.wait("the pump's nudge skipped and its climb planned", pump)
+        with Session(w.engine) as session:
+            kinds = [n.kind for n in session.exec(select(Notice)) if n.occurrence_id == occ.id]
+        assert kinds == []  # no reminder was ever made for it
+        assert not any("Fix the pump" in (m["text"] or "") for m in from_bot(w, WORKER))
