@@ -482,7 +482,8 @@ def test_item20_a_nudge_not_yet_out_holds_no_reminder_back_for_ever():
     # The reminder at 09:00 finds the nudge not gone out: skipped, the climb comes next; once
     # nudged, the latest due reminder goes.
     state = EscalationState(DUE, nudge_at=DUE - HOUR, nudged=False)
-    assert next_step(state, STANDARD, DUE).kind == "escalate"
+    step = next_step(state, STANDARD, DUE)
+    assert step is not None and step.kind == "escalate"
     assert next_step(replace(state, nudged=True), STANDARD, DUE) == Step(
         "remind", DUE, 1, None, "silence"
     )
