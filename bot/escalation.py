@@ -324,8 +324,9 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
             return 0
         by_id = {n.id or 0: n for n in pending}
         window = settings.escalation.group_window
-        since = now - max(window, REPEAT_GAP)
-        told = store.last_told(session, sorted({n.occurrence_id for n in pending}), since)
+        gap = max(window, REPEAT_GAP)  # only a notice due within a gap from now can be held
+        soon = sorted({n.occurrence_id for n in pending if n.deliver_at <= now + gap})
+        told = store.last_told(session, soon, now - gap)
         sends = due_sends(
             (
                 PendingNotice(
