@@ -71,9 +71,13 @@ def queue_group(
     messages: list[Message] = []
     items = _items(group)
     header, blocks = _blocks(session, settings, recipient, group)
-    for indexes in split_blocks(header, [text for text, _ in blocks], TEXT_LIMIT, MAX_ITEMS):
+    parts = split_blocks(header, [text for text, _ in blocks], TEXT_LIMIT, MAX_ITEMS)
+    for indexes in parts:
         part = [notice for i in indexes for notice in items[i]]
-        text, markup = render(session, settings, recipient, part)
+        if len(parts) == 1:  # rendered already
+            text, markup = _compose(session, recipient, part, header, blocks)
+        else:
+            text, markup = render(session, settings, recipient, part)
         outbox = Outbox(
             created_at=now,
             chat_id=recipient.telegram_user_id,
@@ -108,8 +112,7 @@ def store_messages(session: Session, messages: list[Message]) -> int:
 def _live(session: Session, group: list[Notice]) -> list[Notice]:
     live = []
     for notice in group:
-        occ = session.get(Occurrence, notice.occurrence_id)
-        if occ is None or occ.status in MOOT:
+        if (found := _found(session, notice.occurrence_id)) is None or found[0].status in MOOT:
             notice.state = "moot"
             session.add(notice)
         else:
@@ -151,6 +154,12 @@ def render(
     """The message listing the group's items (an item notified twice is listed once), within
     Telegram's bounds whatever the items hold: long items are cut to fit."""
     header, blocks = _blocks(session, settings, recipient, group)
+    return _compose(session, recipient, group, header, blocks)
+
+
+def _compose(
+    session: Session, recipient: Person, group: list[Notice], header: str, blocks: list[Block]
+) -> tuple[str, dict[str, Any] | None]:
     lines = fit(header, [text for text, _ in blocks])
     rows = [row for _, item_rows in blocks for row in item_rows]
     if all(n.kind == "remind" for n in group):
