@@ -1,5 +1,10 @@
 """Escalation messages: one message per recipient and group of notices, listing the items with
-buttons to act, and re-rendered (edited) when somebody takes an item."""
+buttons to act, and re-rendered (edited) when somebody takes an item.
+
+A group too long for one message is split between items, never inside one (at most 4,096
+characters and 15 items, so at most 75 buttons); a block note is quoted up to NOTE_LIMIT
+characters and then cut with "…", one item never takes more than half a message, and an edit
+that would grow past the limit cuts the longest items to fit."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.grouping import PendingNotice, Send, due_sends, plan_sends
+from models.grouping import PendingNotice, Send, SentNotice, due_sends, plan_sends, told_since
 
 T0 = datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -150,3 +150,16 @@ def test_item21_window_zero_still_tells_one_item_at_most_once_a_minute():
     # different items at the same instant still go on their own
     two = [about(1, 20, 0, subject=200), about(1, 21, 0, subject=201)]
     assert plan_sends(two, timedelta(0), at(0)) == [Send(1, at(0), (20,)), Send(1, at(0), (21,))]
+
+
+def test_item8_a_note_goes_to_the_leaders_already_sent_the_block():
+    blocked = at(10)
+    sent = [
+        SentNotice(5, "escalate", queued=True, created_at=at(0)),  # silence, before the block
+        SentNotice(6, "block", queued=True, created_at=at(10)),  # told of the block
+        SentNotice(7, "block", queued=False, created_at=at(10)),  # waiting: will see the note
+        SentNotice(8, "escalate", queued=True, created_at=at(40)),  # a later level of it
+        SentNotice(9, "remind", queued=True, created_at=at(12)),  # the person's reminder
+        SentNotice(6, "block", queued=True, created_at=at(12)),  # told twice: one note
+    ]
+    assert told_since(sent, blocked) == [6, 8]
