@@ -142,8 +142,8 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         question = store.pending_input(session, person.id or 0, ctx.now)
         if question is None:
             return None
-        if question.kind == "excuse":  # a leader's reason for excusing an item
-            return actions.excuse(session, settings, person, question, text, ctx.now)
+        if question.kind in actions.QUESTIONS:  # a leader's excuse reason or reassign name
+            return actions.answer(session, settings, person, question, text, ctx.now)
         return _answer_question(ctx, question, text)
 
 
