@@ -17,8 +17,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import planning
-from bot.config import load
 from models.tables import Notice, Occurrence, Outbox, Person
 from tests.e2e.harness import World, world
 
@@ -82,7 +80,7 @@ def started(
 ) -> Iterator[World]:
     """The sandbox and a running bot with the worker, the leader and the boss joined."""
     with world(tmp_path, latency=LATENCY) as w:
-        path = w.write_config(config)
+        w.write_config(config)
         (tmp_path / "org.toml").write_text(org_text)
         w.execbot("org", "import", str(tmp_path / "org.toml"))
         chats = {"wor": WORKER, "lead": LEADER, "boss": BOSS}
@@ -93,9 +91,6 @@ def started(
                     update(Person).where(col(Person.key) == key).values(telegram_user_id=chat)
                 )
             session.commit()
-        # Today's duties planned before the start (the bot plans at start-up too, but a slow
-        # start-up may put its first planning pass off by plan_every: issue 10, item 4).
-        planning.plan(w.engine, load(path), datetime.fromisoformat(clock))
         bot = w.start_bot(EXECBOT_CLOCK_START=clock, EXECBOT_CLOCK_SPEED=str(speed))
         w.wait_ready(bot)
         yield w
