@@ -22,7 +22,7 @@ from tests.e2e.harness import World, world
 
 WORKER, LEADER, BOSS = 921, 922, 923
 LATENCY = (0.1, 0.3)
-START = "2026-11-17T06:59:55+01:00"
+START = "2026-11-17T06:59:58+01:00"
 ORG = """
 [[units]]
 key = "plant"
