@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import notices, problems, store
+from bot import notices, problems, store, texts
 from bot.config import Settings
 from bot.db import session_scope
 from bot.timezones import timezone_resolver
@@ -37,13 +37,15 @@ from models.escalation import (
     policy_to_json,
     resolve_target,
 )
-from models.grouping import PendingNotice, due_sends
+from models.grouping import REPEAT_GAP, PendingNotice, SentNotice, due_sends, told_since
 from models.orgtree import OrgTree, TreePerson, TreeUnit
 from models.quiet import deliver_at, parse_quiet_hours
-from models.tables import Notice, Occurrence, Person
+from models.tables import Duty, Notice, Occurrence, Person
+from models.text_limits import cut
 
 log = logging.getLogger(__name__)
 BATCH = 2000
+NUDGED = frozenset({"queued", "late"})  # nudge states of a nudge that went out
 CHUNK = store.CHUNK
 
 
@@ -63,6 +65,8 @@ def state_of(occ: Occurrence) -> EscalationState:
         acked_at=occ.acked_at,
         acked_by=occ.acked_by,
         ended=occ.escalation_ended,
+        nudge_at=occ.nudge_at,
+        nudged=occ.nudge_state in NUDGED,
     )
 
 
@@ -111,6 +115,31 @@ def on_answer(occ: Occurrence, now: datetime) -> None:
     elif occ.status == "late" and occ.promised_at is not None:
         state = on_later(state, occ.promised_at)
     write_state(occ, state, now)
+
+
+def note_added(session: Session, occ: Occurrence, now: datetime) -> int:
+    """A block's note arrived: every leader already sent a message about the block gets the
+    note once, in a message of its own (leaders told later see it in their message). Returns
+    how many are told."""
+    reply = store.last_reply(session, occ.id or 0)
+    duty = session.get(Duty, occ.duty_id)
+    person = store.person_by_id(session, occ.person_id)
+    if reply is None or not reply.text or occ.blocked_at is None or not duty or not person:
+        return 0
+    sent = [
+        SentNotice(n.recipient_id, n.kind, n.state == "queued", n.created_at)
+        for n in store.notices_of(session, occ.id or 0)
+    ]
+    leaders = store.people_by_ids(session, told_since(sent, occ.blocked_at))
+    category = reply.category or "other"
+    for leader in leaders.values():
+        notices.enqueue_text(
+            session, leader, "escalation.note_added", now, f"note:{reply.id}:{leader.id}",
+            name=person.name, number=occ.number, title=duty.title,
+            category=texts.render(leader.language, f"reply.category_{category}"),
+            note=cut(reply.text, notices.NOTE_LIMIT),
+        )  # fmt: skip
+    return len(leaders)
 
 
 # --- the pass ----------------------------------------------------------------------------------
@@ -314,11 +343,21 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
             return 0
         by_id = {n.id or 0: n for n in pending}
         window = settings.escalation.group_window
+        gap = max(window, REPEAT_GAP)  # only a notice due within a gap from now can be held
+        soon = sorted({n.occurrence_id for n in pending if n.deliver_at <= now + gap})
+        told = store.last_told(session, soon, now - gap)
         sends = due_sends(
-            (PendingNotice(n.recipient_id, n.id or 0, n.deliver_at, n.urgent) for n in pending),
+            (
+                PendingNotice(
+                    n.recipient_id, n.id or 0, n.deliver_at, n.urgent,
+                    block=n.kind == "block", subject=n.occurrence_id,
+                )
+                for n in pending
+            ),
             window,
             now,
-        )
+            told,
+        )  # fmt: skip
         keep = notices.prefetch(session, [by_id[i] for send in sends for i in send.item_ids])
         messages, failed = [], []
         for send in sends:

@@ -1,5 +1,10 @@
 """Escalation messages: one message per recipient and group of notices, listing the items with
-buttons to act, and re-rendered (edited) when somebody takes an item."""
+buttons to act, and re-rendered (edited) when somebody takes an item.
+
+A group too long for one message is split between items, never inside one (at most 4,096
+characters and 15 items, so at most 75 buttons); a block note is quoted up to NOTE_LIMIT
+characters and then cut with "…", one item never takes more than half a message, and an edit
+that would grow past the limit cuts the longest items to fit."""
 
 from __future__ import annotations
 
@@ -13,9 +18,15 @@ from bot import store, texts
 from bot.config import Settings
 from bot.messages import NudgeLine, keyboard
 from bot.timezones import TimezoneOf, timezone_resolver
+from models.nudging import split_blocks
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
+from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
 
-MAX_ITEMS = 15  # five buttons each stays within Telegram's 100 buttons per message
+MAX_ITEMS = 15  # items per message: five buttons each stays within Telegram's 100 buttons
+BUTTONS_PER_ITEM = 5
+assert MAX_ITEMS * BUTTONS_PER_ITEM <= MAX_BUTTONS
+NOTE_LIMIT = 600  # characters of a block note quoted; a longer one is cut with "…"
+ITEM_LIMIT = TEXT_LIMIT // 2  # one item never fills a message on its own
 TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
 MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
 CHUNK = store.CHUNK
@@ -63,9 +74,15 @@ def queue_group(
             session.add(notice)
         return []
     messages: list[Message] = []
-    for start in range(0, len(group), MAX_ITEMS):
-        part = group[start : start + MAX_ITEMS]
-        text, markup = render(session, settings, recipient, part)
+    items = _items(group)
+    header, blocks = _blocks(session, settings, recipient, group)
+    parts = split_blocks(header, [text for text, _ in blocks], TEXT_LIMIT, MAX_ITEMS)
+    for indexes in parts:
+        part = [notice for i in indexes for notice in items[i]]
+        if len(parts) == 1:  # rendered already
+            text, markup = _compose(session, recipient, part, header, blocks)
+        else:
+            text, markup = render(session, settings, recipient, part)
         outbox = Outbox(
             created_at=now,
             chat_id=recipient.telegram_user_id,
@@ -100,8 +117,7 @@ def store_messages(session: Session, messages: list[Message]) -> int:
 def _live(session: Session, group: list[Notice]) -> list[Notice]:
     live = []
     for notice in group:
-        occ = session.get(Occurrence, notice.occurrence_id)
-        if occ is None or occ.status in MOOT:
+        if (found := _found(session, notice.occurrence_id)) is None or found[0].status in MOOT:
             notice.state = "moot"
             session.add(notice)
         else:
@@ -140,13 +156,48 @@ def _timezone_of(session: Session, settings: Settings) -> TimezoneOf:
 def render(
     session: Session, settings: Settings, recipient: Person, group: list[Notice]
 ) -> tuple[str, dict[str, Any] | None]:
+    """The message listing the group's items (an item notified twice is listed once), within
+    Telegram's bounds whatever the items hold: long items are cut to fit."""
+    header, blocks = _blocks(session, settings, recipient, group)
+    return _compose(session, recipient, group, header, blocks)
+
+
+def _compose(
+    session: Session, recipient: Person, group: list[Notice], header: str, blocks: list[Block]
+) -> tuple[str, dict[str, Any] | None]:
+    lines = fit(header, [text for text, _ in blocks])
+    rows = [row for _, item_rows in blocks for row in item_rows]
+    if all(n.kind == "remind" for n in group):
+        return cut("\n".join(lines), TEXT_LIMIT), keyboard(
+            recipient.language, _shown(session, group)
+        )
+    text = cut("\n".join([header, *lines]), TEXT_LIMIT)
+    return text, ({"inline_keyboard": rows} if rows else None)
+
+
+def _items(group: list[Notice]) -> list[list[Notice]]:
+    """The group's notices per item (occurrence), in order of first appearance."""
+    items: dict[int, list[Notice]] = {}
+    for notice in group:
+        items.setdefault(notice.occurrence_id, []).append(notice)
+    return list(items.values())
+
+
+Block = tuple[str, list[list[dict[str, str]]]]  # one item's text and its rows of buttons
+
+
+def _blocks(
+    session: Session, settings: Settings, recipient: Person, group: list[Notice]
+) -> tuple[str, list[Block]]:
+    """The header and one block per item (each at most ITEM_LIMIT characters)."""
     lang = recipient.language
     tz = _timezone_of(session, settings)
+    items = [notices[0] for notices in _items(group)]
     if all(n.kind == "remind" for n in group):
-        return _reminder(session, lang, tz(recipient.timezone, recipient.unit_id), group)
-    lines = [texts.render(lang, "escalation.header", count=len(group))]
-    rows: list[list[dict[str, str]]] = []
-    for index, notice in enumerate(group, 1):
+        return "", _reminder(session, lang, tz(recipient.timezone, recipient.unit_id), items)
+    header = texts.render(lang, "escalation.header", count=len(items))
+    blocks: list[Block] = []
+    for index, notice in enumerate(items, 1):
         found = _found(session, notice.occurrence_id)
         if found is None:
             continue
@@ -154,15 +205,12 @@ def render(
         person = store.person_by_id(session, occ.person_id)
         zone = ZoneInfo(tz(recipient.timezone, recipient.unit_id))
         situation, open_item = _situation(session, lang, occ, notice, zone)
-        lines.append(
-            texts.render(
-                lang, "escalation.item", index=index, person=person.name if person else "?",
-                number=occ.number, title=duty.title, situation=situation,
-            )
+        line = texts.render(
+            lang, "escalation.item", index=index, person=person.name if person else "?",
+            number=occ.number, title=duty.title, situation=situation,
         )  # fmt: skip
-        if open_item:
-            rows.extend(_buttons(lang, index, occ))
-    return "\n".join(lines), ({"inline_keyboard": rows} if rows else None)
+        blocks.append((cut(line, ITEM_LIMIT), _buttons(lang, index, occ) if open_item else []))
+    return header, blocks
 
 
 def _situation(
@@ -186,9 +234,8 @@ def _situation(
             lang, f"reply.category_{(last.category if last else None) or 'other'}"
         )
         if last and last.text:
-            return texts.render(
-                lang, "escalation.block_note", category=category, note=last.text
-            ), True
+            note = cut(last.text, NOTE_LIMIT)
+            return texts.render(lang, "escalation.block_note", category=category, note=note), True
         return texts.render(lang, "escalation.block", category=category), True
     if occ.status == "late" and occ.promised_at is not None:
         at = occ.promised_at.astimezone(zone).strftime("%H:%M")
@@ -211,18 +258,27 @@ def _buttons(lang: str, index: int, occ: Occurrence) -> list[list[dict[str, str]
     return [first, second]
 
 
-def _reminder(
-    session: Session, lang: str, tz: str, group: list[Notice]
-) -> tuple[str, dict[str, Any] | None]:
-    lines, shown = [], []
+def _reminder(session: Session, lang: str, tz: str, group: list[Notice]) -> list[Block]:
+    blocks: list[Block] = []
     for notice in group:
         found = _found(session, notice.occurrence_id)
         if found is None:
             continue
         occ, duty = found
         due = occ.due_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
-        lines.append(
-            texts.render(lang, "escalation.reminder", number=occ.number, title=duty.title, due=due)
+        line = texts.render(
+            lang, "escalation.reminder", number=occ.number, title=duty.title, due=due
         )
-        shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
-    return "\n".join(lines), keyboard(lang, shown)
+        blocks.append((cut(line, ITEM_LIMIT), []))
+    return blocks
+
+
+def _shown(session: Session, group: list[Notice]) -> list[NudgeLine]:
+    """The reminded duties, for their Done / Blocked / Later buttons."""
+    shown = []
+    for notices in _items(group):
+        found = _found(session, notices[0].occurrence_id)
+        if found is not None:
+            occ, duty = found
+            shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
+    return shown

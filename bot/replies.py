@@ -359,6 +359,7 @@ def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcom
             note=text,
             note_only=True,
         )
+        escalation.note_added(ctx.session, occ, ctx.now)  # leaders told of the block get it
     store.forget_question(ctx.session, ctx.person.id or 0)
     return outcome
 

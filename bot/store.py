@@ -965,6 +965,27 @@ def notices_of(session: Session, occurrence_id: int) -> list[Notice]:
     return list(session.exec(query).all())
 
 
+def last_told(
+    session: Session, occurrence_ids: Sequence[int], since: datetime
+) -> dict[tuple[int, int], datetime]:
+    """(recipient, occurrence) -> when the latest message listing it was queued, for messages
+    queued since ``since``."""
+    told: dict[tuple[int, int], datetime] = {}
+    for start in range(0, len(occurrence_ids), CHUNK):
+        chunk = occurrence_ids[start : start + CHUNK]
+        query = (
+            sa_select(
+                col(Notice.recipient_id), col(Notice.occurrence_id), func.max(Outbox.created_at)
+            )
+            .join(Outbox, col(Outbox.id) == col(Notice.outbox_id))
+            .where(col(Notice.occurrence_id).in_(chunk), col(Outbox.created_at) >= since)
+            .group_by(col(Notice.recipient_id), col(Notice.occurrence_id))
+        )
+        for recipient, occurrence, at in session.execute(query).all():
+            told[(int(recipient), int(occurrence))] = at
+    return told
+
+
 def first_report(session: Session, kind: str, subject: str, period: str, now: datetime) -> bool:
     """True the first time (kind, subject, period) is reported; False ever after."""
     exists = select(Report.id).where(

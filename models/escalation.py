@@ -43,6 +43,10 @@ steps already executed, repeats included):
 - reminders go only while "open", before any level step and without an ack. A reminder whose
   time passed while a later reminder or the first level is also due is skipped (after a
   downtime the person gets the latest reminder only, none once the item has escalated);
+- a reminder never comes before the nudge: one timed at or before ``nudge_at`` is never sent
+  (the nudge itself is the reminder), and one that comes due while the nudge has not gone out
+  (``nudged`` false: not yet sent, or skipped after a downtime) is skipped, so a duty that was
+  never nudged gets no reminder;
 - levels, repeats and end are never skipped: after a downtime the overdue ones come one after
   another. ``apply_step`` records an executed step (last_step_at = when it was executed, so
   repeats after a downtime are spaced from then) and refuses a step twice.
@@ -180,11 +184,13 @@ class EscalationState:
     acked_at: datetime | None = None
     acked_by: int | None = None
     ended: bool = False
+    nudge_at: datetime | None = None  # when the duty's nudge is (was) due; None: no rule
+    nudged: bool = True  # whether the nudge went out (False: not yet, or skipped)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status: expected one of {', '.join(STATUSES)}, got {self.status!r}")
-        for name in ("due_at", "blocked_at", "new_due_at", "last_step_at", "acked_at"):
+        for name in ("due_at", "blocked_at", "new_due_at", "last_step_at", "acked_at", "nudge_at"):
             value = getattr(self, name)
             if value is not None and value.utcoffset() is None:
                 raise ValueError(f"{name}: expected an aware datetime, got {value!r}")
@@ -487,19 +493,29 @@ def _climb(state: EscalationState, policy: Policy) -> Step:
 def _reminder(
     state: EscalationState, policy: Policy, now: datetime, climb_at: datetime
 ) -> Step | None:
-    """The reminder to send next, if any: the latest one due, or else the next to come."""
+    """The reminder to send next, if any: the latest one due (once the nudge went out), or
+    else the next to come; never one timed at or before the nudge."""
     if climb_at <= now:
         return None
     pending = [
         (index, state.due_at + offset)
         for index, offset in enumerate(policy.reminders)
-        if index >= state.reminders_sent
+        if index >= state.reminders_sent and _after_nudge(state, offset)
     ]
-    if not pending:
-        return None
     due = [entry for entry in pending if entry[1] <= now]
-    index, at = due[-1] if due else pending[0]
+    if due and state.nudged:
+        index, at = due[-1]
+        return Step("remind", at, index, None, "silence")
+    coming = [entry for entry in pending if entry[1] > now]
+    if not coming:
+        return None
+    index, at = coming[0]
     return Step("remind", at, index, None, "silence")
+
+
+def _after_nudge(state: EscalationState, offset: timedelta) -> bool:
+    """Whether a reminder at ``offset`` from the due time comes after the nudge."""
+    return state.nudge_at is None or state.due_at + offset > state.nudge_at
 
 
 def _since_last(state: EscalationState, gap: timedelta) -> datetime:

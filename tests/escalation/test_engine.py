@@ -439,3 +439,51 @@ def test_who_hears_of_a_silent_item():
 def test_inconsistent_states_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         EscalationState(**{"due_at": DUE, **changes})
+
+
+# --- reminders and the nudge (issue 10, item 20) -------------------------------------------
+
+
+def test_item20_no_reminder_before_the_nudge():
+    # Nudged at 08:50 for a 09:00 duty: the "-30m" reminder (08:30) would come before the
+    # nudge and is never sent; the "0m" one comes at 09:00, after it.
+    state = EscalationState(DUE, nudge_at=DUE - 10 * MIN, nudged=False)
+    first = next_step(state, STANDARD, DUE - 2 * HOUR)
+    assert first == Step("remind", DUE, 1, None, "silence")
+    assert next_step(state, STANDARD, DUE - 30 * MIN) == first  # nothing at 08:30
+    nudged = replace(state, nudged=True)
+    assert next_step(nudged, STANDARD, DUE - 10 * MIN) == first
+    _, log = run(nudged, STANDARD, ticks(-HOUR, 31 * MIN))
+    assert log == [("remind", 1, timedelta(0), "silence"), ("escalate", 0, 30 * MIN, "silence")]
+
+
+def test_item20_a_reminder_exactly_at_the_nudge_is_not_sent():
+    state = EscalationState(DUE, nudge_at=DUE - 30 * MIN, nudged=True)
+    _, log = run(state, STANDARD, ticks(-HOUR, 0 * MIN))
+    assert log == [("remind", 1, timedelta(0), "silence")]
+    after = EscalationState(DUE, nudge_at=DUE - 30 * MIN - timedelta(seconds=1), nudged=True)
+    _, log = run(after, STANDARD, ticks(-HOUR, 0 * MIN))
+    assert log == [("remind", 0, -30 * MIN, "silence"), ("remind", 1, timedelta(0), "silence")]
+
+
+def test_item20_a_skipped_duty_gets_no_reminder_after_a_downtime():
+    # Down from 08:00 to 09:10: the 08:30 nudge was skipped (the duty was due at 09:00); the
+    # 09:00 reminder, due by then, is not sent; the climb goes on at 09:30.
+    state = EscalationState(DUE, nudge_at=DUE - 30 * MIN, nudged=False)
+    back = DUE + 10 * MIN
+    assert next_step(state, STANDARD, back) == Step(
+        "escalate", DUE + 30 * MIN, 0, Target("next"), "silence"
+    )
+    _, log = run(state, STANDARD, ticks(10 * MIN, 31 * MIN))
+    assert log == [("escalate", 0, 30 * MIN, "silence")]
+
+
+def test_item20_a_nudge_not_yet_out_holds_no_reminder_back_for_ever():
+    # The reminder at 09:00 finds the nudge not gone out: skipped, the climb comes next; once
+    # nudged, the latest due reminder goes.
+    state = EscalationState(DUE, nudge_at=DUE - HOUR, nudged=False)
+    step = next_step(state, STANDARD, DUE)
+    assert step is not None and step.kind == "escalate"
+    assert next_step(replace(state, nudged=True), STANDARD, DUE) == Step(
+        "remind", DUE, 1, None, "silence"
+    )
