@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot import store, texts
 from bot.config import Settings
-from bot.messages import NudgeLine, keyboard
+from bot.messages import NudgeLine, keyboard, when_label
 from bot.timezones import TimezoneOf, timezone_resolver
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
 
@@ -190,9 +190,9 @@ def _situation(
             ), True
         return texts.render(lang, "escalation.block", category=category), True
     if occ.status == "late" and occ.promised_at is not None:
-        at = occ.promised_at.astimezone(zone).strftime("%H:%M")
+        at = when_label(lang, occ.promised_at, zone, notice.deliver_at)
         return texts.render(lang, "escalation.missed_commitment", time=at), True
-    due = occ.due_at.astimezone(zone).strftime("%H:%M")
+    due = when_label(lang, occ.due_at, zone, notice.deliver_at)
     return texts.render(lang, "escalation.silence", due=due), True
 
 
@@ -219,7 +219,7 @@ def _reminder(
         if found is None:
             continue
         occ, duty = found
-        due = occ.due_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+        due = when_label(lang, occ.due_at, tz, notice.deliver_at)
         lines.append(
             texts.render(lang, "escalation.reminder", number=occ.number, title=duty.title, due=due)
         )

@@ -10,6 +10,14 @@ Rules:
 - An answer, first or changed, is accepted until the deadline: the due time (or the promised
   time of a "later") plus the grace. After it the bot says it is too late and whom to ask.
 - Repeating the current answer changes nothing and is not recorded again.
+- A "later" promises a time at most ``MAX_LATER`` (7 days) ahead; a farther one is refused.
+- A pending question (a note on a block, a time for "later", evidence, a leader's excuse
+  reason) takes the person's next text first, even one that begins with done, blocked or
+  later. Only a text that cannot answer it (no valid time for "later", any text where a photo
+  is needed) and is a complete typed reply (``done 3``) is read as that typed reply instead;
+  any other text gets the question's own answer (what is expected) and the question stays.
+- A photo asked for as evidence must be an image by its content (JPEG, PNG, WebP or HEIC),
+  whatever the file's name says.
 """
 
 from __future__ import annotations
@@ -151,6 +159,26 @@ def typed_time(text: str, now: datetime, tz: str) -> datetime | None:
     return at if at > now else None
 
 
+MAX_LATER = timedelta(days=7)
+
+
+def too_far(promised: datetime, now: datetime) -> bool:
+    """Whether a promised time lies beyond the bound (a "later" must stay within reach)."""
+    return promised > now + MAX_LATER
+
+
+def answers_question(question: str, evidence: str, text: str, now: datetime, tz: str) -> bool:
+    """Whether ``text`` is a valid answer to a pending question of kind ``question``: any text
+    is a note, a reason or text evidence; "later" needs a time within the bound; a photo
+    question takes no text at all."""
+    if question == "later_time":
+        promised = typed_time(text, now, tz)
+        return promised is not None and not too_far(promised, now)
+    if question == "evidence":
+        return evidence != "photo"
+    return True
+
+
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
     return local_to_utc(day, at, zone)
 
@@ -204,3 +232,29 @@ def parse_typed(text: str) -> Typed | TypedProblem | None:
         category = CATEGORY_WORDS.get(first, Category.OTHER)
         return Typed(action, unique, tail, category)
     return Typed(action, unique)
+
+
+# --- evidence files ----------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "heic": ".heic"}
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
+
+def accepts_file(evidence: str, via: str, image: str | None) -> bool:
+    """Whether a file counts as evidence: for a photo duty, a photo (Telegram sends only
+    images as photos) or a document whose content is an image; for a text duty, any file."""
+    return evidence != "photo" or via == "photo" or image is not None
+
+
+def image_kind(head: bytes) -> str | None:
+    """The image format of a file by its first bytes (its magic number), or None when it is
+    not a JPEG, PNG, WebP or HEIC image. The name a sender gave the file plays no part."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "heic"
+    return None
