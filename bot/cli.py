@@ -269,12 +269,22 @@ def sandbox(
     no_limits: Annotated[
         bool, typer.Option("--no-limits", help="Switch Telegram's rate limits off.")
     ] = False,
+    latency: Annotated[
+        str,
+        typer.Option(help="Seconds each Bot API call waits, MIN-MAX (e.g. 0.1-0.3; 0: none)."),
+    ] = "0",
 ) -> None:
     """Run the local Bot API sandbox (a strict stand-in for Telegram) until stopped."""
     from sandbox.server import DEFAULT_TOKEN, serve
+    from sandbox.state import check_latency
 
+    low_text, _, high_text = latency.partition("-")
+    try:
+        span = check_latency(float(low_text), float(high_text or low_text))
+    except ValueError as exc:
+        fail(f"--latency: expected MIN-MAX in seconds such as 0.1-0.3 ({exc})")
     logs.setup("INFO")
-    serve("127.0.0.1", port, tuple(token or [DEFAULT_TOKEN]), not no_limits)
+    serve("127.0.0.1", port, tuple(token or [DEFAULT_TOKEN]), not no_limits, span)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -614,6 +615,9 @@ class BotApi:
             params = await read_params(request)
         except ApiError as error:
             return self._finish(bot, method.name, {}, error)
+        low, high = sandbox.latency
+        if high > 0:  # the real Bot API answers in 100-300 ms, not at loopback speed
+            await asyncio.sleep(random.uniform(low, high))
         if sandbox.faults and (fault := sandbox.faults.take(key)) is not None:
             if fault.kind == "drop":
                 self._record(bot, method.name, params, 0, "connection dropped by fault")

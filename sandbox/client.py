@@ -149,6 +149,9 @@ class _Calls:
     def clear_faults(self) -> _Call:
         return _Call("DELETE", "/sandbox/faults")
 
+    def set_latency(self, low: float, high: float) -> _Call:
+        return _Call("POST", "/sandbox/latency", json={"min": low, "max": high})
+
 
 def _command_text(command: str, args: str) -> str:
     text = command if command.startswith("/") else "/" + command
@@ -162,6 +165,7 @@ def _fault_spec(
     status: int | None,
     retry_after: int | None,
     seconds: float | None,
+    duration: float | None = None,
 ) -> dict[str, Any]:
     return {
         "kind": kind,
@@ -170,6 +174,7 @@ def _fault_spec(
         "status": status,
         "retry_after": retry_after,
         "seconds": seconds,
+        "duration": duration,
     }
 
 
@@ -340,9 +345,11 @@ class SandboxClient:
         status: int | None = None,
         retry_after: int | None = None,
         seconds: float | None = None,
+        duration: float | None = None,
     ) -> dict[str, Any]:
-        """Queue a fault: kind "error" (status 429/500/502), "delay" (seconds) or "drop"."""
-        spec = _fault_spec(kind, method, count, status, retry_after, seconds)
+        """Queue a fault: kind "error" (status 429/500/502), "delay" (seconds) or "drop".
+        With ``duration`` (seconds) it hits every matching call for that long: an outage."""
+        spec = _fault_spec(kind, method, count, status, retry_after, seconds, duration)
         return dict(self._do(self._calls.add_fault(spec)))
 
     def faults(self) -> list[dict[str, Any]]:
@@ -350,6 +357,10 @@ class SandboxClient:
 
     def clear_faults(self) -> None:
         self._do(self._calls.clear_faults())
+
+    def set_latency(self, low: float, high: float) -> dict[str, Any]:
+        """Every Bot API call waits a random ``low``-``high`` seconds (0, 0: none)."""
+        return dict(self._do(self._calls.set_latency(low, high)))
 
 
 class AsyncSandboxClient:
@@ -512,8 +523,9 @@ class AsyncSandboxClient:
         status: int | None = None,
         retry_after: int | None = None,
         seconds: float | None = None,
+        duration: float | None = None,
     ) -> dict[str, Any]:
-        spec = _fault_spec(kind, method, count, status, retry_after, seconds)
+        spec = _fault_spec(kind, method, count, status, retry_after, seconds, duration)
         return dict(await self._do(self._calls.add_fault(spec)))
 
     async def faults(self) -> list[dict[str, Any]]:
@@ -521,3 +533,6 @@ class AsyncSandboxClient:
 
     async def clear_faults(self) -> None:
         await self._do(self._calls.clear_faults())
+
+    async def set_latency(self, low: float, high: float) -> dict[str, Any]:
+        return dict(await self._do(self._calls.set_latency(low, high)))

@@ -10,18 +10,22 @@ or every method (``method`` omitted).  Kinds:
 * ``drop``: close the connection without any response.
 
 Faults are consumed in the order they were added: each call takes one use from the first
-fault that matches its method, and a fault disappears after ``count`` uses.  Faults apply
+fault that matches its method, and a fault disappears after ``count`` uses.  A fault given a
+``duration`` (seconds) instead applies to every matching call for that long from when it was
+added (a Telegram outage), whatever the count.  Faults apply
 after the token is checked and only to known methods; faulted calls appear in the call log
 and counters with the status they produced (0 for a dropped connection).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 ERROR_STATUSES = (429, 500, 502)
 MAX_DELAY = 600.0
+MAX_DURATION = 24 * 3600.0
 
 FaultKind = Literal["error", "delay", "drop"]
 
@@ -37,6 +41,7 @@ class Fault:
     status: int = 0
     retry_after: int = 0
     seconds: float = 0.0
+    until: float | None = None  # monotonic end of a timed fault
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -51,6 +56,8 @@ class Fault:
                 data["retry_after"] = self.retry_after
         elif self.kind == "delay":
             data["seconds"] = self.seconds
+        if self.until is not None:
+            data["remaining_seconds"] = round(max(self.until - time.monotonic(), 0.0), 3)
         return data
 
 
@@ -95,14 +102,25 @@ class FaultQueue:
             fault.kind, fault.seconds = "delay", float(seconds)
         elif kind != "drop":
             raise ValueError("kind must be one of error, delay, drop")
+        duration = spec.get("duration")
+        if duration is not None:
+            if isinstance(duration, bool) or not isinstance(duration, int | float):
+                raise ValueError("duration must be a number of seconds")
+            if not 0 < duration <= MAX_DURATION:
+                raise ValueError(f"duration must be in (0, {MAX_DURATION:g}]")
+            fault.until = time.monotonic() + float(duration)
         self._next_id += 1
         self._faults.append(fault)
         return fault
 
     def take(self, method: str) -> Fault | None:
         """Use the first fault matching ``method`` (lower-case), if any."""
+        now = time.monotonic()
+        self._faults = [f for f in self._faults if f.until is None or f.until > now]
         for index, fault in enumerate(self._faults):
             if fault.method is None or fault.method == method:
+                if fault.until is not None:
+                    return fault
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     del self._faults[index]
@@ -113,4 +131,5 @@ class FaultQueue:
         self._faults.clear()
 
     def as_list(self) -> list[dict[str, Any]]:
-        return [fault.as_dict() for fault in self._faults]
+        now = time.monotonic()
+        return [f.as_dict() for f in self._faults if f.until is None or f.until > now]

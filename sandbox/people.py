@@ -34,8 +34,10 @@ Inspecting and steering
   text, entities, buttons, edit count, deleted flag, files, plus callback answers shown.
   ``GET /sandbox/calls?method=&since=&limit=``: the Bot API call log.
   ``GET /sandbox/counters``; ``POST /sandbox/reset``; ``GET|POST /sandbox/limits``;
-  ``GET|POST|DELETE /sandbox/faults``; ``GET /sandbox/health`` (bots, people, uptime,
-  ``cpu_seconds`` of the server process for benchmarks, limits).
+  ``GET|POST|DELETE /sandbox/faults`` (a fault with ``duration`` is a timed outage);
+  ``GET|POST /sandbox/latency`` (``{"min": 0.1, "max": 0.3}``: each Bot API call waits a random
+  time in that range, as the real one answers in 100-300 ms); ``GET /sandbox/health`` (bots,
+  people, uptime, ``cpu_seconds`` of the server process for benchmarks, limits).
 """
 
 from __future__ import annotations
@@ -51,7 +53,17 @@ from aiohttp import BodyPartReader, web
 
 from sandbox.images import image_size
 from sandbox.markup import MAX_CALLBACK_DATA
-from sandbox.state import Bot, CallbackQuery, Chat, FileKind, Message, Person, Sandbox, StoredFile
+from sandbox.state import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    FileKind,
+    Message,
+    Person,
+    Sandbox,
+    StoredFile,
+    check_latency,
+)
 from sandbox.text import TEXT_LIMIT, bot_command_entities
 
 JSON_TYPE = "application/json"
@@ -301,6 +313,8 @@ class People:
             ("GET", "/sandbox/faults", self.faults),
             ("POST", "/sandbox/faults", self.add_fault),
             ("DELETE", "/sandbox/faults", self.clear_faults),
+            ("GET", "/sandbox/latency", self.latency),
+            ("POST", "/sandbox/latency", self.set_latency),
         ]
         for verb, path, handler in routes:
             app.router.add_route(verb, path, _guarded(handler))
@@ -564,6 +578,21 @@ class People:
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.sandbox.faults.clear()
         return _ok(True)
+
+    async def latency(self, request: web.Request) -> web.Response:
+        low, high = self.sandbox.latency
+        return _ok({"min": low, "max": high})
+
+    async def set_latency(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        low, high = body.get("min", 0.0), body.get("max", body.get("min", 0.0))
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (low, high)):
+            raise PersonError(400, "min and max must be numbers of seconds")
+        try:
+            self.sandbox.latency = check_latency(low, high)
+        except ValueError as error:
+            raise PersonError(400, str(error)) from None
+        return _ok({"min": self.sandbox.latency[0], "max": self.sandbox.latency[1]})
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

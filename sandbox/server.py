@@ -57,9 +57,10 @@ class SandboxServer:
         port: int = 0,
         tokens: Sequence[str] = (DEFAULT_TOKEN,),
         limits: bool | Limits = True,
+        latency: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.host = host
-        self.sandbox = Sandbox(tokens, limits)
+        self.sandbox = Sandbox(tokens, limits, latency=latency)
         self._requested_port = port
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -107,21 +108,30 @@ class SandboxServer:
             self._runner = None
 
 
-async def _serve(host: str, port: int, tokens: Sequence[str], limits: bool) -> None:
+async def _serve(
+    host: str, port: int, tokens: Sequence[str], limits: bool, latency: tuple[float, float]
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with SandboxServer(host, port, tokens, limits) as server:
+    async with SandboxServer(host, port, tokens, limits, latency) as server:
         print(
             f"execbot sandbox listening on {server.url} "
-            f"(bot API base {server.api_base}, limits {'on' if limits else 'off'}; "
+            f"(bot API base {server.api_base}, limits {'on' if limits else 'off'}, "
+            f"latency {latency[0]:g}-{latency[1]:g} s; "
             f"chat page {server.url}/)",
             flush=True,
         )
         await stop.wait()
 
 
-def serve(host: str, port: int, tokens: Sequence[str], limits: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    tokens: Sequence[str],
+    limits: bool,
+    latency: tuple[float, float] = (0.0, 0.0),
+) -> None:
     """Run the sandbox until SIGINT or SIGTERM; prints one line with the URL on start."""
-    asyncio.run(_serve(host, port, tokens, limits))
+    asyncio.run(_serve(host, port, tokens, limits, latency))

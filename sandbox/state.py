@@ -325,6 +325,16 @@ class Bot:
 _CHAT_FIELDS = ("first_name", "last_name", "username")
 
 
+MAX_LATENCY = 60.0
+
+
+def check_latency(low: float, high: float) -> tuple[float, float]:
+    """A latency range in seconds (each Bot API call waits a random time in it)."""
+    if not 0 <= low <= high <= MAX_LATENCY:
+        raise ValueError(f"latency must satisfy 0 <= min <= max <= {MAX_LATENCY:g} seconds")
+    return (float(low), float(high))
+
+
 class Sandbox:
     """The whole sandbox state; one per server."""
 
@@ -333,6 +343,7 @@ class Sandbox:
         tokens: Sequence[str] = (DEFAULT_TOKEN,),
         limits: bool | Limits = True,
         call_log_size: int = 100_000,
+        latency: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         if not tokens:
             raise ValueError("at least one bot token is needed")
@@ -346,6 +357,8 @@ class Sandbox:
         self.initial_limits = limits if isinstance(limits, Limits) else Limits(enabled=limits)
         self.limiter = RateLimiter(self.initial_limits)
         self.faults = FaultQueue()
+        self.initial_latency = check_latency(*latency)
+        self.latency = self.initial_latency
         self.calls = CallLog(call_log_size)
         self.counters = Counters()
         self.events = EventHub()
@@ -453,6 +466,7 @@ class Sandbox:
         self.calls.clear()
         self.counters = Counters()
         self.limiter.configure(self.initial_limits)
+        self.latency = self.initial_latency
         self.events.publish("reset")
 
     async def close(self) -> None:

@@ -167,10 +167,19 @@ class World:
 
 
 @contextmanager
-def world(root: Path, *, limits: bool = True, db_url: str | None = None) -> Iterator[World]:
+def world(
+    root: Path,
+    *,
+    limits: bool = True,
+    db_url: str | None = None,
+    latency: tuple[float, float] = (0.0, 0.0),
+) -> Iterator[World]:
+    """``latency``: each Bot API call waits a random time in this range (seconds); the real
+    Telegram answers in 100-300 ms, so tests of timing-sensitive paths should use (0.1, 0.3)."""
     port = free_port()
     log = root / "sandbox.log"
-    args = [EXECBOT, "sandbox", "--port", str(port)] + ([] if limits else ["--no-limits"])
+    args = [EXECBOT, "sandbox", "--port", str(port), "--latency", f"{latency[0]}-{latency[1]}"]
+    args += [] if limits else ["--no-limits"]
     popen = subprocess.Popen(
         args, cwd=root, env=clean_env(), stdout=log.open("wb"), stderr=subprocess.STDOUT
     )

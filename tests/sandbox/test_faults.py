@@ -9,6 +9,7 @@ and a stock python-telegram-bot client.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -130,3 +131,40 @@ async def test_bad_fault_specs_are_refused(people: AsyncSandboxClient) -> None:
         await people.add_fault("delay", seconds=-1)
     with pytest.raises(SandboxError, match="kind"):
         await people.add_fault("explode")
+
+
+async def test_timed_outage(api: Api, people: AsyncSandboxClient) -> None:
+    """A fault with ``duration`` hits every matching call until it ends, whatever the count:
+    a Telegram outage of minutes, not a single failed call."""
+    fault = await people.add_fault("error", method="getMe", status=502, duration=0.6)
+    assert fault["remaining_seconds"] > 0
+    for _ in range(5):
+        assert await api.error("getMe") == (502, "Bad Gateway")
+    deadline = time.monotonic() + 5
+    while await people.faults() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert await people.faults() == []
+    assert (await api.ok("getMe"))["id"] == 123456
+
+
+async def test_timed_outage_bounds(people: AsyncSandboxClient) -> None:
+    for duration in (0, -1, 10**9, "x"):
+        with pytest.raises(SandboxError, match="duration"):
+            await people.add_fault("drop", duration=duration)  # type: ignore[arg-type]
+
+
+async def test_latency(api: Api, people: AsyncSandboxClient) -> None:
+    """Each Bot API call waits a random time in the latency range, as Telegram's 100-300 ms."""
+    assert await people.set_latency(0.1, 0.2) == {"min": 0.1, "max": 0.2}
+    started_at = time.monotonic()
+    for _ in range(3):
+        await api.ok("getMe")
+    elapsed = time.monotonic() - started_at
+    assert 0.3 <= elapsed < 2.0
+    for low, high in ((-1, 0), (0.3, 0.1), (0, 100)):
+        with pytest.raises(SandboxError, match="latency"):
+            await people.set_latency(low, high)
+    await people.set_latency(0, 0)
+    started_at = time.monotonic()
+    await api.ok("getMe")
+    assert time.monotonic() - started_at < 0.1
