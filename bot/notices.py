@@ -190,9 +190,9 @@ def _situation(
             ), True
         return texts.render(lang, "escalation.block", category=category), True
     if occ.status == "late" and occ.promised_at is not None:
-        at = when_label(lang, occ.promised_at, zone, notice.deliver_at)
+        at = when_label(lang, occ.promised_at, zone, _sent(notice))
         return texts.render(lang, "escalation.missed_commitment", time=at), True
-    due = when_label(lang, occ.due_at, zone, notice.deliver_at)
+    due = when_label(lang, occ.due_at, zone, _sent(notice))
     return texts.render(lang, "escalation.silence", due=due), True
 
 
@@ -219,9 +219,14 @@ def _reminder(
         if found is None:
             continue
         occ, duty = found
-        due = when_label(lang, occ.due_at, tz, notice.deliver_at)
+        due = when_label(lang, occ.due_at, tz, _sent(notice))
         lines.append(
             texts.render(lang, "escalation.reminder", number=occ.number, title=duty.title, due=due)
         )
         shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
     return "\n".join(lines), keyboard(lang, shown)
+
+
+def _sent(notice: Notice) -> datetime:
+    """When the notice goes out at the earliest: the reader's "today" for its times."""
+    return max(notice.created_at, notice.deliver_at)
