@@ -32,9 +32,9 @@ from models.replies import (
     Typed,
     TypedProblem,
     accepts_file,
-    answers_question,
     check,
     deadline,
+    full_reply,
     image_kind,
     is_same,
     later_until,
@@ -150,14 +150,14 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         ctx = _Context(session, settings, person, incoming)
         if earlier := store.replies_by_update(session, incoming.update_id):
             return _already_all(ctx, earlier)
-        parsed = parse_typed(text)
         question = store.pending_input(session, person.id or 0, ctx.now)
         if question is not None:
-            if not isinstance(parsed, Typed) or _answers(ctx, question, text):
+            if not full_reply(text, ctx.now, ctx.tz):
                 if question.kind == "excuse":  # a leader's reason for excusing an item
                     return actions.excuse(session, settings, person, question, text, ctx.now)
                 return _answer_question(ctx, question, text)
             store.forget_question(session, person.id or 0)  # a typed reply instead closes it
+        parsed = parse_typed(text)
         if isinstance(parsed, TypedProblem):
             return Outcome(ctx.text(f"reply.{parsed.value}"))
         if isinstance(parsed, Typed):
@@ -541,15 +541,6 @@ def _time_refused(ctx: _Context, promised: datetime | None) -> str:
     if promised is None:
         return ctx.text("reply.not_a_time")
     return ctx.text("reply.too_far", days=MAX_LATER.days, limit=_clock(ctx, ctx.now + MAX_LATER))
-
-
-def _answers(ctx: _Context, question: PendingInput, text: str) -> bool:
-    """Whether ``text`` can answer the pending question (see ``models.replies``)."""
-    evidence = "none"
-    if question.kind == "evidence":
-        found = store.occurrence_with_duty(ctx.session, question.occurrence_id)
-        evidence = found[1].evidence if found is not None else "none"
-    return answers_question(question.kind, evidence, text, ctx.now, ctx.tz)
 
 
 def _already(ctx: _Context, reply: Reply) -> Outcome:

@@ -13,9 +13,11 @@ Rules:
 - A "later" promises a time at most ``MAX_LATER`` (7 days) ahead; a farther one is refused.
 - A pending question (a note on a block, a time for "later", evidence, a leader's excuse
   reason) takes the person's next text first, even one that begins with done, blocked or
-  later. Only a text that cannot answer it (no valid time for "later", any text where a photo
-  is needed) and is a complete typed reply (``done 3``) is read as that typed reply instead;
-  any other text gets the question's own answer (what is expected) and the question stays.
+  later. Only a typed reply in full form is read as a typed reply instead (``full_reply``:
+  "done" with numbers and nothing else, "blocked" with numbers and any note, "later" with
+  numbers and a valid time); it closes the question. A text that cannot answer the question
+  (no valid time for "later", text where a photo is needed) gets what is expected, and the
+  question stays open until answered, skipped, replaced or expired.
 - A photo asked for as evidence must be an image by its content (JPEG, PNG, WebP or HEIC),
   whatever the file's name says.
 """
@@ -167,18 +169,6 @@ def too_far(promised: datetime, now: datetime) -> bool:
     return promised > now + MAX_LATER
 
 
-def answers_question(question: str, evidence: str, text: str, now: datetime, tz: str) -> bool:
-    """Whether ``text`` is a valid answer to a pending question of kind ``question``: any text
-    is a note, a reason or text evidence; "later" needs a time within the bound; a photo
-    question takes no text at all."""
-    if question == "later_time":
-        promised = typed_time(text, now, tz)
-        return promised is not None and not too_far(promised, now)
-    if question == "evidence":
-        return evidence != "photo"
-    return True
-
-
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
     return local_to_utc(day, at, zone)
 
@@ -199,6 +189,7 @@ TYPED = re.compile(r"^\s*(done|blocked|later)\b(.*)$", re.IGNORECASE | re.DOTALL
 # not "²" or "⑴", which str.isdigit() accepts), before a separator or the end.
 NUMBER = re.compile(r"[\s,]*(\d{1,3})(?=[\s,]|$)")
 LEADING_SEPARATORS = re.compile(r"^[\s,]+")
+DONE_ONLY = re.compile(r"\s*done(?:[\s,]*\d{1,3}(?=[\s,]|$))+[\s,]*", re.IGNORECASE)
 
 
 class TypedProblem(StrEnum):
@@ -232,6 +223,22 @@ def parse_typed(text: str) -> Typed | TypedProblem | None:
         category = CATEGORY_WORDS.get(first, Category.OTHER)
         return Typed(action, unique, tail, category)
     return Typed(action, unique)
+
+
+def full_reply(text: str, now: datetime, tz: str) -> bool:
+    """Whether ``text`` is a typed reply in full form, the only text that does not answer a
+    pending question: "done" with numbers and nothing else ("Done 2 hours ago" is not),
+    "blocked" with numbers (the rest is its note), "later" with numbers and a time within
+    the bound."""
+    parsed = parse_typed(text)
+    if not isinstance(parsed, Typed):
+        return False
+    if parsed.action is Action.DONE:
+        return DONE_ONLY.fullmatch(text) is not None
+    if parsed.action is Action.LATER:
+        promised = typed_time(parsed.text, now, tz)
+        return promised is not None and not too_far(promised, now)
+    return True
 
 
 # --- evidence files ----------------------------------------------------------------------------
