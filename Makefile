@@ -2,11 +2,12 @@
 #   make demo   installs into .venv and runs the demo: sandbox, sample plant, bot, chat page
 #   make test   installs into .venv and runs lint, format check, types and the whole test suite
 #   make run    installs into .venv and starts execbot on the configuration (needs a token)
+#   make package-check   pip install . into a fresh venv and run `execbot demo --for 3` (CI)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo run test lint lock clean
+.PHONY: install demo run test lint lock clean package-check
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +28,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Four workers on two cores: the end-to-end tests spend most of their time waiting on the bot
+# and the sandbox; worksteal keeps the long ones from piling up on one worker.
+PYTEST_ARGS ?= -n 4 --dist worksteal
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+package-check:
+	PYTHON=$(PYTHON) .ci/package-check
 
 lock:
 	$(BIN)/python -m pip install -q uv

@@ -1,7 +1,14 @@
 """What leaders do from an escalation message: take it ("I'll handle it"), excuse it, nudge
 the person again, reassign it, or resolve a block. Only people above the item's person in the
-org tree (and admins, and people a policy named) may act; every action is an audit event, and
-the messages of everyone notified are edited to show who took it."""
+org tree (``OrgTree.stands_above``: a deputy never on their leader's own items), admins, and
+people a policy named may act; every action is an audit event, and the messages of everyone
+notified are edited to show who took it.
+
+Callback data (at most 64 bytes, never trusted): ``e:<code>:<occurrence id>`` with code ``a``
+ack, ``x`` excuse, ``n`` nudge again, ``r`` reassign (asks whom), ``s`` resolve a block,
+``p<person id>`` reassign to that person, ``g<page>`` show that page of the people to choose
+from. A person or page that is not on the actor's list is refused. Reassign also takes a typed
+name or key (a pending question, like the reason of an excuse)."""
 
 from __future__ import annotations
 
@@ -15,31 +22,44 @@ from sqlmodel import Session
 from bot import escalation, notices, store, texts
 from bot.config import Settings
 from bot.db import session_scope
-from bot.messages import NudgeLine, keyboard
+from bot.messages import NudgeLine, due_label, keyboard
 from bot.outcomes import Edit, Outcome, Prompt
 from bot.timezones import timezone_resolver
 from models.escalation import on_acked
 from models.orgtree import OrgTree, TreePerson, TreeUnit
+from models.reassign import Candidate, choose, page_count, page_slice, reassigned_due
 from models.tables import Duty, Occurrence, Outbox, PendingInput, Person
 
-ACTION = re.compile(r"^e:([axnrs]|p\d{1,12}):(\d{1,12})$")
+ACTION = re.compile(r"^e:([axnrs]|p\d{1,12}|g\d{1,4}):(\d{1,12})$", re.ASCII)
 FINISHED = frozenset({"done", "excused", "resolved", "reassigned", "cancelled", "absent"})
-MAX_CANDIDATES = 12
+ECHOED = 60  # characters of a typed name repeated in an answer
 
 
 def tap(
-    engine: Engine, settings: Settings, telegram_user_id: int, data: str, now: datetime
+    engine: Engine,
+    settings: Settings,
+    telegram_user_id: int,
+    data: str,
+    now: datetime,
+    message_id: int | None = None,
 ) -> Outcome:
-    """A leader's button on an escalation message."""
+    """A leader's button on an escalation message (``message_id``: the message tapped)."""
     with session_scope(engine) as session:
         actor = store.person_by_telegram(session, telegram_user_id)
         if actor is None or not actor.active:
             return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
-        return act(session, settings, actor, data, now)
+        return act(session, settings, actor, data, now, message_id)
 
 
-def act(session: Session, settings: Settings, actor: Person, data: str, now: datetime) -> Outcome:
-    match = ACTION.match(data)
+def act(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    data: str,
+    now: datetime,
+    message_id: int | None = None,
+) -> Outcome:
+    match = ACTION.fullmatch(data)
     lang = actor.language
     if match is None:
         return Outcome(texts.render(lang, "reply.button_invalid"))
@@ -88,12 +108,37 @@ def act(session: Session, settings: Settings, actor: Person, data: str, now: dat
         _audit(session, "escalation.renudged", occ, actor, now)
         return Outcome(texts.render(lang, "action.nudged", **params), recorded=True)
     if code == "r":
-        return _ask_reassign(session, tree, actor, occ, params)
+        return _ask_reassign(session, settings, tree, actor, occ, now, params)
     if code == "s":
         if occ.status != "blocked":
             return Outcome(texts.render(lang, "action.only_blocks"))
         return _resolve(session, settings, actor, occ, duty, person, now, params)
-    return _reassign(session, settings, tree, actor, occ, duty, int(code[1:]), now, params)
+    if code.startswith("g"):
+        return _turn_page(session, settings, tree, actor, occ, int(code[1:]), message_id, params)
+    people = _candidates(session, settings, tree, actor, occ)
+    target = next((p for p in people if p.id == int(code[1:])), None)
+    if target is None:
+        return Outcome(texts.render(lang, "action.not_a_candidate"))
+    _forget_reassign_question(session, actor, occ, now)
+    return _reassign(session, settings, actor, occ, target, now, params)
+
+
+def answer(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    question: PendingInput,
+    text: str,
+    now: datetime,
+) -> Outcome:
+    """A typed answer to a question a leader was asked: the reason of an excuse, or whom to
+    reassign an item to."""
+    if question.kind == "reassign":
+        return reassign_typed(session, settings, actor, question, text, now)
+    return excuse(session, settings, actor, question, text, now)
+
+
+QUESTIONS = frozenset({"excuse", "reassign"})  # the questions ``answer`` takes
 
 
 def excuse(
@@ -137,6 +182,52 @@ def excuse(
     return Outcome(text, edits(session, settings, occ), recorded=True)
 
 
+def reassign_typed(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    question: PendingInput,
+    text: str,
+    now: datetime,
+) -> Outcome:
+    """A name or key typed after "Reassign": one person fits, the item goes to them; several
+    fit, they are listed and the question stays open; nobody fits, the leader is told so and
+    the question is closed (the next line they type is read as usual again)."""
+    lang = actor.language
+    store.lock_occurrence(session, question.occurrence_id)
+    found = store.occurrence_with_duty(session, question.occurrence_id)
+    if found is None:
+        store.forget_question(session, actor.id or 0)
+        return Outcome(texts.render(lang, "action.gone"))
+    occ, duty = found
+    person = store.person_by_id(session, occ.person_id)
+    assert person is not None
+    tree = _tree(session)
+    if not _may_act(session, settings, tree, actor, occ):
+        store.forget_question(session, actor.id or 0)
+        return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
+    if occ.status in FINISHED:
+        store.forget_question(session, actor.id or 0)
+        status = texts.render(lang, f"status.{occ.status}", time="")
+        return Outcome(texts.render(lang, "action.finished", status=status))
+    people = _candidates(session, settings, tree, actor, occ)
+    if not people:
+        store.forget_question(session, actor.id or 0)
+        return Outcome(texts.render(lang, "action.no_candidates"))
+    choice = choose(text, [Candidate(p.id or 0, p.key, p.name) for p in people])
+    echoed = " ".join(text.split())[:ECHOED]
+    if choice.found is None:
+        if not choice.several:
+            store.forget_question(session, actor.id or 0)
+            return Outcome(texts.render(lang, "action.nobody_named", text=echoed))
+        names = ", ".join(f"{c.name} ({c.key})" for c in choice.several)
+        return Outcome(texts.render(lang, "action.several_named", text=echoed, names=names))
+    store.forget_question(session, actor.id or 0)
+    target = next(p for p in people if p.id == choice.found.id)
+    params = {"number": occ.number, "title": duty.title, "name": person.name}
+    return _reassign(session, settings, actor, occ, target, now, params)
+
+
 def edits(session: Session, settings: Settings, occ: Occurrence) -> list[Edit]:
     """Re-render every escalation message that lists this occurrence (each recipient then
     sees who took it); none for a message whose text would not change."""
@@ -177,7 +268,7 @@ def _may_act(
         return True
     if actor.id == occ.person_id:
         return False
-    if tree.in_subtree(actor.id or 0, occ.person_id):
+    if tree.stands_above(actor.id or 0, occ.person_id):
         return True
     named = {n.recipient_id for n in store.notices_of(session, occ.id or 0) if n.kind != "remind"}
     return actor.id in named
@@ -232,45 +323,121 @@ def _renudge(
     )  # fmt: skip
 
 
-def _candidates(session: Session, tree: OrgTree, actor: Person, occ: Occurrence) -> list[Person]:
-    units = {u for led in tree.units_led_by(actor.id or 0) for u in tree.subtree(led)}
-    return store.active_people_in(session, sorted(units), but=occ.person_id, limit=MAX_CANDIDATES)
+def _candidates(
+    session: Session, settings: Settings, tree: OrgTree, actor: Person, occ: Occurrence
+) -> list[Person]:
+    """Everyone the actor may give the item to, by name: the active people of the units they
+    lead or deputise and everything under them (a deputy: not the leader they stand in for),
+    the actor included, the item's person not; for an admin, everyone."""
+    if actor.key in settings.access.admins:
+        units = [unit.id or 0 for unit in store.all_units(session)]
+    else:
+        units = sorted({u for led in tree.units_led_by(actor.id or 0) for u in tree.subtree(led)})
+    people = store.active_people_in(session, units, but=occ.person_id)
+    if actor.key in settings.access.admins:
+        return people
+    return [p for p in people if p.id == actor.id or tree.stands_above(actor.id or 0, p.id or 0)]
 
 
 def _ask_reassign(
-    session: Session, tree: OrgTree, actor: Person, occ: Occurrence, params: dict[str, object]
-) -> Outcome:
-    lang = actor.language
-    people = _candidates(session, tree, actor, occ)
-    if not people:
-        return Outcome(texts.render(lang, "action.no_candidates"))
-    rows = [[{"text": p.name, "callback_data": f"e:p{p.id}:{occ.id}"}] for p in people]
-    return Outcome(
-        texts.render(lang, "action.tap_ask_reassign"),
-        prompt=Prompt(
-            texts.render(lang, "action.ask_reassign", **params), {"inline_keyboard": rows}
-        ),
-    )
-
-
-def _reassign(
     session: Session,
     settings: Settings,
     tree: OrgTree,
     actor: Person,
     occ: Occurrence,
-    duty: Duty,
-    target_id: int,
     now: datetime,
     params: dict[str, object],
 ) -> Outcome:
     lang = actor.language
-    target = next((p for p in _candidates(session, tree, actor, occ) if p.id == target_id), None)
-    if target is None and actor.key in settings.access.admins:
-        target = store.person_by_id(session, target_id)
-    if target is None or not target.active:
-        return Outcome(texts.render(lang, "action.not_a_candidate"))
+    people = _candidates(session, settings, tree, actor, occ)
+    if not people:
+        return Outcome(texts.render(lang, "action.no_candidates"))
+    store.ask(  # a typed name or key answers it too
+        session,
+        PendingInput(
+            person_id=actor.id or 0,
+            occurrence_id=occ.id or 0,
+            kind="reassign",
+            created_at=now,
+            expires_at=now + settings.replies.question_timeout,
+        ),
+    )
+    text, markup = _page(lang, occ, people, 1, params)
+    return Outcome(texts.render(lang, "action.tap_ask_reassign"), prompt=Prompt(text, markup))
+
+
+def _turn_page(
+    session: Session,
+    settings: Settings,
+    tree: OrgTree,
+    actor: Person,
+    occ: Occurrence,
+    page: int,
+    message_id: int | None,
+    params: dict[str, object],
+) -> Outcome:
+    """Another page of the people to choose from, in place of the one shown."""
+    lang = actor.language
+    people = _candidates(session, settings, tree, actor, occ)
+    if page_slice(len(people), page) is None:
+        return Outcome(texts.render(lang, "action.page_invalid"))
+    text, markup = _page(lang, occ, people, page, params)
+    toast = texts.render(lang, "action.tap_page", page=page, pages=page_count(len(people)))
+    if message_id is None or actor.telegram_user_id is None:
+        return Outcome(toast, prompt=Prompt(text, markup))
+    return Outcome(toast, [Edit(actor.telegram_user_id, message_id, text, markup)])
+
+
+def _page(
+    lang: str, occ: Occurrence, people: list[Person], page: int, params: dict[str, object]
+) -> tuple[str, dict[str, object]]:
+    """The question and one page of names, with buttons to the pages before and after."""
+    total, pages = len(people), page_count(len(people))
+    shown = page_slice(total, page) or slice(0, 0)
+    rows: list[list[dict[str, str]]] = [
+        [{"text": p.name, "callback_data": f"e:p{p.id}:{occ.id}"}] for p in people[shown]
+    ]
+    lines = [texts.render(lang, "action.ask_reassign", **params)]
+    if pages > 1:
+        lines.append(
+            texts.render(
+                lang, "action.reassign_page", first=shown.start + 1, last=shown.stop,
+                total=total, page=page, pages=pages,
+            )
+        )  # fmt: skip
+        turn = [(page - 1, "action.page_previous"), (page + 1, "action.page_next")]
+        rows.append(
+            [
+                {"text": texts.render(lang, label, page=n), "callback_data": f"e:g{n}:{occ.id}"}
+                for n, label in turn
+                if 1 <= n <= pages
+            ]
+        )
+    return "\n".join(lines), {"inline_keyboard": rows}
+
+
+def _forget_reassign_question(
+    session: Session, actor: Person, occ: Occurrence, now: datetime
+) -> None:
+    question = store.pending_input(session, actor.id or 0, now)
+    if question is not None and question.kind == "reassign" and question.occurrence_id == occ.id:
+        store.forget_question(session, actor.id or 0)
+
+
+def _reassign(
+    session: Session,
+    settings: Settings,
+    actor: Person,
+    occ: Occurrence,
+    target: Person,
+    now: datetime,
+    params: dict[str, object],
+) -> Outcome:
+    """Close the item as reassigned and open it for ``target``: nudged now, due by the rule
+    of ``models.reassign.reassigned_due``, with a fresh climb of the same policy."""
+    due_at = reassigned_due(occ.due_at, occ.nudge_at, now)
     _close(occ, "reassigned", actor, now)
+    occ.reassigned_to = target.id
     existing = store.occurrence_of(session, occ.duty_id, target.id or 0, occ.day)
     if existing is None or existing.status in FINISHED:
         highest = store.highest_number(session, target.id or 0, occ.day)
@@ -279,13 +446,13 @@ def _reassign(
                 duty_id=occ.duty_id, person_id=target.id or 0, day=occ.day, created_at=now
             )
         existing.number = (highest or 0) + 1
-        existing.nudge_at, existing.due_at = now, max(occ.due_at, now)
+        existing.nudge_at, existing.due_at = now, due_at
         existing.status, existing.status_at, existing.nudge_state = "open", now, "pending"
         existing.policy, existing.urgent = occ.policy, occ.urgent
         existing.reminders_sent = existing.levels_done = 0
         # A reopened row (reassigned back) starts a fresh climb: no ack, end or block of old.
         existing.last_step_at = existing.blocked_at = existing.promised_at = None
-        existing.acked_at = existing.acked_by = None
+        existing.acked_at = existing.acked_by = existing.reassigned_to = None
         existing.escalation_ended = False
         existing.next_step_at = (
             escalation.first_step_at(occ.policy, existing.due_at, "open", now)
@@ -293,10 +460,18 @@ def _reassign(
             else None
         )
         session.add(existing)
-    _audit(session, "occurrence.reassigned", occ, actor, now, to=target.key)
-    params = params | {"name": target.name}
+    _audit(
+        session, "occurrence.reassigned", occ, actor, now, to=target.key,
+        due=existing.due_at.isoformat(),
+    )  # fmt: skip
+    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
+        actor.timezone, actor.unit_id
+    )
+    today = now.astimezone(ZoneInfo(tz)).date()
+    due = due_label(actor.language, existing.due_at, today, tz)
+    params = params | {"name": target.name, "due": due}
     return Outcome(
-        texts.render(lang, "action.reassigned", **params),
+        texts.render(actor.language, "action.reassigned", **params),
         edits(session, settings, occ),
         recorded=True,
     )

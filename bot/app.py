@@ -8,7 +8,9 @@ import logging
 import os
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
@@ -33,7 +35,10 @@ class StartupError(Exception):
 
 def prepare_database(rt: Runtime) -> None:
     """Refuse a schema newer than this code; bring an older one up to date if allowed."""
-    state = migrate.schema_state(rt.engine)
+    try:
+        state = migrate.schema_state(rt.engine)
+    except SQLAlchemyError as exc:
+        raise StartupError(database_unreachable(rt.settings.database.url, exc)) from None
     if state.newer_than_code:
         raise StartupError(migrate.newer_schema_message(state))
     if state.up_to_date:
@@ -45,6 +50,11 @@ def prepare_database(rt: Runtime) -> None:
         )
     log.info("upgrading database schema %s -> %s", state.current or "none", state.head)
     migrate.upgrade(rt.engine)
+
+
+def database_unreachable(url: str, exc: SQLAlchemyError) -> str:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"cannot open the database {redact_url(url)}: {reason}"
 
 
 def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[type-arg]
@@ -68,7 +78,7 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
     )
     handlers.register(app)
-    jobs.register(app, rt)
+    jobs.register(app)
     app.add_error_handler(_on_error)
     return app
 
@@ -107,8 +117,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the person about the failure")
 
 
-def run(rt: Runtime, token: str) -> None:
-    """Start the bot in polling or webhook mode; returns when stopped (SIGINT/SIGTERM)."""
+def _run(rt: Runtime, token: str) -> None:
     prepare_database(rt)
     app = build_application(rt, token)
     tg = rt.settings.telegram
@@ -126,3 +135,21 @@ def run(rt: Runtime, token: str) -> None:
     else:
         timeout = int(tg.poll_timeout.total_seconds())
         asyncio.run(polling.run(app, timeout, ALLOWED_UPDATES))
+
+
+def run(rt: Runtime, token: str) -> None:
+    """Start the bot in polling or webhook mode; returns when stopped (SIGINT/SIGTERM)."""
+    try:
+        _run(rt, token)
+    except InvalidToken as exc:
+        # PTB's message repeats the token; say what went wrong without it.
+        tg = rt.settings.telegram
+        raise StartupError(
+            f"the Bot API at {tg.api_base_url} refused the bot token in ${tg.token_env} "
+            f"({exc.__cause__ or exc}): check the token with @BotFather, and [telegram] "
+            "api_base_url"
+        ) from None
+    except NetworkError as exc:  # polling waits for an unreachable Bot API; webhook mode stops
+        raise StartupError(
+            f"the Bot API at {rt.settings.telegram.api_base_url} failed at start-up: {exc}"
+        ) from None

@@ -3,6 +3,7 @@ choice). Each command loads the settings, sets up logging and calls one service.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +38,7 @@ class Options:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"execbot: {message}", err=True)
+    typer.echo(f"execbot: {logs.without_secrets(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -124,7 +125,10 @@ def db_upgrade(ctx: typer.Context) -> None:
         fail(str(exc))
     after = migrate.current_revision(engine)
     url = redact_url(settings.database.url)
-    typer.echo(f"{url}: schema {before.current or 'empty'} -> {after}")
+    if before.current == after:
+        typer.echo(f"{url}: schema {after}, already up to date")
+    else:
+        typer.echo(f"{url}: schema {before.current or 'empty'} -> {after}")
 
 
 @db_app.command("status")
@@ -297,12 +301,18 @@ def demo(
         typer.Option("--dir", help="Folder for the demo's files [default: temporary, removed]."),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    run_for: Annotated[
+        float | None,
+        typer.Option(
+            "--for", min=0, metavar="SECONDS", help="Stop by itself this long after the bot is up."
+        ),
+    ] = None,
 ) -> None:
     """The whole loop in a browser: local Telegram, a demo plant, the bot; Ctrl+C stops it."""
     from bot.demo import run as run_demo
 
     logs.setup("WARNING")
-    raise typer.Exit(run_demo(port, directory, host))
+    raise typer.Exit(run_demo(port, directory, host, run_for))
 
 
 def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -341,3 +351,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # no raw traceback (it may hold a secret): one line, details logged
+        logging.getLogger("execbot").debug("unexpected error", exc_info=True)
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        message = f"unexpected error: {type(exc).__name__}: {reason} (--log-level DEBUG: where)"
+        print(f"execbot: {logs.without_secrets(message)}", file=sys.stderr)
+        sys.exit(1)

@@ -24,8 +24,11 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.calendar_source import check_country, check_subdivision
+from bot.logs import without_secrets
 from models.calendar import calendar_from_config
 from models.durations import parse_duration
 from models.escalation import EscalationSettings, parse_policies
@@ -102,6 +105,10 @@ class DatabaseSettings(_Section):
                 "expected a SQLite URL like 'sqlite:///var/execbot.db' or a PostgreSQL URL "
                 f"like 'postgresql+psycopg://user@host/db', got {value!r}"
             )
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a valid database URL: {value!r}") from None
         if value.startswith("postgresql://"):
             return "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
@@ -289,7 +296,9 @@ def parse(raw: dict[str, Any], *, source: str) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError("\n".join(_describe(source, err) for err in exc.errors())) from None
+        # A database URL may hold a password: an error message must not echo it.
+        lines = (_describe(source, err) for err in exc.errors())
+        raise ConfigError(without_secrets("\n".join(lines))) from None
 
 
 def _describe(source: str, err: Any) -> str:

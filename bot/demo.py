@@ -1,7 +1,7 @@
 """``execbot demo``: the whole loop on this machine, in a browser, without a Telegram account.
 
 In one folder (``--dir``, else a temporary one removed at exit) the demo writes a config that
-points at the sandbox, a fresh SQLite file and the demo plant (``examples/demo_plant.toml``
+points at the sandbox, a fresh SQLite file and the demo plant (``bot/demo_plant.toml``
 with today's date filled in); starts the sandbox in this process; imports the org; creates a
 sandbox person for everyone but the one who never joined and onboards them the real way (an
 invite link each, ``/start <code>`` through the person API); then starts ``execbot run`` as a
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from bot import config
 from bot.config import ConfigError, Settings
 from bot.onboarding import IssuedInvite
@@ -36,7 +38,7 @@ from sandbox.client import AsyncSandboxClient
 from sandbox.server import SandboxServer
 from sandbox.state import DEFAULT_TOKEN, DEFAULT_USERNAME
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "demo_plant.toml"
+TEMPLATE = Path(__file__).resolve().parent / "demo_plant.toml"
 PLANT_TIMEZONE = "Europe/Berlin"
 PLANT_NAME = "Riverside Works"
 ADMINS = ("e.hartmann",)
@@ -295,6 +297,20 @@ async def start_bot(
     )
 
 
+def clock_note(start: datetime) -> str:
+    return (
+        f"Time runs fast: the plant's day starts at {start.strftime('%H:%M')} and the demo's "
+        "reminders and escalations come minutes apart, not hours."
+    )
+
+
+async def show_clock(url: str, start: datetime) -> None:
+    """Have the chat page show the bot's clock (which reads ``start`` now), not the wall's."""
+    body = {"start": start.isoformat(), "timezone": PLANT_TIMEZONE, "note": clock_note(start)}
+    async with httpx.AsyncClient(timeout=10) as http:
+        (await http.post(f"{url}/sandbox/clock", json=body)).raise_for_status()
+
+
 async def wait_ready(
     client: AsyncSandboxClient,
     bot: asyncio.subprocess.Process,
@@ -338,6 +354,7 @@ class Options:
     port: int | None
     directory: Path | None
     host: str = "127.0.0.1"
+    run_for: float | None = None  # seconds after the bot is up; None: until Ctrl+C
 
 
 async def open_sandbox(options: Options) -> SandboxServer:
@@ -405,6 +422,7 @@ async def main(options: Options, stop: asyncio.Event) -> int:
             start = clock_start(today, first_nudge(spec))
             log = files.bot_log.open("ab")
             bot = await start_bot(files, start, log)
+            await show_clock(url, start)
             await wait_ready(client, bot, files, stop)
         if stop.is_set():
             return 0
@@ -414,8 +432,11 @@ async def main(options: Options, stop: asyncio.Event) -> int:
             f"{start.strftime('%H:%M')}, first nudges at {first} (in about a minute)",
             flush=True,
         )
-        print(f"\nOpen {url}/ in your browser.\nCtrl+C to stop.", flush=True)
-        return await watch(bot, files, stop)
+        if options.run_for is None:
+            print(f"\nOpen {url}/ in your browser.\nCtrl+C to stop.", flush=True)
+        else:
+            print(f"\nRunning for {options.run_for:g} s (--for), then stopping.", flush=True)
+        return await watch(bot, files, stop, options.run_for)
     except DemoError as exc:
         print(f"execbot demo: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -432,11 +453,19 @@ async def main(options: Options, stop: asyncio.Event) -> int:
         print("execbot demo stopped.", flush=True)
 
 
-async def watch(bot: asyncio.subprocess.Process, files: DemoFiles, stop: asyncio.Event) -> int:
-    """Until Ctrl+C (0) or until the bot stops by itself (1, with its log's tail)."""
+async def watch(
+    bot: asyncio.subprocess.Process,
+    files: DemoFiles,
+    stop: asyncio.Event,
+    run_for: float | None = None,
+) -> int:
+    """Until Ctrl+C or ``run_for`` seconds (0), or until the bot stops by itself (1, with its
+    log's tail)."""
     stopped = asyncio.ensure_future(stop.wait())
     exited = asyncio.ensure_future(bot.wait())
-    await asyncio.wait({stopped, exited}, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait({stopped, exited}, timeout=run_for, return_when=asyncio.FIRST_COMPLETED)
+    if bot.returncode is None:
+        stop.set()  # Ctrl+C, or the time given with --for is up
     if not stop.is_set():
         # Ctrl+C in a terminal reaches the bot too; give our own handler a moment to see it.
         with contextlib.suppress(TimeoutError):
@@ -448,14 +477,20 @@ async def watch(bot: asyncio.subprocess.Process, files: DemoFiles, stop: asyncio
     return 1
 
 
-def run(port: int | None = None, directory: Path | None = None, host: str = "127.0.0.1") -> int:
-    """Run the demo until Ctrl+C or SIGTERM; returns the exit code."""
+def run(
+    port: int | None = None,
+    directory: Path | None = None,
+    host: str = "127.0.0.1",
+    run_for: float | None = None,
+) -> int:
+    """Run the demo until Ctrl+C or SIGTERM (or for ``run_for`` seconds); returns the exit
+    code."""
 
     async def runner() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        return await main(Options(port, directory, host), stop)
+        return await main(Options(port, directory, host, run_for), stop)
 
     return asyncio.run(runner())

@@ -173,8 +173,9 @@ def _situation(
         name = actor.name if actor else "?"
         if occ.status == "done":
             return texts.render(lang, "escalation.done"), False
-        if occ.status == "reassigned":
-            return texts.render(lang, "escalation.reassigned", name=name), False
+        if occ.status == "reassigned":  # named after the new assignee, not the leader
+            to = store.person_by_id(session, occ.reassigned_to) if occ.reassigned_to else None
+            return texts.render(lang, "escalation.reassigned", name=to.name if to else "?"), False
         return texts.render(lang, f"escalation.{TAKEN[occ.status]}", name=name), False
     if occ.acked_by is not None:
         actor = store.person_by_id(session, occ.acked_by)

@@ -2,7 +2,7 @@
 
 Gather the occurrences whose nudge time has come, decide with ``models.nudging`` (on time,
 late, skipped, nobody to send to), apply: outbox rows and nudge states in one transaction.
-The sender delivers after the commit. The outbox's dedupe key (person, nudge instant, part)
+The sender delivers after the commit. The outbox's dedupe key (person, exact nudge instant, part)
 and the conditional state update make a rerun, or two instances, queue each nudge once.
 """
 
@@ -71,7 +71,9 @@ def _queue_batch(
             rendered = nudge_messages(
                 first.language, first.person_name, group.nudge_at, tz, lines, late=group.late
             )
-            stamp = group.nudge_at.strftime("%Y%m%dT%H%M")
+            # The exact nudge instant (microseconds): two nudges of one person in one minute
+            # (a reassigned item next to their own nudge) are two messages, not one key.
+            stamp = round(group.nudge_at.timestamp() * 1_000_000)
             sent_as = Verdict.SEND_LATE if group.late else Verdict.SEND
             for part, message in enumerate(rendered):
                 key = f"nudge:{group.person_id}:{stamp}:{part}"

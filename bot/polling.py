@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 log = logging.getLogger(__name__)
@@ -72,19 +73,62 @@ async def run(app: Application, timeout: int, allowed: list[str]) -> None:  # ty
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await app.initialize()
     try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.bot.delete_webhook()  # polling and a webhook exclude each other
-        await app.start()
-        try:
-            await poll(app, stop, timeout, allowed)
-        finally:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
+        if await _start_up(app, stop):
+            await app.start()
+            try:
+                await poll(app, stop, timeout, allowed)
+            finally:
+                await app.stop()
+                if app.post_stop:
+                    await app.post_stop(app)
     finally:
         await app.shutdown()
+        await app.bot.shutdown()  # also when initialize never got through
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+async def _start_up(app: Application, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
+    """Initialise (getMe), post_init and delete the webhook, each step retried with backoff
+    while the Bot API is unreachable or failing (network errors, timeouts, 5xx, 429). A refused
+    token is no such failure: InvalidToken goes up. False when stopped before the end."""
+    post_init = app.post_init
+
+    async def run_post_init() -> None:
+        if post_init:
+            await post_init(app)
+
+    async def delete_webhook() -> None:
+        await app.bot.delete_webhook()  # polling and a webhook exclude each other
+
+    for step, name in (
+        (app.initialize, "getMe"),
+        (run_post_init, "start-up calls"),
+        (delete_webhook, "deleteWebhook"),
+    ):
+        if not await _until_done(step, name, stop):
+            return False
+    return True
+
+
+async def _until_done(step: Callable[[], Awaitable[None]], name: str, stop: asyncio.Event) -> bool:
+    backoff = BACKOFF_START
+    while not stop.is_set():
+        try:
+            await step()
+            return True
+        except (InvalidToken, BadRequest):
+            raise
+        except RetryAfter as exc:
+            wait: Any = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            log.warning("Bot API: %s rate-limited at start-up; retrying in %.0f s", name, seconds)
+        except (NetworkError, TimedOut) as exc:
+            seconds = backoff
+            backoff = min(backoff * 2, BACKOFF_MAX)
+            log.warning(
+                "Bot API not reachable at start-up (%s: %s); retrying in %.0f s", name, exc, seconds
+            )
+        await _sleep(stop, seconds)
+    return False

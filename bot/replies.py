@@ -153,8 +153,8 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         question = store.pending_input(session, person.id or 0, ctx.now)
         if question is not None:
             if not full_reply(text, ctx.now, ctx.tz):
-                if question.kind == "excuse":  # a leader's reason for excusing an item
-                    return actions.excuse(session, settings, person, question, text, ctx.now)
+                if question.kind in actions.QUESTIONS:  # a leader's excuse reason or reassign name
+                    return actions.answer(session, settings, person, question, text, ctx.now)
                 return _answer_question(ctx, question, text)
             store.forget_question(session, person.id or 0)  # a typed reply instead closes it
         parsed = parse_typed(text)

@@ -973,17 +973,17 @@ def duties_by_ids(session: Session, ids: Sequence[int]) -> list[Duty]:
     return list(session.exec(select(Duty).where(col(Duty.id).in_(ids))).all()) if ids else []
 
 
-def active_people_in(
-    session: Session, unit_ids: Sequence[int], *, but: int, limit: int
-) -> list[Person]:
-    """Active people of these units, by name, leaving out one person (for reassigning)."""
-    query = (
-        select(Person)
-        .where(col(Person.active), col(Person.unit_id).in_(unit_ids), col(Person.id) != but)
-        .order_by(col(Person.name))
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
+def active_people_in(session: Session, unit_ids: Sequence[int], *, but: int) -> list[Person]:
+    """Active people of these units, by name (then key), leaving out one person (for
+    reassigning)."""
+    people: list[Person] = []
+    for start in range(0, len(unit_ids), CHUNK):
+        chunk = unit_ids[start : start + CHUNK]
+        query = select(Person).where(
+            col(Person.active), col(Person.unit_id).in_(chunk), col(Person.id) != but
+        )
+        people.extend(session.exec(query).all())
+    return sorted(people, key=lambda p: (p.name, p.key))
 
 
 def occurrence_of(session: Session, duty_id: int, person_id: int, day: date) -> Occurrence | None:

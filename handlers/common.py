@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from telegram import Chat, Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes
 
 from bot import access, texts
 from bot.access import Actor
@@ -65,6 +66,45 @@ async def actor_or_refuse(
         await answer(update, texts.render(actor.language, "access.not_allowed", role=role))
         return None
     return actor
+
+
+async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every other handler: execbot talks only in private chats. In a group (or
+    channel) a command of this bot gets a one-line pointer to the private chat, a tap (on a
+    forwarded message, say) gets the same as its toast, and nothing else is answered or done:
+    no board, no duty and no question ever lands where others read along."""
+    chat = update.effective_chat
+    if chat is None or chat.type == Chat.PRIVATE:
+        return
+    username = context.bot.username if context.bot else ""
+    pointer = texts.render(None, "access.private_only", bot=username)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(pointer[:200])
+        elif _our_command(update, context, username):
+            await answer(update, pointer)
+    except TelegramError as exc:  # the group may have muted the bot; nothing else to do
+        log.info("could not point chat %s to the private chat: %s", chat.id, exc)
+    raise ApplicationHandlerStop
+
+
+def _our_command(update: Update, context: ContextTypes.DEFAULT_TYPE, username: str) -> bool:
+    """Whether the message is one of this bot's commands (``/team`` or ``/team@thisbot``, not
+    another bot's)."""
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return False
+    command, _, addressee = message.text.split()[0][1:].partition("@")
+    if addressee and addressee.casefold() != username.casefold():
+        return False
+    known = {
+        name
+        for handlers in context.application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for name in handler.commands
+    }
+    return command.casefold() in known
 
 
 ESCALATION_JOB = "escalation"

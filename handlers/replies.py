@@ -45,9 +45,9 @@ async def on_leader_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     rt = runtime(context)
     user_id, data = update.effective_user.id, query.data or ""
-    await _carry_out(
-        update, context, rt.call(actions.tap, rt.engine, rt.settings, user_id, data, rt.clock())
-    )
+    message_id = query.message.message_id if query.message else None
+    call = rt.call(actions.tap, rt.engine, rt.settings, user_id, data, rt.clock(), message_id)
+    await _carry_out(update, context, call)
 
 
 async def _carry_out(

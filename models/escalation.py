@@ -4,7 +4,8 @@ A policy (``[escalation.policies.<name>]`` in config.toml) names reminders to th
 levels that climb the reporting line::
 
     [escalation]
-    default_policy = "standard"        # must name one of the policies
+    default_policy = "standard"        # must name one of the policies ("standard" is built in;
+                                       # a table of that name replaces it)
     units = { furnace-team = "strict" }  # per unit (and its subtree); a duty's own wins
     group_window = "5m"                # "0s" = no grouping
     quiet_hours = "22:00-06:00"        # default per person; "" = none
@@ -221,13 +222,14 @@ def parse_policies(data: Mapping[str, object]) -> EscalationSettings:
     _only_keys(
         data, ("default_policy", "group_window", "quiet_hours", "policies", "units"), "escalation"
     )
-    raw_policies = data.get("policies", _BUILT_IN)
-    if not isinstance(raw_policies, Mapping) or not raw_policies:
+    raw_policies = data.get("policies", {})
+    if not isinstance(raw_policies, Mapping):
         raise ValueError(
             f"escalation.policies: expected a table of named policies, got {raw_policies!r}"
         )
     policies: dict[str, Policy] = {}
-    for name, body in raw_policies.items():
+    # The built-in "standard" is always there; a policy of that name in the file replaces it.
+    for name, body in {**_BUILT_IN, **raw_policies}.items():
         what = f"escalation.policies.{name}"
         if not isinstance(body, Mapping):
             raise ValueError(f"{what}: expected a table, got {body!r}")

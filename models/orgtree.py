@@ -134,6 +134,23 @@ class OrgTree:
             unit_id = self._units[unit_id].parent_id
         return False
 
+    def stands_above(self, actor_id: int, person_id: int) -> bool:
+        """Whether the actor is above the person in the tree: the leader of a unit the person
+        is in or under, or that unit's deputy when the person is not its leader (a deputy acts
+        for the leader on the people below the leader, never on the leader's own items).
+        Nobody stands above themselves."""
+        if actor_id == person_id:
+            return False
+        unit_id: int | None = self._people[person_id].unit_id
+        while unit_id is not None:
+            unit = self._units[unit_id]
+            if actor_id == unit.leader_id:
+                return True
+            if actor_id == unit.deputy_id and person_id != unit.leader_id:
+                return True
+            unit_id = unit.parent_id
+        return False
+
     def holders(self, unit_id: int, post: str) -> list[int]:
         """Active holders of ``post`` in exactly this unit, in order of person key."""
         return list(self._holders.get((unit_id, _post(post)), []))

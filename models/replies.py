@@ -12,7 +12,7 @@ Rules:
 - Repeating the current answer changes nothing and is not recorded again.
 - A "later" promises a time at most ``MAX_LATER`` (7 days) ahead; a farther one is refused.
 - A pending question (a note on a block, a time for "later", evidence, a leader's excuse
-  reason) takes the person's next text first, even one that begins with done, blocked or
+  reason or the name to reassign to) takes the person's next text first, even one that begins with done, blocked or
   later. Only a typed reply in full form is read as a typed reply instead (``full_reply``:
   "done" with numbers and nothing else, "blocked" with numbers and any note, "later" with
   numbers and a valid time); it closes the question. A text that cannot answer the question

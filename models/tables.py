@@ -103,7 +103,8 @@ class Duty(SQLModel, table=True):
 class Occurrence(SQLModel, table=True):
     """One duty for one person on one day. The unique key makes re-planning harmless.
 
-    ``status``: open | done | blocked | late | excused | absent | cancelled.
+    ``status``: open | done | blocked | late | excused | absent | cancelled | reassigned (to
+    ``reassigned_to``, whose own occurrence of the duty carries it on).
     ``nudge_state``: pending (not yet nudged) | queued (in the outbox) | late (queued after a
     downtime, marked late) | skipped (its time passed during a downtime; not sent stale).
     ``number``: the duty's number in the person's list for that day ("done 1 3").
@@ -136,6 +137,7 @@ class Occurrence(SQLModel, table=True):
     promised_at: datetime | None = _utc(nullable=True)
     acked_at: datetime | None = _utc(nullable=True)
     acked_by: int | None = Field(default=None, foreign_key="person.id")
+    reassigned_to: int | None = Field(default=None, foreign_key="person.id")  # the new assignee
     escalation_ended: bool = False
     # When the next escalation step is due (None: nothing more will happen); indexed, so a
     # pass with nothing due reads nothing.

@@ -13,6 +13,13 @@ Live updates
   ``{"ok": true, "result": {"events": [...], "last_id": N}}`` as soon as there is an event
   after ``since`` or after ``timeout`` seconds (at most 60, default 25).
 
+Clock
+  ``GET /sandbox/clock``: the clock the page shows times in: null for the wall clock, or what
+  ``POST /sandbox/clock`` set (``execbot demo`` does, for the bot's virtual clock):
+  ``{"start": "2026-11-24T05:59:00+01:00", "speed": 1, "timezone": "Europe/Berlin",
+  "note": "..."}`` means the virtual clock reads ``start`` now and runs ``speed`` times as fast;
+  the answer adds ``origin`` and ``start_epoch`` (Unix seconds of the wall and virtual start).
+
 Files
   ``GET /sandbox/files/{file_id}``: the bytes of a stored photo or document with its mime
   type (what the page's ``<img>`` shows); 404 for an unknown id.
@@ -21,7 +28,11 @@ Files
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
@@ -48,12 +59,43 @@ def _number(text: str | None, name: str, default: float = 0) -> float:
         raise PersonError(400, f"{name} must be a number") from None
 
 
+def _clock(body: Any) -> dict[str, Any]:
+    """A page clock from ``POST /sandbox/clock``'s body; PersonError (400) says what is wrong."""
+    if not isinstance(body, dict):
+        raise PersonError(400, "the body must be a JSON object or null")
+    try:
+        start = datetime.fromisoformat(str(body.get("start")))
+    except ValueError:
+        raise PersonError(400, "start must be an ISO date and time with an offset") from None
+    if start.tzinfo is None:
+        raise PersonError(400, "start must be an ISO date and time with an offset")
+    speed = body.get("speed", 1)
+    if isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= 10_000:
+        raise PersonError(400, "speed must be a number in (0, 10000]")
+    zone, note = body.get("timezone", "UTC"), body.get("note", "")
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PersonError(400, f"unknown timezone {zone!r}") from None
+    if not isinstance(note, str) or len(note) > 500:
+        raise PersonError(400, "note must be text of at most 500 characters")
+    return {
+        "start": start.isoformat(),
+        "speed": speed,
+        "timezone": str(zone),
+        "note": note,
+        "origin": time.time(),
+        "start_epoch": start.timestamp(),
+    }
+
+
 class Page:
     """aiohttp handlers for the page, the event stream, the long poll and file bytes."""
 
     def __init__(self, sandbox: Sandbox, web_dir: Path = WEB_DIR) -> None:
         self.sandbox = sandbox
         self.web_dir = web_dir
+        self.clock: dict[str, Any] | None = None  # None: the page shows wall-clock times
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
@@ -61,6 +103,8 @@ class Page:
         app.router.add_get("/sandbox/events", _guarded(self.events))
         app.router.add_get("/sandbox/events/poll", _guarded(self.poll))
         app.router.add_get("/sandbox/files/{file_id}", _guarded(self.file))
+        app.router.add_get("/sandbox/clock", _guarded(self.get_clock))
+        app.router.add_post("/sandbox/clock", _guarded(self.set_clock))
 
         async def end_streams(_: web.Application) -> None:
             self.sandbox.events.close()
@@ -121,6 +165,17 @@ class Page:
         timeout = min(max(_number(request.query.get("timeout"), "timeout", 25), 0), MAX_POLL)
         events = await self.sandbox.events.wait_after(since, timeout)
         return _ok({"events": events, "last_id": self.sandbox.events.last_id})
+
+    async def get_clock(self, request: web.Request) -> web.Response:
+        return _ok(self.clock)
+
+    async def set_clock(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json() if request.body_exists else None  # none: wall clock
+        except ValueError:
+            raise PersonError(400, "the body must be a JSON object") from None
+        self.clock = None if body is None else _clock(body)
+        return _ok(self.clock)
 
     async def file(self, request: web.Request) -> web.Response:
         stored = self.sandbox.files.get(request.match_info["file_id"])

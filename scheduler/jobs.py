@@ -12,7 +12,6 @@ import logging
 from telegram.ext import Application, ContextTypes
 
 from bot import escalation, nudging, planning, reports
-from bot.runtime import Runtime
 from bot.sender import Sender
 from handlers.common import ESCALATION_JOB, runtime
 
@@ -53,22 +52,42 @@ async def reports_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
         sender(context).wake()
 
 
-def register(app: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Run every pass once as soon as the bot is ready (the JobQueue starts last, whatever
+    start-up took), then repeat them. A repeating job registered now with a first run a moment
+    away would be moved a whole interval on by APScheduler when start-up takes longer."""
     jobs = app.job_queue
     assert jobs is not None, "install python-telegram-bot[job-queue]"
-    settings = rt.settings.nudges
-    # A pass that starts late (a busy start-up, a slow disk) still runs, once: every pass does
+    jobs.run_once(start_passes, when=0, name="start", job_kwargs={"misfire_grace_time": None})
+
+
+async def start_passes(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plan, nudge, escalate and report once, in that order, then schedule the repeats."""
+    try:
+        for first_pass in (plan_pass, nudge_pass, escalation_pass, reports_pass):
+            try:
+                await first_pass(context)
+            except Exception:
+                log.exception(
+                    "the first %s failed; it runs again at its next tick", first_pass.__name__
+                )
+    finally:
+        repeat(context)
+
+
+def repeat(context: ContextTypes.DEFAULT_TYPE) -> None:
+    jobs = context.application.job_queue
+    assert jobs is not None
+    settings = runtime(context).settings.nudges
+    # A pass that starts late (a slow disk, a long pass) still runs, once: every pass does
     # "what is due by now", so lateness only delays, and a skipped run would skip work.
     late_ok: dict[str, object] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
-    jobs.run_repeating(
-        plan_pass, interval=settings.plan_every, first=0.1, name="plan", job_kwargs=late_ok
-    )
-    jobs.run_repeating(
-        nudge_pass, interval=settings.tick, first=1.0, name="nudges", job_kwargs=late_ok
-    )
-    jobs.run_repeating(
-        escalation_pass, interval=settings.tick, first=1.5, name=ESCALATION_JOB, job_kwargs=late_ok
-    )
-    jobs.run_repeating(
-        reports_pass, interval=settings.plan_every, first=5.0, name="reports", job_kwargs=late_ok
-    )
+    for callback, interval, name in (
+        (plan_pass, settings.plan_every, "plan"),
+        (nudge_pass, settings.tick, "nudges"),
+        (escalation_pass, settings.tick, ESCALATION_JOB),
+        (reports_pass, settings.plan_every, "reports"),
+    ):
+        jobs.run_repeating(
+            callback, interval=interval, first=interval, name=name, job_kwargs=late_ok
+        )

@@ -28,6 +28,7 @@
     alert: $("[data-testid=alert]"),
     alertText: $("[data-testid=alert-text]"),
     alertOk: $("[data-testid=alert-ok]"),
+    demoClock: $("[data-testid=demo-clock]"),
   };
 
   const state = {
@@ -40,6 +41,7 @@
     pending: new Map(), // "messageId:data" -> timer of a tap waiting for its answer
     replyTo: null, // message id the next message replies to
     lastEventId: 0,
+    clock: null, // the bot's virtual clock from /sandbox/clock (the demo's), null: wall clock
   };
 
   // --- HTTP --------------------------------------------------------------------------------
@@ -86,14 +88,30 @@
     ((p.first_name || "?")[0] + ((p.last_name || "")[0] || "")).toUpperCase();
   const hue = (id) => (Number(id) * 47) % 360;
   const personById = (id) => state.people.find((p) => p.id === id);
+  // Times are shown on one clock: the bot's (virtual, in the plant's zone) when the sandbox
+  // was told it (the demo), else this computer's.
+  const shown = (seconds) => {
+    const c = state.clock;
+    return new Date((c ? c.start_epoch + (seconds - c.origin) * c.speed : seconds) * 1000);
+  };
+  const zone = () => (state.clock ? { timeZone: state.clock.timezone } : {});
   const clock = (seconds) =>
-    new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    shown(seconds).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", ...zone() });
   const dayLabel = (seconds) =>
-    new Date(seconds * 1000).toLocaleDateString([], {
+    shown(seconds).toLocaleDateString([], {
       weekday: "long",
       day: "numeric",
       month: "long",
+      ...zone(),
     });
+
+  function showClock() {
+    if (!state.clock) return;
+    const now = Date.now() / 1000;
+    const time = shown(now).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", ...zone() });
+    els.demoClock.textContent = `Demo clock ${time} (${state.clock.timezone}). ${state.clock.note}`;
+    els.demoClock.hidden = false;
+  }
 
   function summary(entry) {
     if (!entry) return "";
@@ -255,7 +273,7 @@
     let lastDay = null;
     for (const entry of chat.entries) {
       if (entry.kind !== "message" || entry.deleted) continue;
-      const day = new Date(entry.date * 1000).toDateString();
+      const day = dayLabel(entry.date);
       if (day !== lastDay) {
         nodes.push(el("div", { class: "day", role: "separator", text: dayLabel(entry.date) }));
         lastDay = day;
@@ -328,7 +346,7 @@
     }
     const meta = el("span", { class: "meta" });
     if (entry.edit_count > 0) meta.append(el("span", { class: "edited", "data-testid": "edited", text: "edited" }));
-    meta.append(el("time", { datetime: new Date(entry.date * 1000).toISOString(), text: clock(entry.date) }));
+    meta.append(el("time", { datetime: shown(entry.date).toISOString(), text: clock(entry.date) }));
     bubble.append(meta);
     const replyButton = el("button", {
       type: "button",
@@ -688,6 +706,9 @@
       if (state.bot) state.bot.first_name = state.bot.first_name || state.bot.username;
       const latest = await api("/sandbox/events/poll?timeout=0");
       state.lastEventId = latest.last_id;
+      state.clock = await api("/sandbox/clock").catch(() => null);
+      showClock();
+      setInterval(showClock, 1000);
     } catch (error) {
       setConnection("reconnecting", "sandbox not reachable");
       toast(`The sandbox is not reachable: ${error.message}`, "error");

@@ -97,3 +97,25 @@ def test_invite_without_known_username(tmp_path: Path) -> None:
     result = execbot(tmp_path, "invite", "--all-pending")
     assert result.returncode == 2
     assert "the bot's username is not known yet" in result.stderr
+
+
+def test_item19_own_policy_with_the_default_standard_is_accepted(workdir: Path) -> None:
+    with (workdir / "config.toml").open("a") as config:
+        config.write('[escalation.policies.fast]\nlevels = [{ after = "10m", notify = "next" }]\n')
+    result = execbot(workdir, "db", "status")
+    assert result.returncode == 0, result.stderr
+    assert "configuration error" not in result.stderr
+
+
+def test_also_commands_say_only_what_changed_in_the_schema(workdir: Path) -> None:
+    first = execbot(workdir, "org", "import", str(EXAMPLE_ORG))  # migrates the new database
+    assert first.returncode == 0, first.stderr
+    steps = [line for line in first.stderr.splitlines() if "alembic" in line]
+    assert steps and all("Running upgrade" in line for line in steps), first.stderr
+    head = migrate.head_revision()
+    assert any(f"-> {head}," in line for line in steps)
+    for args in (["db", "status"], ["invite", "a.weber"], ["db", "upgrade"]):
+        again = execbot(workdir, *args)
+        assert again.returncode == 0, again.stderr
+        assert "alembic" not in again.stderr, again.stderr
+    assert f"schema {head}, already up to date" in again.stdout

@@ -300,6 +300,10 @@ def run_the_story(page: Any, url: str, expect: Any, tmp_path: Path) -> str | Non
     expect(nudge).to_contain_text("1. Record furnace temperatures, zones 1-4")
     expect(nudge).to_contain_text("2. Check the furnace gas valves and emergency stop")
     expect(nudge.get_by_test_id("inline-button")).to_have_count(6)
+    # One clock: the page stamps the nudge with the bot's (plant) time, and says time runs fast.
+    expect(nudge.locator("time")).to_have_text(re.compile(r"^06:00"))
+    expect(page.get_by_test_id("demo-clock")).to_contain_text("Time runs fast")
+    expect(page.get_by_test_id("demo-clock")).to_contain_text(re.compile(r"Demo clock 06:0"))
 
     # Done on duty 1: a toast, and the nudge is edited in place.
     nudge.get_by_role("button", name="1 ✅ Done").click()

@@ -227,6 +227,28 @@ def test_in_subtree(leader, person, expected):
     assert sample_tree().in_subtree(leader, person) is expected
 
 
+@pytest.mark.parametrize(
+    ("actor", "person", "expected"),
+    [
+        (TL, W1, True),
+        (TD, W1, True),  # the deputy acts for the leader on the team below the leader
+        (TD, TL, False),  # never on the leader's own items (item 11)
+        (WD, TL, True),  # the workshop's deputy: the team leader is below the workshop head
+        (WD, WH, False),
+        (WH, TL, True),
+        (WH, TD, True),
+        (TL, TD, True),
+        (TD, TD, False),
+        (TL, TL, False),  # nobody stands above themselves
+        (W1, W2, False),
+        (TL, W3, False),
+        (PM, WH, True),
+    ],
+)
+def test_item11_stands_above(actor, person, expected):
+    assert sample_tree().stands_above(actor, person) is expected
+
+
 def test_holders_are_active_and_match_posts_loosely():
     tree = sample_tree()
     assert tree.holders(TEAM_A1, "Operator") == [W1, W2, TD]  # by key: a.one, a.two, t.deputy

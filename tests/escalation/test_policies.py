@@ -205,7 +205,7 @@ TARGETS = '"next", "post:<name>" or "people:<key>,<key>"'
         (with_standard(ack_timeout="2 hours"), f"{P}.ack_timeout: expected a duration like"),
         (with_standard(remind=["0m"]), f"{P}: unknown key 'remind' (expected reminders, levels,"),
         ({"policies": {"standard": "fast"}}, f"{P}: expected a table, got 'fast'"),
-        ({"policies": {}}, "escalation.policies: expected a table of named policies"),
+        ({"policies": "fast"}, "escalation.policies: expected a table of named policies"),
         (
             {"default_policy": "slow"},
             "escalation.default_policy: expected one of standard, got 'slow'",

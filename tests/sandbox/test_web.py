@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -241,3 +243,24 @@ async def test_a_subscriber_that_does_not_keep_up_gets_a_resync() -> None:
     assert await subscription.next(0.01) is None
     hub.close()
     assert await subscription.next(1) is None and hub.closed
+
+
+async def test_also_the_page_clock_is_set_read_and_checked(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/sandbox/clock")).json() == {"ok": True, "result": None}
+    body = {"start": "2026-11-24T05:59:00+01:00", "timezone": "Europe/Berlin", "note": "fast"}
+    before = time.time()
+    answer = (await http.post("/sandbox/clock", json=body)).json()["result"]
+    assert answer["start_epoch"] == datetime.fromisoformat(body["start"]).timestamp()
+    assert before <= answer["origin"] <= time.time()
+    assert answer["speed"] == 1 and answer["note"] == "fast"
+    assert (await http.get("/sandbox/clock")).json()["result"] == answer
+    for bad, says in [
+        ({"start": "05:59"}, "start must be an ISO date and time with an offset"),
+        ({"start": "2026-11-24T05:59:00"}, "start must be an ISO date and time with an offset"),
+        ({**body, "speed": 0}, "speed must be a number"),
+        ({**body, "timezone": "Mars/Base"}, "unknown timezone"),
+        ([1], "the body must be a JSON object or null"),
+    ]:
+        refused = await http.post("/sandbox/clock", json=bad)
+        assert refused.status_code == 400 and says in refused.json()["description"]
+    assert (await http.post("/sandbox/clock", json=None)).json()["result"] is None

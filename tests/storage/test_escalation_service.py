@@ -713,20 +713,26 @@ def test_reassign_gives_the_duty_to_another_worker(engine: Engine, tmp_path: Pat
 
     outcome = act(engine, s, "tl", f"e:p{person['w2']}:{occ_id}", local("08:15"))
     assert outcome.recorded
-    assert outcome.answer == "Reassigned 1. Read the meters to Wanda Two; they get it now."
+    # Due at now + the duty's own window (07:00 -> 08:00: one hour), not at the old 08:00.
+    assert outcome.answer == (
+        "Reassigned 1. Read the meters to Wanda Two; they get it now, due 09:15."
+    )
     assert climb(engine, "reading", "w1")[0] == "reassigned"
     assert occurrence(engine, "reading", "w1").next_step_at is None
+    assert occurrence(engine, "reading", "w1").reassigned_to == person["w2"]
     new = occurrence(engine, "reading", "w2")
     assert (new.status, new.nudge_state, new.number) == ("open", "pending", 2)
     assert new.nudge_at == local("08:15") and new.policy == occurrence(engine, "pump").policy
+    assert new.due_at == local("09:15") and new.next_step_at == local("09:25")
     [event] = audit(engine, "occurrence.reassigned")
-    assert event.data == {"to": "w2"}
+    assert event.data == {"to": "w2", "due": local("09:15").isoformat()}
 
     assert nudging.queue_due(engine, s, local("08:15:10")).messages == 1
     nudge = outbox(engine, "w2", "nudge")[-1]
-    assert "2. Read the meters" in nudge.payload["text"]
+    assert "2. Read the meters (due 09:15)" in nudge.payload["text"]
     assert occurrence(engine, "reading", "w2").nudge_state == "queued"
-    escalation.advance(engine, s, local("08:25"))  # Wanda's silence climbs on its own
+    assert escalation.advance(engine, s, local("09:24")).steps == 0  # not before due + 10m
+    escalation.advance(engine, s, local("09:25"))  # Wanda's silence climbs on its own
     assert notices(engine)[-1] == ("l0", "escalate", "tl")
     assert notice_rows(engine)[-1].occurrence_id == new.id
 
@@ -802,30 +808,30 @@ def test_reassigning_back_starts_a_fresh_climb(engine: Engine, tmp_path: Path) -
     act(engine, s, "tl", f"e:p{person['w2']}:{occ_id}", local("08:15"))
     wanda = occurrence(engine, "reading", "w2")
     nudging.queue_due(engine, s, local("08:15"))
-    escalation.advance(engine, s, local("08:25"))
+    escalation.advance(engine, s, local("09:25"))  # Wanda: due 09:15 (one hour's window)
     assert notices(engine)[-1] == ("l0", "escalate", "tl")
 
-    back = act(engine, s, "tl", f"e:p{person['w1']}:{wanda.id}", local("08:30"))
+    back = act(engine, s, "tl", f"e:p{person['w1']}:{wanda.id}", local("09:30"))
     assert back.recorded
     willy = occurrence(engine, "reading", "w1")
     assert willy.id == occ_id
     assert (willy.status, willy.acked_by, willy.acked_at, willy.escalation_ended) == (
         "open", None, None, False,
     )  # fmt: skip
-    assert willy.next_step_at == local("08:40")
-    assert nudging.queue_due(engine, s, local("08:30")).messages == 1
+    assert willy.due_at == local("10:30") and willy.next_step_at == local("10:40")
+    assert nudging.queue_due(engine, s, local("09:30")).messages == 1
 
-    assert escalation.advance(engine, s, local("08:40")).steps == 1
+    assert escalation.advance(engine, s, local("10:40")).steps == 1
     assert [n for n in notice_rows(engine) if n.occurrence_id == occ_id][-1].recipient_id == (
         person["tl"]
     )
     assert len(outbox(engine, "tl")) == 3  # Willy's first climb, Wanda's, Willy's second
-    assert texts_to(engine, "tl")[-1].endswith("2. Read the meters: no answer (due 08:30)")
+    assert texts_to(engine, "tl")[-1].endswith("2. Read the meters: no answer (due 10:30)")
     assert notices(engine)[-1] == ("l0", "escalate", "tl")  # level 0 again, a notice of its own
     with Session(engine) as session:
         last = session.exec(select(Notice).order_by(col(Notice.id).desc())).first()
-    assert last is not None and last.step == f"l0@{int(local('08:40').timestamp())}"
-    escalation.advance(engine, s, local("09:00"))
+    assert last is not None and last.step == f"l0@{int(local('10:40').timestamp())}"
+    escalation.advance(engine, s, local("11:00"))
     assert len(outbox(engine, "wh")) == 1
 
 

@@ -166,3 +166,27 @@ def test_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.token() is None
     monkeypatch.setenv("EXECBOT_TOKEN", " 123:abc ")
     assert settings.token() == "123:abc"
+
+
+OWN_POLICY = """
+[escalation]
+units = { press = "fast" }
+[escalation.policies.fast]
+levels = [{ after = "10m", notify = "next" }]
+"""
+
+
+def test_item19_an_own_policy_keeps_the_builtin_standard(tmp_path: Path) -> None:
+    settings = load_text(tmp_path, OWN_POLICY)
+    assert list(settings.escalation.policies) == ["standard", "fast"]
+    assert settings.escalation.default_policy == "standard"
+    assert settings.escalation.policy() == config.Settings().escalation.policy()
+    assert settings.escalation.unit_policies == {"press": "fast"}
+
+
+def test_item19_redefining_standard_replaces_it(tmp_path: Path) -> None:
+    settings = load_text(
+        tmp_path, '[escalation.policies.standard]\nlevels = [{ after = "5m", notify = "next" }]\n'
+    )
+    assert list(settings.escalation.policies) == ["standard"]
+    assert [level.after for level in settings.escalation.policy().levels] == [timedelta(minutes=5)]

@@ -75,3 +75,18 @@ def test_json_format_is_redacted() -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_item18_a_password_in_a_url_is_redacted(captured: io.StringIO) -> None:
+    url = "postgresql+psycopg://execbot:Pa55-word@db.example:5432/plant"
+    logging.getLogger("x").error("cannot connect to %s", url)
+    try:
+        raise RuntimeError(f"could not parse '{url}'")
+    except RuntimeError:
+        logging.getLogger("x").exception("boom")
+    output = captured.getvalue()
+    assert "Pa55-word" not in output
+    assert output.count("postgresql+psycopg://execbot:***@db.example:5432/plant") == 2
+    assert logs.without_secrets(f"got {url!r}") == (
+        "got 'postgresql+psycopg://execbot:***@db.example:5432/plant'"
+    )
