@@ -12,12 +12,13 @@ Rules:
 - Repeating the current answer changes nothing and is not recorded again.
 - A "later" promises a time at most ``MAX_LATER`` (7 days) ahead; a farther one is refused.
 - A pending question (a note on a block, a time for "later", evidence, a leader's excuse
-  reason or the name to reassign to) takes the person's next text first, even one that begins with done, blocked or
-  later. Only a typed reply in full form is read as a typed reply instead (``full_reply``:
-  "done" with numbers and nothing else, "blocked" with numbers and any note, "later" with
-  numbers and a valid time); it closes the question. A text that cannot answer the question
-  (no valid time for "later", text where a photo is needed) gets what is expected, and the
-  question stays open until answered, skipped, replaced or expired.
+  reason or the name to reassign to) takes the person's next text first, even one that
+  begins with done, blocked or later. Only a typed reply in full form is read as a typed
+  reply instead (``full_reply``: "done" with numbers and nothing else, "blocked" with
+  numbers and any note, "later" with numbers and a valid time); it closes the question. A
+  text that cannot answer the question (no valid time for "later", text where a photo is
+  needed) gets what is expected, and the question stays open until answered, skipped,
+  replaced or expired.
 - A photo asked for as evidence must be an image by its content (JPEG, PNG, WebP or HEIC),
   whatever the file's name says.
 """
