@@ -56,6 +56,11 @@ def when_label(lang: str, at: datetime, tz: str | ZoneInfo, today: date | dateti
     return texts.render(lang, "time.other_day", day=day_label(when.date()), time=clock)
 
 
+def due_label(lang: str, due_at: datetime, nudge_day: date, tz: str) -> str:
+    """A duty's due time as its nudge shows it: with its date when not on ``nudge_day``."""
+    return when_label(lang, due_at, tz, nudge_day)
+
+
 def nudge_messages(
     lang: str,
     name: str,
@@ -87,7 +92,7 @@ def nudge_messages(
 
 
 def _block(lang: str, line: NudgeLine, nudge_day: date, tz: str) -> str:
-    due = when_label(lang, line.due_at, tz, nudge_day)
+    due = due_label(lang, line.due_at, nudge_day, tz)
     text = texts.render(lang, "nudge.item", number=line.number, title=line.title, due=due)
     if line.status != "open":
         status = texts.render(lang, f"status.{line.status}", time=line.status_text)
