@@ -161,7 +161,9 @@ def org_import(
 
     settings = settings_of(ctx)
     engine = _ready_engine(settings)
-    result = import_org(engine, files, utc_now(), dry_run=dry_run)
+    result = import_org(
+        engine, files, utc_now(), dry_run=dry_run, policies=settings.escalation.policies
+    )
     typer.echo(result.report())
     if result.problems:
         raise typer.Exit(1)

@@ -4,7 +4,9 @@ Every due time lives on the occurrence (``next_step_at``), so the pass reads onl
 and a restart neither repeats nor skips a step: each executed step is written with the
 occurrence's new state in the same transaction, and a notice is unique per (occurrence,
 recipient, step). Deciding is pure (``models.escalation``, ``models.orgtree``,
-``models.quiet``, ``models.grouping``); this module gathers and applies.
+``models.quiet``, ``models.grouping``); this module gathers and applies. An occurrence whose
+steps cannot be decided (a corrupt policy snapshot, a person missing from the tree) is left as
+it is and reported once (``bot.problems``); the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import notices, store
+from bot import notices, problems, store
 from bot.config import Settings
 from bot.db import session_scope
 from bot.timezones import timezone_resolver
@@ -139,6 +141,7 @@ class _World:
             p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
         ]
         self.outgoing: list[tuple[Notice, datetime]] = []  # notices of the pass, step time
+        self.problems: list[problems.Problem] = []  # items left out, reported once
 
 
 def _add_notices(session: Session, settings: Settings, world: _World) -> None:
@@ -157,7 +160,11 @@ def _add_notices(session: Session, settings: Settings, world: _World) -> None:
         if person is None or key in done:
             continue
         done.add(key)
-        notice.deliver_at = _deliver_at(settings, world, person, at, notice.urgent)
+        try:
+            notice.deliver_at = _deliver_at(settings, world, person, at, notice.urgent)
+        except Exception as error:  # unreadable time zone or quiet hours: sent without them
+            notice.deliver_at = at
+            world.problems.append(problems.problem("escalation", f"person {person.key}", error))
         session.add(notice)
 
 
@@ -172,9 +179,16 @@ def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
         with session.no_autoflush:
             for occ in due:
                 assert world is not None
-                result.steps += _advance_one(session, settings, world, occ, now, result)
+                queued = len(world.outgoing)
+                try:
+                    result.steps += _advance_one(session, settings, world, occ, now, result)
+                except Exception as error:  # one bad occurrence never stops the others
+                    del world.outgoing[queued:]
+                    item = f"occurrence {occ.id}"
+                    world.problems.append(problems.problem("escalation", item, error))
             if world is not None:
                 _add_notices(session, settings, world)
+                problems.report(session, settings, world.problems, now)
     result.messages = dispatch(engine, settings, now)
     return result
 
@@ -190,16 +204,21 @@ def _advance_one(
     if not occ.policy:
         occ.next_step_at = None
         return 0
+    # Decide every step first (what can fail on a bad row fails here, before anything is
+    # written), then execute them.
     policy = policy_from_json(occ.policy)
     state = state_of(occ)
-    executed = 0
+    steps: list[Step] = []
     while (step := next_step(state, policy, now)) is not None and step.at <= now:
-        _execute(session, settings, world, occ, policy, step, now, result)
+        steps.append(step)
         state = apply_step(state, step, now)
-        executed += 1
+    if any(step.kind == "escalate" for step in steps):
+        world.tree.chain(occ.person_id, world.absent)  # memoised: _execute reuses it
+    for step in steps:
+        _execute(session, settings, world, occ, policy, step, now, result)
     write_state(occ, state, now)
     session.add(occ)
-    return executed
+    return len(steps)
 
 
 def _execute(
@@ -301,9 +320,15 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
             now,
         )
         keep = notices.prefetch(session, [by_id[i] for send in sends for i in send.item_ids])
-        messages = []
+        messages, failed = [], []
         for send in sends:
             group = [by_id[i] for i in send.item_ids]
-            messages.extend(notices.queue_group(session, settings, group, now))
+            try:
+                messages.extend(notices.queue_group(session, settings, group, now))
+            except Exception as error:  # one recipient's message never stops the others'
+                person = store.person_by_id(session, send.recipient_id)
+                item = f"person {person.key if person else send.recipient_id}"
+                failed.append(problems.problem("escalation", item, error))
         del keep
+        problems.report(session, settings, failed, now)
         return notices.store_messages(session, messages)

@@ -4,6 +4,9 @@ Gather the occurrences whose nudge time has come, decide with ``models.nudging``
 late, skipped, nobody to send to), apply: outbox rows and nudge states in one transaction.
 The sender delivers after the commit. The outbox's dedupe key (person, exact nudge instant, part)
 and the conditional state update make a rerun, or two instances, queue each nudge once.
+
+A person whose nudge cannot be written (a time zone that cannot be read, say) keeps their
+occurrences pending and is reported once (``bot.problems``); everybody else is nudged.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot import store
+from bot import problems, store
 from bot.config import Settings
 from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
 from bot.timezones import timezone_resolver
+from models.calendar import zone
 from models.nudging import Verdict, decide
 
 log = logging.getLogger(__name__)
@@ -55,22 +59,29 @@ def _queue_batch(
         timezone_of = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
         messages: list[dict[str, object]] = []
         members: dict[str, tuple[list[int], str]] = {}  # dedupe key -> occurrences, state
+        failed: list[problems.Problem] = []
         for group in decisions.groups:
             first = by_id[group.items[0].occurrence_id]
-            tz = timezone_of(first.timezone, first.unit_id)
-            lines = [
-                NudgeLine(
-                    occurrence_id=item.occurrence_id,
-                    number=item.number,
-                    title=by_id[item.occurrence_id].duty_title,
-                    details=by_id[item.occurrence_id].duty_details,
-                    due_at=item.due_at,
+            try:
+                tz = zone(timezone_of(first.timezone, first.unit_id)).key  # as planning reads it
+                lines = [
+                    NudgeLine(
+                        occurrence_id=item.occurrence_id,
+                        number=item.number,
+                        title=by_id[item.occurrence_id].duty_title,
+                        details=by_id[item.occurrence_id].duty_details,
+                        due_at=item.due_at,
+                    )
+                    for item in group.items
+                ]
+                rendered = nudge_messages(
+                    first.language, first.person_name, group.nudge_at, tz, lines, late=group.late
                 )
-                for item in group.items
-            ]
-            rendered = nudge_messages(
-                first.language, first.person_name, group.nudge_at, tz, lines, late=group.late
-            )
+            except Exception as error:  # one person's nudge never stops the others'
+                failed.append(problems.problem("nudge", f"person {first.person_key}", error))
+                for item in group.items:  # left pending, not recorded as sent
+                    del decisions.states[item.occurrence_id]
+                continue
             # The exact nudge instant (microseconds): two nudges of one person in one minute
             # (a reassigned item next to their own nudge) are two messages, not one key.
             stamp = round(group.nudge_at.timestamp() * 1_000_000)
@@ -116,4 +127,6 @@ def _queue_batch(
         if skipped:
             store.audit(session, "nudge.skipped", now, data={"occurrences": skipped})
         counted = Counter({state: len(ids) for state, ids in by_state.items()})
-        return queued, counted, len(rows) == BATCH
+        problems.report(session, settings, failed, now)
+        # a batch that only met failing rows would read the same rows again: stop there
+        return queued, counted, len(rows) == BATCH and len(decisions.states) > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +72,8 @@ def read_file(path: Path) -> OrgSpec:
             data = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as exc:
             return _failed(name, f"not valid TOML: {exc}")
+        except RecursionError:  # tomllib reads nested arrays and tables recursively
+            return _failed(name, "not valid TOML: arrays or tables nested too deeply")
         return parse_toml(data, name)
     return _failed(name, "expected a .toml org file or a .csv file of people")
 
@@ -79,12 +82,21 @@ def _failed(source: str, message: str) -> OrgSpec:
     return OrgSpec(problems=[OrgProblem(source, "file", "", message)])
 
 
-def import_org(engine: Engine, paths: list[Path], now: datetime, *, dry_run: bool) -> ImportResult:
+def import_org(
+    engine: Engine,
+    paths: list[Path],
+    now: datetime,
+    *,
+    dry_run: bool,
+    policies: Collection[str] | None = None,
+) -> ImportResult:
+    """Import ``paths``; with ``policies`` (the config's policy names) a duty's ``policy``
+    must name one of them."""
     spec = read_files(paths)
     sources = ", ".join(str(p) for p in paths)
     with session_scope(engine) as session:
         current = store.load_current_org(session)
-        problems = check(spec, current, sources)
+        problems = check(spec, current, sources, policies)
         if problems:
             return ImportResult(problems, None, written=False)
         changes = plan(spec, current)

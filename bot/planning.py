@@ -1,12 +1,15 @@
 """Planning pass: turn the org (duties, people, shifts, calendar, absences) into stored
 occurrences for the coming days. Gather, decide (``models.planning`` and ``models.replan``),
-apply. Idempotent: the unique key (duty, person, day) makes a rerun harmless."""
+apply. Idempotent: the unique key (duty, person, day) makes a rerun harmless.
+
+A duty, person or occurrence that cannot be planned (a stored value the import would refuse)
+is left out and reported once (``bot.problems``); everybody else is planned."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,14 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import escalation, store
+from bot import escalation, problems, store
 from bot.calendar_source import work_calendar
 from bot.config import Settings
 from bot.db import session_scope
 from bot.timezones import timezone_resolver
-from models.calendar import Absence, AbsenceIndex
+from models.calendar import Absence, AbsenceIndex, zone
 from models.escalation import Policy, policy_from_json
-from models.planning import PlanDuty, PlannedOccurrence, PlanPerson, plan_range
+from models.planning import PlanDuty, PlanFailure, PlannedOccurrence, PlanPerson, plan_range
 from models.replan import reconcile
 from models.schedule import parse_due, parse_schedule
 from models.shifts import ShiftConfig, parse_shifts
@@ -51,35 +54,49 @@ class Org:
     shifts: ShiftConfig
     skipped: tuple[str, ...]
     stored_duties: Sequence[Any]  # rows with Duty's attributes
+    left_out: list[problems.Problem] = field(default_factory=list)  # people and duties
+    held_people: frozenset[int] = frozenset()  # ids of those left out: their stored rows
+    held_duties: frozenset[int] = frozenset()  # stay as they are until they can be planned
 
 
 def load_org(session: Session, settings: Settings) -> Org:
     """The org as the pure planner wants it. A duty whose stored spec no longer parses (it
-    was valid at import) is left out and named, rather than stopping the whole plan."""
+    was valid at import), or a person whose time zone cannot be read, is left out and named
+    in ``left_out``, rather than stopping the whole plan."""
     facts = store.planning_facts(session)
     timezone_of = timezone_resolver(facts.units, settings.plant.timezone)
-    people = [
-        PlanPerson(
-            id=p.id or 0,
-            key=p.key,
-            unit_id=p.unit_id,
-            post=p.post,
-            tz=timezone_of(p.timezone, p.unit_id),
-            crew=p.crew,
-        )
-        for p in facts.people
-    ]
+    found: list[problems.Problem] = []
+    people, held_people, held_duties = [], set(), set()
+    for p in facts.people:
+        try:
+            tz = timezone_of(p.timezone, p.unit_id)
+            zone(tz)
+        except Exception as error:
+            found.append(problems.problem("planning", f"person {p.key}", error))
+            held_people.add(p.id)
+            continue
+        people.append(PlanPerson(p.id or 0, p.key, p.unit_id, p.post, tz, p.crew))
     shifts = parse_shifts(facts.shifts) if facts.shifts else ShiftConfig({}, {}, {})
     duties, skipped = [], []
     for duty in facts.duties:
         try:
             duties.append(plan_duty(duty, shifts))
-        except ValueError as exc:
+        except Exception as exc:
             skipped.append(duty.key)
-            log.error("duty %s left out of planning: %s", duty.key, exc)
+            held_duties.add(duty.id)
+            found.append(problems.problem("planning", f"duty {duty.key}", exc))
     known_crews = set(shifts.crews)
     people = [p if p.crew in known_crews else _without_crew(p) for p in people]
-    return Org(people, duties, shifts, tuple(skipped), facts.duties)
+    return Org(
+        people,
+        duties,
+        shifts,
+        tuple(skipped),
+        facts.duties,
+        found,
+        frozenset(held_people),
+        frozenset(held_duties),
+    )
 
 
 def _without_crew(person: PlanPerson) -> PlanPerson:
@@ -123,6 +140,7 @@ class _Snapshots:
         self.duties = {d.id: (d.policy, d.urgent) for d in org.stored_duties}
         # one snapshot (and its parsed form) per (duty policy, unit), shared by its rows
         self.cache: dict[tuple[str | None, int], tuple[dict[str, Any], Policy]] = {}
+        self.unreadable: list[problems.Problem] = []  # stored snapshots that do not parse
 
     def unit_keys(self, unit_id: int | None) -> list[str]:
         keys: list[str] = []
@@ -143,10 +161,16 @@ class _Snapshots:
         return {"policy": snapshot, "urgent": urgent, "next_step_at": first}
 
     def replanned(self, row: Occurrence) -> None:
+        """Re-schedule a re-planned row's climb; a stored policy snapshot that cannot be read
+        leaves the row's climb as it was (the escalation pass reports it too)."""
         if row.policy:
-            row.next_step_at = escalation.first_step_at(
-                row.policy, row.due_at, row.status, self.now
-            )
+            try:
+                first = escalation.first_step_at(row.policy, row.due_at, row.status, self.now)
+            except Exception as error:
+                item = f"occurrence {row.id}"
+                self.unreadable.append(problems.problem("planning", item, error))
+                return
+            row.next_step_at = first
 
 
 def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
@@ -157,12 +181,46 @@ def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
         if not store.try_planning_lock(session):
             return PlanResult(0, 0)
         org = load_org(session, settings)
+        failures: list[PlanFailure] = []
         planned = plan_range(
-            days, org.people, org.duties, calendar, org.shifts, absence_index(session, days)
+            days,
+            org.people,
+            org.duties,
+            calendar,
+            org.shifts,
+            absence_index(session, days),
+            failures,
         )
-        changes = reconcile(planned, store.stored_occurrences(session, days), now)
+        # what could not be planned is not "no longer planned": its stored rows stay as they are
+        failed = {(f.duty_id, f.person_id, f.day) for f in failures}
+        stored = [
+            row
+            for row in store.stored_occurrences(session, days)
+            if row.person_id not in org.held_people
+            and row.duty_id not in org.held_duties
+            and row.key not in failed
+        ]
+        changes = reconcile(planned, stored, now)
         snapshot = _Snapshots(session, settings, now, org)
         store.write_plan(session, changes, now, snapshot.extras, snapshot.replanned)
+        problems.report(
+            session,
+            settings,
+            org.left_out + _duty_problems(failures) + snapshot.unreadable,
+            now,
+        )
     if changes.create or changes.update:
         log.info("planned %d new, re-planned %d", len(changes.create), len(changes.update))
-    return PlanResult(len(changes.create), len(changes.update), org.skipped)
+    skipped = (*org.skipped, *sorted({f.duty_key for f in failures} - set(org.skipped)))
+    return PlanResult(len(changes.create), len(changes.update), skipped)
+
+
+def _duty_problems(failures: list[PlanFailure]) -> list[problems.Problem]:
+    """One problem per duty and cause (a duty fails alike for its holders and days)."""
+    found: dict[tuple[str, str], problems.Problem] = {}
+    for failure in failures:
+        who = f"{failure.person_key} on {failure.day}"
+        log.debug("planning %s for %s failed: %s", failure.duty_key, who, failure.error)
+        item = problems.problem("planning", f"duty {failure.duty_key}", failure.error)
+        found.setdefault((item.item, item.cause), item)
+    return list(found.values())

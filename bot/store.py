@@ -532,6 +532,7 @@ class NudgeRow:
     language: str
     timezone: str | None
     unit_id: int
+    person_key: str = ""
 
 
 def due_nudges(session: Session, now: datetime, limit: int) -> list[NudgeRow]:
@@ -557,7 +558,14 @@ def due_nudges(session: Session, now: datetime, limit: int) -> list[NudgeRow]:
         )
         rows.append(
             NudgeRow(
-                item, title, details, person.name, person.language, person.timezone, person.unit_id
+                item,
+                title,
+                details,
+                person.name,
+                person.language,
+                person.timezone,
+                person.unit_id,
+                person.key,
             )
         )
     return rows

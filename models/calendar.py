@@ -265,7 +265,7 @@ class AbsenceIndex:
 def _zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         raise ValueError(
             f"time zone: unknown time zone {name!r} (expected a name like 'Europe/Berlin')"
         ) from None

@@ -3,7 +3,9 @@
 Rules:
 - one or more parts of <whole number><unit>, units ``d`` (days), ``h``, ``m``, ``s``;
 - each unit at most once, largest first ("1h30m", not "30m1h"); no spaces, signs or fractions;
-- the total must be longer than zero.
+- the total must be longer than zero and at most ``MAX_DURATION`` (366 days): no setting,
+  due time or policy step needs more, and a bound keeps every instant computed from a
+  duration inside the calendar (``+2950000d`` would overflow it).
 
 ``format_duration`` writes the same canonical form back, so
 ``format_duration(parse_duration("90m")) == "1h30m"``.
@@ -17,6 +19,7 @@ _EXPECTED = (
 )
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+MAX_DURATION = timedelta(days=366)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -25,10 +28,13 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(cleaned)
     if not cleaned or match is None:
         raise ValueError(f"duration: {_EXPECTED}, got {text!r}")
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    total = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if not total:
+    parts = zip(match.groups(), _UNITS, strict=True)
+    seconds = sum(int(part or 0) * size for part, (_, size) in parts)
+    if not seconds:
         raise ValueError(f"duration: must be longer than zero, got {text!r}")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration: at most {format_duration(MAX_DURATION)}, got {text!r}")
+    total = timedelta(seconds=seconds)
     return total
 
 

@@ -22,10 +22,17 @@ Rules for duties, shifts and absences:
   ``models.org_sync.check``.
 - ``[[absences]]``: ``person``, ``from`` and ``to`` (ISO or TOML dates, both days included),
   ``kind`` (leave, sick, trip, other; default leave), ``note``.
+
+Bounds, the same on every database (a longer value is a problem naming file, row and field,
+never a database error): keys up to 64 characters; names and titles up to 200; posts up to
+100; duty details up to 2,000; crews up to 32; time zones up to 64; absence notes up to 200; a
+schedule up to 1,000 characters written as JSON. A due delay is at most 7 days
+(``models.schedule``); the unit tree at most ``MAX_DEPTH`` levels (``models.org_sync``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,8 +60,14 @@ KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 UNIT_KINDS = ("plant", "workshop", "team", "unit")
 EVIDENCE_KINDS = ("none", "photo", "text")
 ABSENCE_KINDS = tuple(kind.value for kind in AbsenceKind)
-ABSENCE_NOTE_MAX = 200  # characters, as stored
-CREW_NAME_MAX = 32  # characters, as stored on a person
+# Longest values, in characters, as the tables store them (checked against them by a test).
+ABSENCE_NOTE_MAX = 200
+CREW_NAME_MAX = 32
+NAME_MAX = 200  # unit and person names, duty titles
+POST_MAX = 100
+DETAILS_MAX = 2000
+TIMEZONE_MAX = 64
+SCHEDULE_MAX = 1000  # the schedule as JSON text
 
 T = TypeVar("T")
 
@@ -180,23 +193,34 @@ class _Row:
     def problem(self, field_name: str, message: str) -> None:
         self.problems.append(OrgProblem(self.source, self.row, field_name, message))
 
-    def text(self, name: str, *, required: bool = False, default: str | None = None) -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        max_length: int | None = None,
+    ) -> str | None:
         value = self.data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.problem(name, "required, but missing or empty")
             return default
         if not isinstance(value, str):
-            self.problem(name, f"expected text, got {value!r}")
+            self.problem(name, f"expected text, got {_shown(value)}")
             return default
-        return value.strip()
+        value = value.strip()
+        if max_length is not None and len(value) > max_length:
+            self.problem(name, f"at most {max_length} characters, got {len(value)}")
+            return default
+        return value
 
     def key(self, name: str, *, required: bool = False) -> str | None:
         value = self.text(name, required=required)
         if value is not None and not KEY_PATTERN.match(value):
             self.problem(
                 name,
-                f"{value!r} is not a valid key (letters, digits, '.', '_', '-'; up to 64)",
+                f"{_shown(value)} is not a valid key (letters, digits, '.', '_', '-'; up to 64)",
             )
             return None
         return value
@@ -207,24 +231,26 @@ class _Row:
             return value
         if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
             return _BOOL_WORDS[value.strip().lower()]
-        self.problem(name, f"expected true or false, got {value!r}")
+        self.problem(name, f"expected true or false, got {_shown(value)}")
         return default
 
     def choice(self, name: str, options: Sequence[str], default: str) -> str:
         value = self.text(name, default=default) or default
         if value not in options:
-            self.problem(name, f"expected one of {', '.join(options)}, got {value!r}")
+            self.problem(name, f"expected one of {', '.join(options)}, got {_shown(value)}")
             return default
         return value
 
     def timezone(self, name: str) -> str | None:
-        value = self.text(name)
+        value = self.text(name, max_length=TIMEZONE_MAX)
         if value is None:
             return None
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.problem(name, f"expected an IANA timezone such as 'Europe/Berlin', got {value!r}")
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            self.problem(
+                name, f"expected an IANA timezone such as 'Europe/Berlin', got {_shown(value)}"
+            )
             return None
         return value
 
@@ -244,6 +270,12 @@ class _Row:
     def unknown_fields(self, allowed: Iterable[str]) -> None:
         for name in sorted(set(self.data) - set(allowed)):
             self.problem(name, "unknown field")
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """``value`` as repr, cut to ``limit`` characters so that a huge value stays readable."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-1]}"
 
 
 def _unprefixed(message: str, name: str) -> str:
@@ -366,7 +398,7 @@ def parse_people_csv(header: Sequence[str], rows: Iterable[Sequence[str]], sourc
 def _unit(row: _Row) -> UnitSpec | None:
     row.unknown_fields(UNIT_FIELDS)
     key = row.key("key", required=True)
-    name = row.text("name", required=True)
+    name = row.text("name", required=True, max_length=NAME_MAX)
     unit = UnitSpec(
         key=key or "",
         name=name or "",
@@ -382,12 +414,12 @@ def _unit(row: _Row) -> UnitSpec | None:
 def _person(row: _Row) -> PersonSpec | None:
     row.unknown_fields(PERSON_FIELDS)
     key = row.key("key", required=True)
-    name = row.text("name", required=True)
+    name = row.text("name", required=True, max_length=NAME_MAX)
     unit = row.key("unit", required=True)
-    post = row.text("post", required=True)
+    post = row.text("post", required=True, max_length=POST_MAX)
     language = row.text("language", default="en") or "en"
     if not re.fullmatch(r"[a-z]{2,3}", language):
-        row.problem("language", f"expected a language code such as 'en', got {language!r}")
+        row.problem("language", f"expected a language code such as 'en', got {_shown(language)}")
     person = PersonSpec(
         key=key or "",
         name=name or "",
@@ -396,7 +428,7 @@ def _person(row: _Row) -> PersonSpec | None:
         timezone=row.timezone("timezone"),
         language=language,
         active=row.flag("active", True),
-        crew=row.text("crew"),
+        crew=row.text("crew", max_length=CREW_NAME_MAX),
         quiet_hours=_quiet_hours(row),
     )
     return person if key and name and unit and post else None
@@ -408,7 +440,7 @@ def _quiet_hours(row: _Row) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        row.problem("quiet_hours", f'expected text like "22:00-06:00", got {value!r}')
+        row.problem("quiet_hours", f'expected text like "22:00-06:00", got {_shown(value)}')
         return None
     try:
         quiet = parse_quiet_hours(value, "quiet_hours")
@@ -421,13 +453,14 @@ def _quiet_hours(row: _Row) -> str | None:
 def _duty(row: _Row) -> DutySpec | None:
     row.unknown_fields(DUTY_FIELDS)
     key = row.key("key", required=True)
-    title = row.text("title", required=True)
-    assignee, post, unit = row.key("assignee"), row.text("post"), row.key("unit")
+    title = row.text("title", required=True, max_length=NAME_MAX)
+    assignee, unit = row.key("assignee"), row.key("unit")
+    post = row.text("post", max_length=POST_MAX)
     if assignee and (post or unit):
         row.problem("assignee", "give either assignee, or post and unit, not both")
     elif not assignee and not (post and unit):
         row.problem("assignee", "required: a person key, or post and unit together")
-    schedule = row.parsed("schedule", parse_schedule) if "schedule" in row.data else Workdays()
+    schedule = row.parsed("schedule", _schedule) if "schedule" in row.data else Workdays()
     nudge = row.parsed("nudge", lambda value: _minutes(parse_clock(value, "nudge"), "nudge"))
     due = row.parsed("due", _due, required=True)
     nudge_failed = "nudge" in row.data and nudge is None
@@ -436,7 +469,7 @@ def _duty(row: _Row) -> DutySpec | None:
     duty = DutySpec(
         key=key or "",
         title=title or "",
-        details=row.text("details", default="") or "",
+        details=row.text("details", default="", max_length=DETAILS_MAX) or "",
         assignee=assignee,
         post=post,
         unit=unit,
@@ -448,6 +481,14 @@ def _duty(row: _Row) -> DutySpec | None:
         urgent=row.flag("urgent", False),
     )
     return duty if key and title else None
+
+
+def _schedule(value: object) -> Schedule:
+    """A schedule, refused when its stored (JSON) form would be longer than SCHEDULE_MAX."""
+    size = len(json.dumps(_plain(value), ensure_ascii=False, default=str))
+    if size > SCHEDULE_MAX:
+        raise ValueError(f"at most {SCHEDULE_MAX} characters written as JSON, got {size}")
+    return parse_schedule(value)
 
 
 def _check_times(row: _Row, schedule: Schedule, nudge: time | None, due: DueSpec) -> None:
@@ -493,9 +534,7 @@ def _absence(row: _Row) -> AbsenceSpec | None:
     start = row.parsed("from", lambda value: parse_date(value, "from"), required=True)
     end = row.parsed("to", lambda value: parse_date(value, "to"), required=True)
     kind = row.choice("kind", ABSENCE_KINDS, AbsenceKind.LEAVE.value)
-    note = row.text("note", default="") or ""
-    if len(note) > ABSENCE_NOTE_MAX:
-        row.problem("note", f"at most {ABSENCE_NOTE_MAX} characters, got {len(note)}")
+    note = row.text("note", default="", max_length=ABSENCE_NOTE_MAX) or ""
     if start and end and end < start:
         row.problem("to", f"{end} is before the first day {start}")
         return None

@@ -13,12 +13,14 @@ and deactivations. Rules:
   files' ``[shifts]``, else the stored one), and a ``{ shift = ... }`` schedule a shift kind
   of them; when the files bring new shifts, the stored people and duties they leave alone are
   checked against them too.
+- Bounds: the unit tree is at most ``MAX_DEPTH`` levels deep (the plant is level 1), and a
+  duty's ``policy`` must name a policy of the config (when the caller gives the names).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -26,6 +28,8 @@ from typing import Any, Literal
 from models.org import AbsenceSpec, DutySpec, OrgProblem, OrgSpec, PersonSpec, UnitSpec
 from models.schedule import OnShift, parse_schedule
 from models.shifts import ANY, ShiftConfig, parse_shifts
+
+MAX_DEPTH = 50  # levels of the unit tree, the plant included
 
 Kind = Literal["unit", "person", "duty", "leadership", "shifts", "absence"]
 Snapshot = dict[str, Any]  # field name -> value, references written as keys
@@ -124,8 +128,14 @@ def absence_snapshot(absence: AbsenceSpec) -> Snapshot:
     return asdict(absence)
 
 
-def check(spec: OrgSpec, current: CurrentOrg, source: str) -> list[OrgProblem]:
-    """Problems with keys and references across the whole spec (the files and the store)."""
+def check(
+    spec: OrgSpec,
+    current: CurrentOrg,
+    source: str,
+    policies: Collection[str] | None = None,
+) -> list[OrgProblem]:
+    """Problems with keys and references across the whole spec (the files and the store).
+    With ``policies`` (the config's policy names) a duty's policy must be one of them."""
     problems = list(spec.problems)
 
     def problem(row: str, field_name: str, message: str) -> None:
@@ -160,6 +170,13 @@ def check(spec: OrgSpec, current: CurrentOrg, source: str) -> list[OrgProblem]:
             problem(f"duty {duty.key}", "assignee", f"unknown or inactive person {duty.assignee!r}")
         if duty.unit and duty.unit not in unit_keys:
             problem(f"duty {duty.key}", "unit", f"unknown unit {duty.unit!r}")
+        if policies is not None and duty.policy and duty.policy not in policies:
+            known = ", ".join(sorted(policies))
+            problem(
+                f"duty {duty.key}",
+                "policy",
+                f"unknown policy {duty.policy!r} (expected one of {known} from the config)",
+            )
     for absence in spec.absences or []:
         if absence.person not in person_keys:
             row = f"absence {absence_key(absence.person, absence.start, absence.end)}"
@@ -253,6 +270,23 @@ def _check_tree(
                 break
             seen.add(node)
             node = parent[node]
+        else:
+            if len(seen) == MAX_DEPTH + 1:  # only the first unit too deep on each path
+                problem(
+                    row,
+                    "parent",
+                    f"the unit tree may be at most {MAX_DEPTH} levels deep, and this unit is"
+                    f" level {MAX_DEPTH + 1} (under {' < '.join(_path(unit.parent, parent, 3))})",
+                )
+
+
+def _path(start: str | None, parent: Mapping[str, str | None], count: int) -> list[str]:
+    """The first ``count`` keys from ``start`` up the tree, then "..." if it goes on."""
+    keys: list[str] = []
+    while start is not None and len(keys) < count:
+        keys.append(start)
+        start = parent.get(start)
+    return keys + (["..."] if start is not None else [])
 
 
 def plan(spec: OrgSpec, current: CurrentOrg) -> ChangePlan:

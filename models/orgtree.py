@@ -226,12 +226,20 @@ class _DayMemo:
         return _assemble(self._upward(start), person_id) if person_id in members else chain
 
     def _upward(self, unit_id: int) -> tuple[_Entry, ...]:
+        """The entries from the unit up to the top, memoised per unit. A loop, not recursion:
+        however deep the tree, it never meets Python's recursion limit."""
         known = self._entries.get(unit_id)
-        if known is None:
-            unit = self._units[unit_id]
-            above = () if unit.parent_id is None else self._upward(unit.parent_id)
-            known = self._entries[unit_id] = (self._entry(unit), *above)
-        return known
+        if known is not None:
+            return known
+        path: list[int] = []
+        node: int | None = unit_id
+        while node is not None and node not in self._entries:
+            path.append(node)
+            node = self._units[node].parent_id
+        above: tuple[_Entry, ...] = () if node is None else self._entries[node]
+        for current in reversed(path):
+            above = self._entries[current] = (self._entry(self._units[current]), *above)
+        return above
 
     def _entry(self, unit: TreeUnit) -> _Entry:
         """Who stands for the unit today: the leader, else the deputy, else a vacancy."""

@@ -10,6 +10,9 @@ Rules:
   ``include_days_off = false``. All other schedules follow the work calendar.
 - Absent people still get their rows, marked ``absent=True``; the shell never nudges them.
 - Output order: duties in input order, holders in input order. One row per (duty, person, day).
+- Given a ``failures`` list, a (duty, person, day) whose times cannot be worked out (a value
+  the import refuses that reached the store anyway) is recorded there as a ``PlanFailure``
+  and left out, and the rest is planned; without one the error is raised.
 """
 
 from collections.abc import Iterable, Sequence
@@ -65,6 +68,16 @@ class PlanDuty:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanFailure:
+    duty_id: int
+    duty_key: str
+    person_id: int
+    person_key: str
+    day: date
+    error: Exception
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedOccurrence:
     duty_id: int
     person_id: int
@@ -92,13 +105,15 @@ def plan_range(
     calendar: WorkCalendar,
     shifts: ShiftConfig,
     absences: AbsenceIndex,
+    failures: list[PlanFailure] | None = None,
 ) -> list[PlannedOccurrence]:
     """Plan several days (e.g. the next seven for /week), day by day in the given order."""
     roster = _Roster(people)
     active_duties = [duty for duty in duties if duty.active]
     planned: list[PlannedOccurrence] = []
     for day in days:
-        planned.extend(_DayPlan(day, calendar, shifts, absences).run(active_duties, roster))
+        plan = _DayPlan(day, calendar, shifts, absences, failures)
+        planned.extend(plan.run(active_duties, roster))
     return planned
 
 
@@ -125,9 +140,15 @@ class _DayPlan:
     """One day's planning, caching crew shifts and time conversions."""
 
     def __init__(
-        self, day: date, calendar: WorkCalendar, shifts: ShiftConfig, absences: AbsenceIndex
+        self,
+        day: date,
+        calendar: WorkCalendar,
+        shifts: ShiftConfig,
+        absences: AbsenceIndex,
+        failures: list[PlanFailure] | None = None,
     ) -> None:
         self.day = day
+        self.failures = failures
         self.calendar = calendar
         self.shifts = shifts
         self.absences = absences
@@ -142,14 +163,30 @@ class _DayPlan:
             holders = roster.holders(duty)
             if not holders:
                 continue
-            if isinstance(duty.schedule, OnShift):
-                for person in holders:
+            on_shift = isinstance(duty.schedule, OnShift)
+            try:
+                if not on_shift and not duty.schedule.occurs_on(self.day, self.calendar, None):
+                    continue
+            except Exception as error:
+                self.failed(duty, holders[0], error)
+                continue
+            for person in holders:
+                try:
+                    if not on_shift:
+                        planned.append(self.occurrence(duty, person, None))
+                        continue
                     shift = self.shift_of(person)
                     if duty.schedule.occurs_on(self.day, self.calendar, shift):
                         planned.append(self.occurrence(duty, person, shift))
-            elif duty.schedule.occurs_on(self.day, self.calendar, None):
-                planned.extend(self.occurrence(duty, person, None) for person in holders)
+                except Exception as error:
+                    self.failed(duty, person, error)
         return planned
+
+    def failed(self, duty: PlanDuty, person: PlanPerson, error: Exception) -> None:
+        if self.failures is None:
+            raise error
+        failure = PlanFailure(duty.id, duty.key, person.id, person.key, self.day, error)
+        self.failures.append(failure)
 
     def shift_of(self, person: PlanPerson) -> ShiftKind | None:
         if person.crew is None:

@@ -32,7 +32,7 @@ shows it at or after the shift starts (nudge "05:00" on a night shift: the next 
 Due (org file ``due``)::
 
     due = "17:00"          # clock time; if not after the nudge, the next calendar day
-    due = "+4h"            # delay after the nudge in real elapsed time (durations module)
+    due = "+4h"            # delay after the nudge in real elapsed time, at most 7 days
     due = "end-of-shift"   # the shift's end (next day for a night shift); shift schedules only
 
 Local times become UTC by ``models.calendar.local_to_utc`` (spring-forward gap: first instant
@@ -334,6 +334,7 @@ class DueEndOfShift:
 DueSpec = DueAt | DueAfter | DueEndOfShift
 
 END_OF_SHIFT = "end-of-shift"
+DUE_AFTER_MAX = timedelta(days=7)  # the longest "+<delay>" a due may have
 _NEEDS_NUDGE = 'needs a nudge time like nudge = "07:30"'
 _DUE_FORM = (
     f"expected a time of day like '17:00', a delay like '+4h' or '+90m', or '{END_OF_SHIFT}'"
@@ -350,9 +351,12 @@ def parse_due(value: object) -> DueSpec:
         return DueEndOfShift()
     if text.startswith("+"):
         try:
-            return DueAfter(parse_duration(text[1:]))
+            delay = parse_duration(text[1:])
         except ValueError as error:
             raise ValueError(f"due: {_DUE_FORM}, got {value!r} ({error})") from None
+        if delay > DUE_AFTER_MAX:
+            raise ValueError(f"due: a delay of at most +{DUE_AFTER_MAX.days}d, got {value!r}")
+        return DueAfter(delay)
     try:
         return DueAt(parse_clock(text, "due"))
     except ValueError:

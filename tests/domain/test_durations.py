@@ -55,3 +55,13 @@ def test_format_duration(duration, text):
 def test_format_duration_rejects_non_positive_or_fractional(duration):
     with pytest.raises(ValueError, match="positive whole seconds"):
         format_duration(duration)
+
+
+@pytest.mark.parametrize("text", ["367d", "2950000d", "9" * 30 + "d", "366d1s"])
+def test_item5_durations_longer_than_366_days_are_refused(text):
+    with pytest.raises(ValueError, match="at most 366d"):
+        parse_duration(text)
+
+
+def test_item5_366_days_is_the_longest_duration():
+    assert parse_duration("366d") == timedelta(days=366)
