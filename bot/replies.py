@@ -37,10 +37,10 @@ from models.replies import (
     full_reply,
     image_kind,
     is_same,
+    later_refusal,
     later_until,
     needs_evidence,
     parse_typed,
-    too_far,
     typed_time,
 )
 from models.tables import Duty, Occurrence, PendingInput, Person, Reply
@@ -338,8 +338,8 @@ def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
             )
         else:
             promised = typed_time(parsed.text, ctx.now, ctx.tz)
-            if promised is None or too_far(promised, ctx.now):
-                answers.append(_time_refused(ctx, promised))
+            if (refusal := later_refusal(parsed.text, promised, ctx.now)) or promised is None:
+                answers.append(_time_refused(ctx, refusal))
                 continue
             outcome = _record(ctx, occ, duty, facts, Action.LATER, via="command", promised=promised)
         answers.append(outcome.answer)
@@ -368,8 +368,8 @@ def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcom
         outcome = _record(ctx, occ, duty, facts, Action.DONE, via="text", note=text)
     elif question.kind == "later_time":
         promised = typed_time(text, ctx.now, ctx.tz)
-        if promised is None or too_far(promised, ctx.now):
-            return Outcome(_time_refused(ctx, promised))
+        if (refusal := later_refusal(text, promised, ctx.now)) or promised is None:
+            return Outcome(_time_refused(ctx, refusal))
         outcome = _record(ctx, occ, duty, facts, Action.LATER, via="text", promised=promised)
     else:  # block_note
         category = Category(question.category or Category.OTHER.value)
@@ -537,8 +537,8 @@ def _clock(ctx: _Context, at: datetime | None) -> str:
     return when_label(ctx.lang, at, ctx.tz, ctx.now) if at is not None else ""
 
 
-def _time_refused(ctx: _Context, promised: datetime | None) -> str:
-    if promised is None:
+def _time_refused(ctx: _Context, refusal: str | None) -> str:
+    if refusal != "too_far":
         return ctx.text("reply.not_a_time")
     return ctx.text("reply.too_far", days=MAX_LATER.days, limit=_clock(ctx, ctx.now + MAX_LATER))
 

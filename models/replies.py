@@ -165,9 +165,26 @@ def typed_time(text: str, now: datetime, tz: str) -> datetime | None:
 MAX_LATER = timedelta(days=7)
 
 
+DELAY = re.compile(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
 def too_far(promised: datetime, now: datetime) -> bool:
     """Whether a promised time lies beyond the bound (a "later" must stay within reach)."""
     return promised > now + MAX_LATER
+
+
+def later_refusal(text: str, promised: datetime | None, now: datetime) -> str | None:
+    """Why a typed new time (``promised``: what ``typed_time`` read from ``text``) is
+    refused: "not_a_time", "too_far" (also a delay too long to read at all, like
+    "+99999d"), or None when it stands."""
+    if promised is not None:
+        return "too_far" if too_far(promised, now) else None
+    delay = DELAY.fullmatch(text.strip().lower())
+    if delay is None or not any(delay.groups()):
+        return "not_a_time"
+    days, hours, minutes, seconds = (int(part or 0) for part in delay.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return "too_far" if total > MAX_LATER.total_seconds() else "not_a_time"
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -237,8 +254,7 @@ def full_reply(text: str, now: datetime, tz: str) -> bool:
     if parsed.action is Action.DONE:
         return DONE_ONLY.fullmatch(text) is not None
     if parsed.action is Action.LATER:
-        promised = typed_time(parsed.text, now, tz)
-        return promised is not None and not too_far(promised, now)
+        return later_refusal(parsed.text, typed_time(parsed.text, now, tz), now) is None
     return True
 
 

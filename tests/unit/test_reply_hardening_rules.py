@@ -13,6 +13,7 @@ from models.replies import (
     accepts_file,
     full_reply,
     image_kind,
+    later_refusal,
     too_far,
     typed_time,
 )
@@ -55,8 +56,27 @@ def test_item15_a_later_reaches_seven_days_and_no_further() -> None:
     assert timedelta(days=7) == MAX_LATER
     assert not too_far(NOW + MAX_LATER, NOW)
     assert too_far(NOW + MAX_LATER + timedelta(seconds=1), NOW)
-    far = typed_time("+99999d", NOW, TZ)
-    assert far is not None and too_far(far, NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("+2h", None),
+        ("+7d", None),
+        ("15:30", None),
+        ("+7d1s", "too_far"),
+        ("+8d", "too_far"),
+        ("+99999d", "too_far"),  # past any duration the bot reads: still "too far"
+        ("+99999999999999999999d", "too_far"),
+        ("06:30", "not_a_time"),  # passed
+        ("soon", "not_a_time"),
+        ("+", "not_a_time"),
+        ("+0h", "not_a_time"),
+        ("+2x", "not_a_time"),
+    ],
+)
+def test_item15_why_a_typed_time_is_refused(text: str, refusal: str | None) -> None:
+    assert later_refusal(text, typed_time(text, NOW, TZ), NOW) == refusal
 
 
 @pytest.mark.parametrize(
