@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot import escalation, notices, store, texts
 from bot.config import Settings
 from bot.db import session_scope
-from bot.messages import NudgeLine, due_label, keyboard
+from bot.messages import NudgeLine, due_label, keyboard, when_label
 from bot.outcomes import Edit, Outcome, Prompt
 from bot.timezones import timezone_resolver
 from models.escalation import on_acked
@@ -302,7 +302,7 @@ def _renudge(
     tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
         person.timezone, person.unit_id
     )
-    due = occ.due_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    due = when_label(person.language, occ.due_at, tz, now)
     line = NudgeLine(occ.id or 0, occ.number, duty.title, duty.details, occ.due_at, occ.status)
     text = texts.render(
         person.language,

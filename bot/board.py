@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from bot import store, texts
 from bot.config import Settings
 from bot.db import session_scope
-from bot.messages import day_label
+from bot.messages import day_label, when_label
 from bot.timezones import timezone_resolver
 from models.board import BoardItem, BoardStatus, overdue_items, team_board
 from models.orgtree import OrgTree, TreePerson, TreeUnit
@@ -30,7 +30,8 @@ def _gather(
     engine: Engine, settings: Settings, person_id: int, now: datetime, promised: dict[int, str]
 ) -> Gathered:
     """The tree, the viewer's top units, today's items, person names, the day's label and unit
-    names; ``promised`` gets the promised time (the viewer's local HH:MM) of each "later"."""
+    names; ``promised`` gets the promised time of each "later" (the viewer's local time, with
+    its date when not today)."""
     with session_scope(engine) as session:
         facts = store.tree_facts(session)
         tree = OrgTree(
@@ -57,7 +58,7 @@ def _gather(
                 continue
             deadline = occ.promised_at or occ.due_at
             if status == "late" and occ.promised_at is not None:
-                promised[occ.id or 0] = occ.promised_at.astimezone(zone).strftime("%H:%M")
+                promised[occ.id or 0] = when_label(person.language, occ.promised_at, zone, now)
             names[who.id or 0] = who.name
             items.append(
                 BoardItem(

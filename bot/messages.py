@@ -43,12 +43,22 @@ def day_label(day: date) -> str:
     return day.strftime("%a %d %b")
 
 
-def due_label(lang: str, due_at: datetime, nudge_day: date, tz: str) -> str:
-    due = local(due_at, tz)
-    clock = due.strftime("%H:%M")
-    if due.date() == nudge_day:
+def when_label(lang: str, at: datetime, tz: str | ZoneInfo, today: date | datetime) -> str:
+    """A time as its reader sees it, in the reader's zone: "15:30" on the reader's ``today``
+    (a day, or an instant such as now), "Wed 18 Nov 15:30" on any other day, earlier or
+    later; so no message about another day's item shows a bare time of day."""
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    when = at.astimezone(zone)
+    day = today.astimezone(zone).date() if isinstance(today, datetime) else today
+    clock = when.strftime("%H:%M")
+    if when.date() == day:
         return clock
-    return texts.render(lang, "nudge.due_other_day", weekday=due.strftime("%a"), time=clock)
+    return texts.render(lang, "time.other_day", day=day_label(when.date()), time=clock)
+
+
+def due_label(lang: str, due_at: datetime, nudge_day: date, tz: str) -> str:
+    """A duty's due time as its nudge shows it: with its date when not on ``nudge_day``."""
+    return when_label(lang, due_at, tz, nudge_day)
 
 
 def nudge_messages(

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bot import store, texts
 from bot.config import Settings
-from bot.messages import NudgeLine, keyboard
+from bot.messages import NudgeLine, keyboard, when_label
 from bot.timezones import TimezoneOf, timezone_resolver
 from models.nudging import split_blocks
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
@@ -238,9 +238,9 @@ def _situation(
             return texts.render(lang, "escalation.block_note", category=category, note=note), True
         return texts.render(lang, "escalation.block", category=category), True
     if occ.status == "late" and occ.promised_at is not None:
-        at = occ.promised_at.astimezone(zone).strftime("%H:%M")
+        at = when_label(lang, occ.promised_at, zone, _sent(notice))
         return texts.render(lang, "escalation.missed_commitment", time=at), True
-    due = occ.due_at.astimezone(zone).strftime("%H:%M")
+    due = when_label(lang, occ.due_at, zone, _sent(notice))
     return texts.render(lang, "escalation.silence", due=due), True
 
 
@@ -265,7 +265,7 @@ def _reminder(session: Session, lang: str, tz: str, group: list[Notice]) -> list
         if found is None:
             continue
         occ, duty = found
-        due = occ.due_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+        due = when_label(lang, occ.due_at, tz, _sent(notice))
         line = texts.render(
             lang, "escalation.reminder", number=occ.number, title=duty.title, due=due
         )
@@ -282,3 +282,8 @@ def _shown(session: Session, group: list[Notice]) -> list[NudgeLine]:
             occ, duty = found
             shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
     return shown
+
+
+def _sent(notice: Notice) -> datetime:
+    """When the notice goes out at the earliest: the reader's "today" for its times."""
+    return max(notice.created_at, notice.deliver_at)

@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import actions, escalation, store, texts
+from bot import actions, escalation, evidence, store, texts
 from bot.config import Settings
 from bot.db import session_scope
-from bot.messages import NudgeLine, nudge_messages
+from bot.messages import NudgeLine, nudge_messages, when_label
 from bot.outcomes import Edit, Outcome, Prompt
 from bot.timezones import timezone_resolver
 from models.calendar import local_to_utc
 from models.replies import (
+    MAX_LATER,
     STATUS_OF,
     Action,
     Category,
@@ -30,9 +31,13 @@ from models.replies import (
     Refusal,
     Typed,
     TypedProblem,
+    accepts_file,
     check,
     deadline,
+    full_reply,
+    image_kind,
     is_same,
+    later_refusal,
     later_until,
     needs_evidence,
     parse_typed,
@@ -51,6 +56,16 @@ CATEGORY_CODES = {
     "o": Category.OTHER,
 }
 ACTION_CODES = {"d": Action.DONE, "b": Action.BLOCKED, "l": Action.LATER}
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """A photo or document sent as evidence; ``content`` when it was fetched."""
+
+    file_id: str
+    unique_id: str
+    kind: str  # photo | document
+    content: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,47 +140,54 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
 
 
 def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> Outcome | None:
-    """A text message: a typed reply, or the answer to a question the bot asked. None when it
-    is neither (the caller says it did not understand)."""
+    """A text message: the answer to a question the bot asked, or a typed reply. None when it
+    is neither (the caller says it did not understand). A pending question takes the text
+    first (the rule is in ``models.replies``)."""
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
             return None
         ctx = _Context(session, settings, person, incoming)
-        if (earlier := store.reply_by_update(session, incoming.update_id)) is not None:
-            return _already(ctx, earlier)
+        if earlier := store.replies_by_update(session, incoming.update_id):
+            return _already_all(ctx, earlier)
+        question = store.pending_input(session, person.id or 0, ctx.now)
+        if question is not None:
+            if not full_reply(text, ctx.now, ctx.tz):
+                if question.kind in actions.QUESTIONS:  # a leader's excuse reason or reassign name
+                    return actions.answer(session, settings, person, question, text, ctx.now)
+                return _answer_question(ctx, question, text)
+            store.forget_question(session, person.id or 0)  # a typed reply instead closes it
         parsed = parse_typed(text)
         if isinstance(parsed, TypedProblem):
             return Outcome(ctx.text(f"reply.{parsed.value}"))
         if isinstance(parsed, Typed):
             return _typed_reply(ctx, parsed)
-        question = store.pending_input(session, person.id or 0, ctx.now)
-        if question is None:
-            return None
-        if question.kind in actions.QUESTIONS:  # a leader's excuse reason or reassign name
-            return actions.answer(session, settings, person, question, text, ctx.now)
-        return _answer_question(ctx, question, text)
+        return None
 
 
-def expects_file(engine: Engine, incoming: Incoming) -> bool:
-    """Whether the bot asked this person for evidence (only then is a file worth keeping)."""
+def expected_evidence(engine: Engine, incoming: Incoming) -> str | None:
+    """The evidence the bot asked this person for ("photo" or "text"), or None when it asked
+    for none (only then is a file worth fetching)."""
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
-            return False
+            return None
         question = store.pending_input(session, person.id or 0, incoming.now)
-        return question is not None and question.kind == "evidence"
+        if question is None or question.kind != "evidence":
+            return None
+        found = store.occurrence_with_duty(session, question.occurrence_id)
+        return found[1].evidence if found is not None else None
 
 
 def evidence_file(
     engine: Engine,
     settings: Settings,
     incoming: Incoming,
-    file_id: str,
-    kind: str,
-    path: str | None,
+    file: EvidenceFile,
 ) -> Outcome | None:
-    """A photo or document: evidence for the duty the bot asked about, if it asked."""
+    """A photo or document: evidence for the duty the bot asked about, if it asked. For a
+    photo duty a document counts only if its content is an image; a refused file is neither
+    recorded nor kept, and the question stays open."""
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
@@ -181,12 +203,16 @@ def evidence_file(
             store.forget_question(session, person.id or 0)
             return loaded
         occ, duty, facts = loaded
-        outcome = _record(ctx, occ, duty, facts, Action.DONE, via=kind, evidence=(file_id, path))
+        image = image_kind(file.content[:16]) if file.content is not None else None
+        if not accepts_file(duty.evidence, file.kind, image):
+            unread = "reply.not_an_image" if file.content is not None else "reply.file_unread"
+            return Outcome(ctx.text(unread, number=occ.number, title=duty.title))
+        path = evidence.keep(settings.replies.evidence_dir, file.unique_id, image, file.content)
+        outcome = _record(
+            ctx, occ, duty, facts, Action.DONE, via=file.kind, evidence=(file.file_id, path)
+        )
         store.forget_question(session, person.id or 0)
         return outcome
-
-
-# --- steps -------------------------------------------------------------------------------------
 
 
 def _person(session: Session, incoming: Incoming) -> Person | None:
@@ -222,8 +248,7 @@ def _load(ctx: _Context, occurrence_id: int) -> tuple[Occurrence, Duty, Occurren
 
 
 def _too_late(ctx: _Context, facts: OccurrenceFacts) -> str:
-    when = deadline(facts, ctx.settings.replies.grace).astimezone(ZoneInfo(ctx.tz))
-    stamp = when.strftime("%a %H:%M")
+    stamp = _clock(ctx, deadline(facts, ctx.settings.replies.grace))
     leader = store.leader_of(ctx.session, ctx.person)
     if leader is None:
         return ctx.text("reply.too_late_no_leader", deadline=stamp)
@@ -313,8 +338,8 @@ def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
             )
         else:
             promised = typed_time(parsed.text, ctx.now, ctx.tz)
-            if promised is None:
-                answers.append(ctx.text("reply.not_a_time"))
+            if (refusal := later_refusal(parsed.text, promised, ctx.now)) or promised is None:
+                answers.append(_time_refused(ctx, refusal))
                 continue
             outcome = _record(ctx, occ, duty, facts, Action.LATER, via="command", promised=promised)
         answers.append(outcome.answer)
@@ -343,8 +368,8 @@ def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcom
         outcome = _record(ctx, occ, duty, facts, Action.DONE, via="text", note=text)
     elif question.kind == "later_time":
         promised = typed_time(text, ctx.now, ctx.tz)
-        if promised is None:
-            return Outcome(ctx.text("reply.not_a_time"))
+        if (refusal := later_refusal(text, promised, ctx.now)) or promised is None:
+            return Outcome(_time_refused(ctx, refusal))
         outcome = _record(ctx, occ, duty, facts, Action.LATER, via="text", promised=promised)
     else:  # block_note
         category = Category(question.category or Category.OTHER.value)
@@ -510,18 +535,32 @@ def _day_end(ctx: _Context) -> datetime:
 
 
 def _clock(ctx: _Context, at: datetime | None) -> str:
-    if at is None:
-        return ""
-    local = at.astimezone(ZoneInfo(ctx.tz))
-    if local.date() == ctx.today().date():
-        return local.strftime("%H:%M")
-    return local.strftime("%a %H:%M")
+    return when_label(ctx.lang, at, ctx.tz, ctx.now) if at is not None else ""
+
+
+def _time_refused(ctx: _Context, refusal: str | None) -> str:
+    if refusal != "too_far":
+        return ctx.text("reply.not_a_time")
+    return ctx.text("reply.too_far", days=MAX_LATER.days, limit=_clock(ctx, ctx.now + MAX_LATER))
 
 
 def _already(ctx: _Context, reply: Reply) -> Outcome:
     """The answer to an update delivered again (after a restart): what it recorded."""
     status = STATUS_OF[Action(reply.kind)]
     return Outcome(ctx.text("reply.same", status=_status_text(ctx, status, reply.new_due_at)))
+
+
+def _already_all(ctx: _Context, replies: list[Reply]) -> Outcome:
+    """The same for a typed line that recorded several duties: one line for each."""
+    if len(replies) == 1:
+        return _already(ctx, replies[0])
+    lines = []
+    for reply in replies:
+        found = store.occurrence_with_duty(ctx.session, reply.occurrence_id)
+        status = _status_text(ctx, STATUS_OF[Action(reply.kind)], reply.new_due_at)
+        number, title = (found[0].number, found[1].title) if found else ("?", "?")
+        lines.append(ctx.text("reply.same_item", number=number, title=title, status=status))
+    return Outcome("\n".join(lines))
 
 
 def _status_text(ctx: _Context, status: str, promised: datetime | None) -> str:

@@ -805,6 +805,12 @@ def reply_by_update(session: Session, update_id: int) -> Reply | None:
     return session.exec(select(Reply).where(Reply.telegram_update_id == update_id)).first()
 
 
+def replies_by_update(session: Session, update_id: int) -> list[Reply]:
+    """Every reply one update recorded ("done 1 3" records two), in the order stored."""
+    query = select(Reply).where(Reply.telegram_update_id == update_id).order_by(col(Reply.id))
+    return list(session.exec(query).all())
+
+
 def occurrence_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
     row = session.exec(
         select(Occurrence, Duty)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from pathlib import Path
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -14,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot import actions, replies, texts
 from bot.outcomes import Outcome
-from bot.replies import Incoming
+from bot.replies import EvidenceFile, Incoming
 from handlers.common import actor_or_refuse, answer, runtime, wake_escalation
 
 log = logging.getLogger(__name__)
@@ -111,12 +110,13 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         return
     incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
-    path = None
-    if await rt.call(replies.expects_file, rt.engine, incoming):  # keep no unasked files
-        path = await _download(context, file_id, unique_id, kind)
-    outcome = await rt.call(
-        replies.evidence_file, rt.engine, rt.settings, incoming, file_id, kind, path
-    )
+    content = None
+    expected = await rt.call(replies.expected_evidence, rt.engine, incoming)
+    # Fetch only what was asked for: to keep it, or to check that a "photo" is an image.
+    if expected and (rt.settings.replies.evidence_dir or (expected, kind) == ("photo", "document")):
+        content = await _fetch(context, file_id, unique_id)
+    evidence = EvidenceFile(file_id, unique_id, kind, content)
+    outcome = await rt.call(replies.evidence_file, rt.engine, rt.settings, incoming, evidence)
     if outcome is not None:
         await answer(update, outcome.answer)
         await _follow_up(update, context, outcome)
@@ -137,23 +137,15 @@ def actor_id(update: Update) -> int:
     return update.effective_user.id
 
 
-async def _download(
-    context: ContextTypes.DEFAULT_TYPE, file_id: str, unique_id: str, kind: str
-) -> str | None:
-    """Keep a copy of the file on disk when ``[replies] evidence_dir`` is set."""
-    folder = runtime(context).settings.replies.evidence_dir
-    if not folder:
-        return None
+async def _fetch(context: ContextTypes.DEFAULT_TYPE, file_id: str, unique_id: str) -> bytes | None:
+    """The file's content from Telegram (at most 20 MB, the Bot API's limit for bots), or None
+    when it cannot be fetched."""
     try:
         telegram_file = await context.bot.get_file(file_id)
-        suffix = Path(telegram_file.file_path or "").suffix or (".jpg" if kind == "photo" else "")
-        target = Path(folder) / f"{unique_id}{suffix}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await telegram_file.download_to_drive(target)
+        return bytes(await telegram_file.download_as_bytearray())
     except Exception:  # the file id alone still identifies the evidence
         log.warning("could not download evidence %s", unique_id, exc_info=True)
         return None
-    return str(target)
 
 
 async def _follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:

@@ -10,6 +10,17 @@ Rules:
 - An answer, first or changed, is accepted until the deadline: the due time (or the promised
   time of a "later") plus the grace. After it the bot says it is too late and whom to ask.
 - Repeating the current answer changes nothing and is not recorded again.
+- A "later" promises a time at most ``MAX_LATER`` (7 days) ahead; a farther one is refused.
+- A pending question (a note on a block, a time for "later", evidence, a leader's excuse
+  reason or the name to reassign to) takes the person's next text first, even one that
+  begins with done, blocked or later. Only a typed reply in full form is read as a typed
+  reply instead (``full_reply``: "done" with numbers and nothing else, "blocked" with
+  numbers and any note, "later" with numbers and a valid time); it closes the question. A
+  text that cannot answer the question (no valid time for "later", text where a photo is
+  needed) gets what is expected, and the question stays open until answered, skipped,
+  replaced or expired.
+- A photo asked for as evidence must be an image by its content (JPEG, PNG, WebP or HEIC),
+  whatever the file's name says.
 """
 
 from __future__ import annotations
@@ -151,6 +162,31 @@ def typed_time(text: str, now: datetime, tz: str) -> datetime | None:
     return at if at > now else None
 
 
+MAX_LATER = timedelta(days=7)
+
+
+DELAY = re.compile(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def too_far(promised: datetime, now: datetime) -> bool:
+    """Whether a promised time lies beyond the bound (a "later" must stay within reach)."""
+    return promised > now + MAX_LATER
+
+
+def later_refusal(text: str, promised: datetime | None, now: datetime) -> str | None:
+    """Why a typed new time (``promised``: what ``typed_time`` read from ``text``) is
+    refused: "not_a_time", "too_far" (also a delay too long to read at all, like
+    "+99999d"), or None when it stands."""
+    if promised is not None:
+        return "too_far" if too_far(promised, now) else None
+    delay = DELAY.fullmatch(text.strip().lower())
+    if delay is None or not any(delay.groups()):
+        return "not_a_time"
+    days, hours, minutes, seconds = (int(part or 0) for part in delay.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return "too_far" if total > MAX_LATER.total_seconds() else "not_a_time"
+
+
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
     return local_to_utc(day, at, zone)
 
@@ -171,6 +207,7 @@ TYPED = re.compile(r"^\s*(done|blocked|later)\b(.*)$", re.IGNORECASE | re.DOTALL
 # not "²" or "⑴", which str.isdigit() accepts), before a separator or the end.
 NUMBER = re.compile(r"[\s,]*(\d{1,3})(?=[\s,]|$)")
 LEADING_SEPARATORS = re.compile(r"^[\s,]+")
+DONE_ONLY = re.compile(r"\s*done(?:[\s,]*\d{1,3}(?=[\s,]|$))+[\s,]*", re.IGNORECASE)
 
 
 class TypedProblem(StrEnum):
@@ -204,3 +241,44 @@ def parse_typed(text: str) -> Typed | TypedProblem | None:
         category = CATEGORY_WORDS.get(first, Category.OTHER)
         return Typed(action, unique, tail, category)
     return Typed(action, unique)
+
+
+def full_reply(text: str, now: datetime, tz: str) -> bool:
+    """Whether ``text`` is a typed reply in full form, the only text that does not answer a
+    pending question: "done" with numbers and nothing else ("Done 2 hours ago" is not),
+    "blocked" with numbers (the rest is its note), "later" with numbers and a time within
+    the bound."""
+    parsed = parse_typed(text)
+    if not isinstance(parsed, Typed):
+        return False
+    if parsed.action is Action.DONE:
+        return DONE_ONLY.fullmatch(text) is not None
+    if parsed.action is Action.LATER:
+        return later_refusal(parsed.text, typed_time(parsed.text, now, tz), now) is None
+    return True
+
+
+# --- evidence files ----------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "heic": ".heic"}
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
+
+def accepts_file(evidence: str, via: str, image: str | None) -> bool:
+    """Whether a file counts as evidence: for a photo duty, a photo (Telegram sends only
+    images as photos) or a document whose content is an image; for a text duty, any file."""
+    return evidence != "photo" or via == "photo" or image is not None
+
+
+def image_kind(head: bytes) -> str | None:
+    """The image format of a file by its first bytes (its magic number), or None when it is
+    not a JPEG, PNG, WebP or HEIC image. The name a sender gave the file plays no part."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "heic"
+    return None

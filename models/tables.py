@@ -216,8 +216,12 @@ class Reply(SQLModel, table=True):
     evidence_path: str | None = Field(default=None, max_length=500)
     via: str = Field(max_length=20)  # button | command | text
     source_message_id: int | None = Field(default=None, sa_type=BigInteger)
-    telegram_update_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    # One update may answer several duties ("done 1 3"): unique per update and occurrence, so
+    # an update delivered again (after a restart) is recorded once.
+    telegram_update_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = _utc()
+
+    __table_args__ = (UniqueConstraint("telegram_update_id", "occurrence_id"),)
 
 
 class PendingInput(SQLModel, table=True):
