@@ -104,5 +104,7 @@ def import_org(
             return ImportResult([], changes, written=False, dry_run=dry_run)
         store.apply_org_plan(session, changes, now)
         counts = {f"{kind}.{action}": n for (kind, action), n in changes.counts().items()}
-        store.audit(session, "org.imported", now, subject=sources, data=counts)
+        store.audit(
+            session, "org.imported", now, subject=sources, data={"files": sources, **counts}
+        )
     return ImportResult([], changes, written=True)

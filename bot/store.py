@@ -44,6 +44,9 @@ CHUNK = 500  # ids per IN (...) list: well inside SQLite's limit on variables
 # --- audit -------------------------------------------------------------------------------------
 
 
+SUBJECT_LIMIT = 80  # AuditEvent.subject's column
+
+
 def audit(
     session: Session,
     kind: str,
@@ -54,6 +57,10 @@ def audit(
     actor_telegram_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
+    """One audit event. A subject longer than its column (a long file path) keeps its end,
+    the most telling part, behind "…"; callers put the whole value in ``data``."""
+    if len(subject) > SUBJECT_LIMIT:
+        subject = "…" + subject[-(SUBJECT_LIMIT - 1) :]
     session.add(
         AuditEvent(
             at=now,

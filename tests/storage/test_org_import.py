@@ -222,3 +222,20 @@ def test_personal_quiet_hours(engine: Engine, tmp_path: Path) -> None:
     org.write_text(text.replace('quiet_hours = "21:00-05:00"', 'quiet_hours = "late"'))
     result = import_org(engine, [org], NOW, dry_run=False)
     assert [p.field for p in result.problems] == ["quiet_hours"]
+
+
+def test_an_org_file_with_a_long_path_is_imported_and_audited(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Found under parallel test workers: the audit subject (the files imported) has 80
+    characters, and a longer path made PostgreSQL refuse the whole import."""
+    deep = tmp_path / ("a-long-folder-name-" * 6) / "plant.toml"
+    deep.parent.mkdir(parents=True)
+    deep.write_text(EXAMPLE_ORG.read_text())
+    result = import_org(engine, [deep], NOW, dry_run=False)
+    assert result.written and not result.problems
+    with Session(engine) as session:
+        [event] = store.audit_events(session, "org.imported")
+    assert len(event.subject) == store.SUBJECT_LIMIT
+    assert event.subject.startswith("…") and event.subject.endswith("/plant.toml")
+    assert event.data["files"] == str(deep)
