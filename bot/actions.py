@@ -64,19 +64,10 @@ def act(
     if match is None:
         return Outcome(texts.render(lang, "reply.button_invalid"))
     code, raw_id = match.groups()
-    store.lock_occurrence(session, int(raw_id))  # before reading it: a concurrent answer waits
-    found = store.occurrence_with_duty(session, int(raw_id))
-    if found is None:
-        return Outcome(texts.render(lang, "action.gone"))
-    occ, duty = found
-    person = store.person_by_id(session, occ.person_id)
-    assert person is not None
-    tree = _tree(session)
-    if not _may_act(session, settings, tree, actor, occ):
-        return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
-    if occ.status in FINISHED:
-        status = texts.render(lang, f"status.{occ.status}", time="")
-        return Outcome(texts.render(lang, "action.finished", status=status))
+    loaded = _load(session, settings, actor, int(raw_id))
+    if isinstance(loaded, Outcome):
+        return loaded
+    occ, duty, person, tree = loaded
     params = {"number": occ.number, "title": duty.title, "name": person.name}
     if code == "a":
         state = on_acked(escalation.state_of(occ), actor.id or 0, now)
@@ -151,18 +142,10 @@ def excuse(
 ) -> Outcome:
     """The reason for an "Excuse" arrived: close the occurrence as excused."""
     store.forget_question(session, actor.id or 0)
-    store.lock_occurrence(session, question.occurrence_id)
-    found = store.occurrence_with_duty(session, question.occurrence_id)
-    if found is None:
-        return Outcome(texts.render(actor.language, "action.gone"))
-    occ, duty = found
-    person = store.person_by_id(session, occ.person_id)
-    assert person is not None
-    if not _may_act(session, settings, _tree(session), actor, occ):
-        return Outcome(texts.render(actor.language, "action.not_allowed", name=person.name))
-    if occ.status in FINISHED:
-        status = texts.render(actor.language, f"status.{occ.status}", time="")
-        return Outcome(texts.render(actor.language, "action.finished", status=status))
+    loaded = _load(session, settings, actor, question.occurrence_id)
+    if isinstance(loaded, Outcome):
+        return loaded
+    occ, duty, person, _ = loaded
     _close(occ, "excused", actor, now)
     _audit(session, "occurrence.excused", occ, actor, now, reason=reason[:500])
     notices.enqueue_text(
@@ -194,22 +177,11 @@ def reassign_typed(
     fit, they are listed and the question stays open; nobody fits, the leader is told so and
     the question is closed (the next line they type is read as usual again)."""
     lang = actor.language
-    store.lock_occurrence(session, question.occurrence_id)
-    found = store.occurrence_with_duty(session, question.occurrence_id)
-    if found is None:
+    loaded = _load(session, settings, actor, question.occurrence_id)
+    if isinstance(loaded, Outcome):
         store.forget_question(session, actor.id or 0)
-        return Outcome(texts.render(lang, "action.gone"))
-    occ, duty = found
-    person = store.person_by_id(session, occ.person_id)
-    assert person is not None
-    tree = _tree(session)
-    if not _may_act(session, settings, tree, actor, occ):
-        store.forget_question(session, actor.id or 0)
-        return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
-    if occ.status in FINISHED:
-        store.forget_question(session, actor.id or 0)
-        status = texts.render(lang, f"status.{occ.status}", time="")
-        return Outcome(texts.render(lang, "action.finished", status=status))
+        return loaded
+    occ, duty, person, tree = loaded
     people = _candidates(session, settings, tree, actor, occ)
     if not people:
         store.forget_question(session, actor.id or 0)
@@ -251,6 +223,28 @@ def edits(session: Session, settings: Settings, occ: Occurrence) -> list[Edit]:
 
 
 # --- steps -------------------------------------------------------------------------------------
+
+
+def _load(
+    session: Session, settings: Settings, actor: Person, occurrence_id: int
+) -> tuple[Occurrence, Duty, Person, OrgTree] | Outcome:
+    """The item a leader acts on, locked before it is read (a concurrent answer waits), with
+    its person and the org tree; or the answer when it is gone, not theirs, or finished."""
+    lang = actor.language
+    store.lock_occurrence(session, occurrence_id)
+    found = store.occurrence_with_duty(session, occurrence_id)
+    if found is None:
+        return Outcome(texts.render(lang, "action.gone"))
+    occ, duty = found
+    person = store.person_by_id(session, occ.person_id)
+    assert person is not None
+    tree = _tree(session)
+    if not _may_act(session, settings, tree, actor, occ):
+        return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
+    if occ.status in FINISHED:
+        status = texts.render(lang, f"status.{occ.status}", time="")
+        return Outcome(texts.render(lang, "action.finished", status=status))
+    return occ, duty, person, tree
 
 
 def _tree(session: Session) -> OrgTree:

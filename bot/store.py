@@ -599,12 +599,20 @@ def write_plan(
         session.add(row)
 
 
+PLANNING_LOCK = 4242001
+
+
 def try_planning_lock(session: Session) -> bool:
     """On PostgreSQL, only one instance plans at a time (a transaction-scoped advisory lock);
-    SQLite has a single writer anyway."""
+    SQLite has a single writer anyway. Advisory locks are database-wide, so the key names the
+    schema too: plants (or test runs) in other schemas of the same database never wait on it."""
     if session.get_bind().dialect.name != "postgresql":
         return True
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(4242001)")).scalar())
+    taken = session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key, hashtext(current_schema()))"),
+        {"key": PLANNING_LOCK},
+    )
+    return bool(taken.scalar())
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ folder; a failing wait prints the tails of those logs."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -164,6 +165,26 @@ class World:
 
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         return [e for e in self.client.transcript(chat_id) if e.get("kind", "message") == "message"]
+
+    def bot_message(
+        self, chat_id: int, pattern: str, after: int = 0, timeout: float = 40
+    ) -> dict[str, Any]:
+        """Wait for the first bot message in the chat with an id above ``after`` whose text
+        matches ``pattern`` (a regular expression), and return it."""
+        return self.wait(
+            f"{pattern!r} in chat {chat_id}",
+            lambda: next(
+                (
+                    m
+                    for m in self.messages(chat_id)
+                    if m["from"] == "bot"
+                    and m["message_id"] > after
+                    and re.search(pattern, m["text"] or "")
+                ),
+                None,
+            ),
+            timeout=timeout,
+        )
 
 
 @contextmanager

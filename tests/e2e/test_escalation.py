@@ -127,18 +127,7 @@ def count(w: World, chat: int, pattern: str) -> int:
 
 
 def message(w: World, chat: int, pattern: str) -> dict[str, Any]:
-    return w.wait(
-        f"{pattern!r} in chat {chat}",
-        lambda: next(
-            (
-                m
-                for m in w.messages(chat)
-                if m["from"] == "bot" and re.search(pattern, m["text"] or "")
-            ),
-            None,
-        ),
-        timeout=60,
-    )
+    return w.bot_message(chat, pattern, timeout=60)
 
 
 def toast(w: World, chat: int, pattern: str) -> str:

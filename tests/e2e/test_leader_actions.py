@@ -97,21 +97,7 @@ def bot_texts(w: World, chat: int) -> list[str]:
 
 
 def message(w: World, chat: int, pattern: str, after: int = 0) -> dict[str, Any]:
-    """The first bot message in ``chat`` matching ``pattern`` with an id above ``after``."""
-    return w.wait(
-        f"{pattern!r} in chat {chat}",
-        lambda: next(
-            (
-                m
-                for m in w.messages(chat)
-                if m["from"] == "bot"
-                and m["message_id"] > after
-                and re.search(pattern, m["text"] or "")
-            ),
-            None,
-        ),
-        timeout=40,
-    )
+    return w.bot_message(chat, pattern, after)
 
 
 def toast(w: World, chat: int, pattern: str) -> str:

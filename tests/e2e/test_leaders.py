@@ -93,21 +93,7 @@ def start(w: World, tmp_path: Path, org: str, chats: dict[str, int]) -> None:
 
 
 def message(w: World, chat: int, pattern: str, after: int = 0) -> dict[str, Any]:
-    """The first bot message in ``chat`` with an id above ``after`` whose text matches."""
-    return w.wait(
-        f"{pattern!r} in chat {chat}",
-        lambda: next(
-            (
-                m
-                for m in w.messages(chat)
-                if m["from"] == "bot"
-                and m["message_id"] > after
-                and re.search(pattern, m["text"] or "")
-            ),
-            None,
-        ),
-        timeout=40,
-    )
+    return w.bot_message(chat, pattern, after)
 
 
 def toasts(w: World, chat: int) -> list[str]:

@@ -7,7 +7,6 @@ the owner's only (item 16)."""
 
 from __future__ import annotations
 
-import re
 import stat
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,21 +130,7 @@ def start(w: World, **env: str) -> dict[str, Any]:
 
 
 def message(w: World, chat: int, pattern: str, after: int = 0) -> dict[str, Any]:
-    """The first bot message in ``chat`` matching ``pattern`` with an id above ``after``."""
-    return w.wait(
-        f"{pattern!r} in chat {chat}",
-        lambda: next(
-            (
-                m
-                for m in w.messages(chat)
-                if m["from"] == "bot"
-                and m["message_id"] > after
-                and re.search(pattern, m["text"] or "")
-            ),
-            None,
-        ),
-        timeout=40,
-    )
+    return w.bot_message(chat, pattern, after)
 
 
 def last_id(w: World, chat: int) -> int:
