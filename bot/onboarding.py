@@ -122,6 +122,7 @@ def redeem(engine: Engine, code: str, telegram_user_id: int, now: datetime) -> R
         person.unreachable_since = None
         person.updated_at = now
         session.add(person)
+        store.nudge_after_joining(session, person.id or 0, now)
         store.audit(
             session,
             "person.joined",

@@ -627,6 +627,23 @@ class NudgeRow:
     person_key: str = ""
 
 
+def nudge_after_joining(session: Session, person_id: int, now: datetime) -> int:
+    """A person who joins after their nudge time was due a nudge nobody could send
+    ("no_chat"): duties still open and not yet due go back to the nudge pass, which sends them
+    (late if their time is well past). Returns how many."""
+    result = session.execute(
+        update(Occurrence)
+        .where(
+            col(Occurrence.person_id) == person_id,
+            col(Occurrence.nudge_state) == "no_chat",
+            col(Occurrence.status) == "open",
+            col(Occurrence.due_at) > now,
+        )
+        .values(nudge_state="pending")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def due_nudges(session: Session, now: datetime, limit: int) -> list[NudgeRow]:
     """Occurrences whose nudge instant has come and that were not handled yet."""
     query = (

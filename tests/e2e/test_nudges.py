@@ -246,3 +246,35 @@ def test_injected_429_and_5xx_still_deliver_every_nudge(tmp_path: Path) -> None:
         assert statuses[500] == 2 and statuses[429] == 1 and statuses[502] == 2
         with Session(w.engine) as session:
             assert {o.state for o in session.exec(select(Outbox)).all()} == {"sent"}
+
+
+def test_a_person_who_joins_after_the_nudge_time_still_gets_the_days_duties(
+    tmp_path: Path,
+) -> None:
+    """Found when the suite ran under load: a worker who opens the invite at 07:20 for duties
+    nudged at 07:00 and due at 09:00 never heard of them ("no_chat" was final). Joining puts
+    the open, not yet due duties back to the nudge pass, which sends them marked late."""
+    with world(tmp_path, latency=(0.1, 0.3)) as w:
+        w.write_config()
+        org = tmp_path / "org.toml"
+        org.write_text(small_org())
+        w.execbot("org", "import", str(org))
+        bot = w.start_bot(EXECBOT_CLOCK_START="2026-11-17T07:20:00+01:00")  # Berlin
+        w.wait_ready(bot)
+        with Session(w.engine) as session:  # the 07:00 nudge found nobody to send to
+            ber = store.person_by_key(session, "ber")
+            assert ber is not None
+            w.wait(
+                "the nudge pass to meet Berta's duties",
+                lambda: session.exec(
+                    select(Occurrence).where(
+                        Occurrence.person_id == ber.id, Occurrence.nudge_state == "no_chat"
+                    )
+                ).all(),
+            )
+        join(w, "ber", 701, "Berta")
+        [berta] = w.wait("Berta's nudge", lambda: nudges(w, 701), timeout=30)
+        assert "1. Record the meter readings (due 09:00)" in berta["text"]
+        assert "Sent late" in berta["text"]
+        time.sleep(2)  # a few more ticks: it comes once
+        assert len(nudges(w, 701)) == 1
