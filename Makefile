@@ -28,9 +28,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Four workers on two cores: the end-to-end tests spend most of their time waiting on the bot
+# Eight workers on two cores: the end-to-end tests spend most of their time waiting on the bot
 # and the sandbox; worksteal keeps the long ones from piling up on one worker.
-PYTEST_ARGS ?= -n 4 --dist worksteal
+PYTEST_ARGS ?= -n 8 --dist worksteal --durations=15
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

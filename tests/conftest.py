@@ -94,3 +94,19 @@ def engine(empty_engine: Engine) -> Engine:
     """A database migrated to the newest schema."""
     migrate.upgrade(empty_engine)
     return empty_engine
+
+
+SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/cli/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the longest tests first (the browser demo, then the other end-to-end tests, then
+    the command-line ones): with parallel workers the run then ends when the short tests have
+    filled the gaps, not when a long test picked up last finishes alone. The order is the same
+    on every worker, as pytest-xdist requires."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((i for i, p in enumerate(SLOW_FIRST) if path.startswith(p)), len(SLOW_FIRST))
+
+    items.sort(key=rank)
