@@ -425,7 +425,8 @@ def _record(
         created_at=ctx.now,
     )
     ctx.session.add(reply)
-    occ.status, occ.status_at = STATUS_OF[action], ctx.now
+    if not note_only or occ.status == "blocked":  # a note never reopens a resolved block
+        occ.status, occ.status_at = STATUS_OF[action], ctx.now
     if action is Action.LATER:
         occ.promised_at = promised
     if not note_only:

@@ -11,13 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import replies
+from bot import actions, replies
 from models.tables import Reply
 from tests.storage.test_escalation_service import (
     CHATS,
     build,
     duty,
     local,
+    occurrence,
     settings,
     start_day,
 )
@@ -54,3 +55,26 @@ def test_item6_one_update_records_several_duties_once(engine: Engine, tmp_path: 
         )
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_a_block_note_typed_after_the_block_was_resolved_keeps_it_resolved(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The worker blocks (category button), the leader taps Resolved before the worker types
+    the note: the note is stored, and the item stays resolved (it used to turn blocked again,
+    without any climb left to follow it up)."""
+    build(engine, tmp_path, duty("reading", "w1"))
+    s = settings()
+    start_day(engine, s, local("06:00"), local("07:00"))
+    occ_id = occurrence(engine, "reading").id
+    tap = replies.Incoming(CHATS["w1"], 80, 6, local("07:05"))
+    assert replies.tap(engine, s, tap, f"c:m:{occ_id}").recorded
+    resolved = actions.tap(engine, s, CHATS["tl"], f"e:s:{occ_id}", local("07:06"))
+    assert resolved.recorded
+    note = replies.Incoming(CHATS["w1"], 81, 7, local("07:07"))
+    answer = replies.typed(engine, s, note, "the spare valve is in store B")
+    assert answer is not None and answer.recorded
+    assert occurrence(engine, "reading").status == "resolved"
+    with Session(engine) as session:
+        last = session.exec(select(Reply).order_by(col(Reply.id).desc())).first()
+        assert last is not None and last.text == "the spare valve is in store B"
