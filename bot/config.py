@@ -55,9 +55,10 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        shown = value if len(value) <= 64 else value[:60] + "…"
         raise ValueError(
-            f"expected an IANA timezone name such as 'Europe/Berlin', got {value!r}"
+            f"expected an IANA timezone name such as 'Europe/Berlin', got {shown!r}"
         ) from None
     return value
 

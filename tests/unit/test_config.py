@@ -66,6 +66,10 @@ def test_values_are_read(tmp_path: Path) -> None:
             "[plant]\ntimezone = 'Mars/Olympus'\n",
             "[plant] timezone: expected an IANA timezone name",
         ),
+        (  # a name longer than a file name may be: ZoneInfo raised OSError, a traceback
+            "[plant]\ntimezone = '" + "Europe/" + "x" * 300 + "'\n",
+            "[plant] timezone: expected an IANA timezone name",
+        ),
         ("[database]\nurl = 'mysql://x'\n", "[database] url: expected a SQLite URL"),
         (
             "[database]\nauto_migrate = 'yes'\n",
