@@ -11,7 +11,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from models.nudging import TEXT_LIMIT, split_blocks
+from models.nudging import split_blocks
+from models.text_limits import TEXT_LIMIT
 
 # Lines that keep their buttons: a person may change an answer until the deadline.
 ANSWERABLE = frozenset({"open", "done", "blocked", "late"})

@@ -18,10 +18,10 @@ from bot.store import BOT_USERNAME_SETTING, DEAD_REPORT_KIND, DEAD_SUBJECT, Dead
 from models.delivery import DEAD_REPORT, worth_reporting
 from models.invites import code_hash, deep_link, new_code
 from models.tables import Invite, Outbox
+from models.text_limits import TEXT_LIMIT
 
 log = logging.getLogger(__name__)
 NEVER_JOINED = "never joined"
-TEXT_LIMIT = 4096  # characters in one Telegram message
 NAME_SHOWN, ERROR_SHOWN = 60, 120  # characters of a name and of an error in a dead-message line
 LISTED = 200  # dead messages /dead reads (it shows as many as fit in one message)
 _untold: dict[str, int] = {}  # how many dead messages were last logged as having nobody to tell

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-TEXT_LIMIT = 4096
+from models.text_limits import TEXT_LIMIT
+
 MAX_ITEMS = 25
 
 

@@ -8,15 +8,20 @@ only turn time into service calls; the services decide.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
 from bot import escalation, nudging, planning, reports
+from bot.config import NudgeSettings
 from bot.sender import Sender
 from handlers.common import ESCALATION_JOB, runtime
 
 log = logging.getLogger(__name__)
 SENDER_KEY = "sender"
+Pass = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def sender(context: ContextTypes.DEFAULT_TYPE) -> Sender:
@@ -69,8 +74,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 async def start_passes(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plan, nudge, escalate and report once, in that order, then schedule the repeats."""
+    settings = runtime(context).settings.nudges
     try:
-        for first_pass in (plan_pass, nudge_pass, escalation_pass, reports_pass):
+        for first_pass, _, _ in passes(settings):
             try:
                 await first_pass(context)
             except Exception:
@@ -81,20 +87,24 @@ async def start_passes(context: ContextTypes.DEFAULT_TYPE) -> None:
         repeat(context)
 
 
-def repeat(context: ContextTypes.DEFAULT_TYPE) -> None:
-    jobs = context.application.job_queue
-    assert jobs is not None
-    settings = runtime(context).settings.nudges
-    # A pass that starts late (a slow disk, a long pass) still runs, once: every pass does
-    # "what is due by now", so lateness only delays, and a skipped run would skip work.
-    late_ok: dict[str, object] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
-    for callback, interval, name in (
+def passes(settings: NudgeSettings) -> list[tuple[Pass, timedelta, str]]:
+    """Every periodic pass, its interval and its job name, in the order they first run."""
+    return [
         (plan_pass, settings.plan_every, "plan"),
         (nudge_pass, settings.tick, "nudges"),
         (escalation_pass, settings.tick, ESCALATION_JOB),
         (reports_pass, settings.plan_every, "reports"),
         (dead_pass, settings.tick, "dead"),
-    ):
+    ]
+
+
+def repeat(context: ContextTypes.DEFAULT_TYPE) -> None:
+    jobs = context.application.job_queue
+    assert jobs is not None
+    # A pass that starts late (a slow disk, a long pass) still runs, once: every pass does
+    # "what is due by now", so lateness only delays, and a skipped run would skip work.
+    late_ok: dict[str, object] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+    for callback, interval, name in passes(runtime(context).settings.nudges):
         jobs.run_repeating(
             callback, interval=interval, first=interval, name=name, job_kwargs=late_ok
         )

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.config import Settings
-from bot.reports import TEXT_LIMIT, dead_text
+from bot.reports import dead_text
 from bot.store import DeadMessage
+from models.text_limits import TEXT_LIMIT
 
 AT = datetime(2026, 11, 17, 6, 31, tzinfo=UTC)
 
