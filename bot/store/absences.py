@@ -6,9 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from models.tables import (
-    Absence,
-)
+from models.tables import Absence
 
 
 def absences_between(session: Session, first_day: date, last_day: date) -> list[Absence]:

@@ -8,11 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.tables import (
-    AuditEvent,
-    Person,
-    Report,
-)
+from models.tables import AuditEvent, Person, Report
 
 SUBJECT_LIMIT = 80  # AuditEvent.subject's column
 

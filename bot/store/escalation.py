@@ -10,11 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import select_in
-from models.tables import (
-    Notice,
-    Occurrence,
-    Outbox,
-)
+from models.tables import Notice, Occurrence, Outbox
 
 
 def due_escalations(session: Session, now: datetime, limit: int) -> list[Occurrence]:

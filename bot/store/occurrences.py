@@ -10,11 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import select_in
-from models.tables import (
-    Duty,
-    Occurrence,
-    Person,
-)
+from models.tables import Duty, Occurrence, Person
 
 
 def occurrence_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:

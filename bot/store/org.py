@@ -13,13 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.chunks import chunked, select_in
 from models.orgtree import OrgTree, TreePerson, TreeUnit
-from models.tables import (
-    Invite,
-    Leadership,
-    Occurrence,
-    Person,
-    Unit,
-)
+from models.tables import Invite, Leadership, Occurrence, Person, Unit
 from models.timezones import TimezoneOf, timezone_resolver
 
 

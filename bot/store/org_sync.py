@@ -10,14 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.org_sync import Change, ChangePlan, CurrentOrg, absence_key
-from models.tables import (
-    Absence,
-    Duty,
-    Leadership,
-    OrgSection,
-    Person,
-    Unit,
-)
+from models.tables import Absence, Duty, Leadership, OrgSection, Person, Unit
 
 
 def load_current_org(session: Session) -> CurrentOrg:

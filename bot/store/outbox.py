@@ -14,12 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import chunked, select_in
-from models.tables import (
-    Occurrence,
-    Outbox,
-    Person,
-    Report,
-)
+from models.tables import Occurrence, Outbox, Person, Report
 
 
 def enqueue(session: Session, message: Outbox) -> Outbox | None:

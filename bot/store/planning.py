@@ -16,12 +16,7 @@ from bot.store.chunks import chunked
 from models.nudging import DueNudge
 from models.planning import PlannedOccurrence
 from models.replan import Reconciliation, StoredOccurrence
-from models.tables import (
-    Duty,
-    Occurrence,
-    OrgSection,
-    Person,
-)
+from models.tables import Duty, Occurrence, OrgSection, Person
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from models.tables import (
-    PendingInput,
-    Reply,
-)
+from models.tables import PendingInput, Reply
 
 
 def reply_by_update(session: Session, update_id: int) -> Reply | None:

@@ -6,9 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models.tables import (
-    Setting,
-)
+from models.tables import Setting
 
 BOT_USERNAME_SETTING = "bot_username"  # learned from getMe at start-up, used in invite links
 
