@@ -24,8 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot import migrate
-from bot.db import make_engine
 from bot.org_import import import_org
+from bot.store.engine import make_engine
 from sandbox.client import AsyncSandboxClient, SandboxClient
 
 ROOT = Path(__file__).resolve().parent.parent

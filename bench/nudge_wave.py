@@ -71,13 +71,13 @@ from bench.common import (
     say,
     sqlite_engine,
 )
-from bot import store
 from bot.config import Settings
-from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
 from bot.nudging import queue_due
 from bot.planning import plan
 from bot.sender import PacedLimiter, Sender
+from bot.store import outbox
+from bot.store.engine import session_scope
 from models.pacing import Pacer
 from sandbox.state import DEFAULT_TOKEN
 
@@ -197,7 +197,7 @@ async def execbot_wave(
 
 def sent_count(engine: Engine) -> int:
     with session_scope(engine) as session:
-        return store.outbox_counts(session).get("sent", 0)
+        return outbox.outbox_counts(session).get("sent", 0)
 
 
 def wave_payloads(count: int) -> list[tuple[str, InlineKeyboardMarkup | None]]:

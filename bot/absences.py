@@ -17,8 +17,8 @@ from datetime import date, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import store
-from bot.db import session_scope
+from bot.store import absences, audit, org
+from bot.store.engine import session_scope
 from models.calendar import Absence as AbsenceSpan
 from models.calendar import AbsenceKind
 from models.org import ABSENCE_NOTE_MAX
@@ -50,7 +50,7 @@ def _record(row: Absence) -> AbsenceRecord:
 
 
 def _person(session: Session, key: str, *, active: bool) -> Person:
-    person = store.person_by_key(session, key)
+    person = org.person_by_key(session, key)
     if person is None:
         raise AbsenceError(f"{key}: no such person")
     if active and not person.active:
@@ -77,7 +77,7 @@ def add_absence(
     with session_scope(engine) as session:
         person = _person(session, person_key, active=True)
         assert person.id is not None
-        row = store.add_absence(
+        row = absences.add_absence(
             session,
             Absence(
                 person_id=person.id,
@@ -90,7 +90,7 @@ def add_absence(
             ),
         )
         record = _record(row)
-        store.audit(session, "absence.added", now, subject=person_key, data=_audit_data(record))
+        audit.record(session, "absence.added", now, subject=person_key, data=_audit_data(record))
     return person, record
 
 
@@ -98,7 +98,7 @@ def list_absences(engine: Engine, person_key: str) -> tuple[Person, list[Absence
     with session_scope(engine) as session:
         person = _person(session, person_key, active=False)
         assert person.id is not None
-        return person, [_record(row) for row in store.absences_of(session, person.id)]
+        return person, [_record(row) for row in absences.absences_of(session, person.id)]
 
 
 def cancel_absence(
@@ -106,7 +106,7 @@ def cancel_absence(
 ) -> tuple[Person, AbsenceRecord]:
     with session_scope(engine) as session:
         person = _person(session, person_key, active=False)
-        row = store.absence_by_id(session, absence_id)
+        row = absences.absence_by_id(session, absence_id)
         if row is None or row.person_id != person.id:
             raise AbsenceError(f"{person_key} has no absence {absence_id} (see --list)")
         if row.source != "cli":
@@ -114,8 +114,10 @@ def cancel_absence(
                 f"absence {absence_id} comes from the org file: remove it there and import again"
             )
         record = _record(row)
-        store.delete_absence(session, row)
-        store.audit(session, "absence.cancelled", now, subject=person_key, data=_audit_data(record))
+        absences.delete_absence(session, row)
+        audit.record(
+            session, "absence.cancelled", now, subject=person_key, data=_audit_data(record)
+        )
     return person, record
 
 

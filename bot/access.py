@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from bot import store
-from bot.db import session_scope
+from bot.store import org
+from bot.store.engine import session_scope
 from models.roles import Role, role_of
 
 
@@ -23,10 +23,10 @@ class Actor:
 def identify(engine: Engine, telegram_user_id: int, admin_keys: frozenset[str]) -> Actor | None:
     """The active person bound to this account, or None for a stranger (nothing is stored)."""
     with session_scope(engine) as session:
-        person = store.person_by_telegram(session, telegram_user_id)
+        person = org.person_by_telegram(session, telegram_user_id)
         if person is None or not person.active or person.id is None:
             return None
-        leads = bool(store.units_led_by(session, person.id))
+        leads = bool(org.units_led_by(session, person.id))
         return Actor(
             person.id,
             person.key,

@@ -19,14 +19,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import escalation, notices, store, texts
+from bot import escalation, notices, texts
 from bot.config import Settings
-from bot.db import session_scope
 from bot.messages import NudgeLine, due_label, keyboard, when_label
 from bot.outcomes import Edit, Outcome, Prompt
-from bot.timezones import timezone_resolver
+from bot.store import audit, occurrences, org, replies
+from bot.store import escalation as escalation_store
+from bot.store import outbox as outbox_store
+from bot.store.engine import session_scope
 from models.escalation import on_acked
-from models.orgtree import OrgTree, TreePerson, TreeUnit
+from models.orgtree import OrgTree
 from models.reassign import Candidate, choose, page_count, page_slice, reassigned_due
 from models.tables import Duty, Occurrence, Outbox, PendingInput, Person
 
@@ -45,7 +47,7 @@ def tap(
 ) -> Outcome:
     """A leader's button on an escalation message (``message_id``: the message tapped)."""
     with session_scope(engine) as session:
-        actor = store.person_by_telegram(session, telegram_user_id)
+        actor = org.person_by_telegram(session, telegram_user_id)
         if actor is None or not actor.active:
             return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
         return act(session, settings, actor, data, now, message_id)
@@ -80,7 +82,7 @@ def act(
             recorded=True,
         )
     if code == "x":
-        store.ask(
+        replies.ask(
             session,
             PendingInput(
                 person_id=actor.id or 0,
@@ -141,7 +143,7 @@ def excuse(
     now: datetime,
 ) -> Outcome:
     """The reason for an "Excuse" arrived: close the occurrence as excused."""
-    store.forget_question(session, actor.id or 0)
+    replies.forget_question(session, actor.id or 0)
     loaded = _load(session, settings, actor, question.occurrence_id)
     if isinstance(loaded, Outcome):
         return loaded
@@ -179,22 +181,22 @@ def reassign_typed(
     lang = actor.language
     loaded = _load(session, settings, actor, question.occurrence_id)
     if isinstance(loaded, Outcome):
-        store.forget_question(session, actor.id or 0)
+        replies.forget_question(session, actor.id or 0)
         return loaded
     occ, duty, person, tree = loaded
     people = _candidates(session, settings, tree, actor, occ)
     if not people:
-        store.forget_question(session, actor.id or 0)
+        replies.forget_question(session, actor.id or 0)
         return Outcome(texts.render(lang, "action.no_candidates"))
     choice = choose(text, [Candidate(p.id or 0, p.key, p.name) for p in people])
     echoed = " ".join(text.split())[:ECHOED]
     if choice.found is None:
         if not choice.several:
-            store.forget_question(session, actor.id or 0)
+            replies.forget_question(session, actor.id or 0)
             return Outcome(texts.render(lang, "action.nobody_named", text=echoed))
         names = ", ".join(f"{c.name} ({c.key})" for c in choice.several)
         return Outcome(texts.render(lang, "action.several_named", text=echoed, names=names))
-    store.forget_question(session, actor.id or 0)
+    replies.forget_question(session, actor.id or 0)
     target = next(p for p in people if p.id == choice.found.id)
     params = {"number": occ.number, "title": duty.title, "name": person.name}
     return _reassign(session, settings, actor, occ, target, now, params)
@@ -205,11 +207,11 @@ def edits(session: Session, settings: Settings, occ: Occurrence) -> list[Edit]:
     sees who took it); none for a message whose text would not change."""
     result = []
     for outbox_id in sorted(
-        {n.outbox_id for n in store.notices_of(session, occ.id or 0) if n.outbox_id}
+        {n.outbox_id for n in escalation_store.notices_of(session, occ.id or 0) if n.outbox_id}
     ):
-        outbox = session.get(Outbox, outbox_id)
-        group = store.notices_in(session, outbox_id)
-        recipient = store.person_by_id(session, group[0].recipient_id) if group else None
+        outbox = outbox_store.by_id(session, outbox_id)
+        group = escalation_store.notices_in(session, outbox_id)
+        recipient = org.person_by_id(session, group[0].recipient_id) if group else None
         if outbox is None or outbox.telegram_message_id is None or recipient is None:
             continue
         text, markup = notices.render(session, settings, recipient, group)
@@ -217,7 +219,7 @@ def edits(session: Session, settings: Settings, occ: Occurrence) -> list[Edit]:
         if text == payload.get("text") and markup == payload.get("reply_markup"):
             continue
         outbox.payload = payload | {"text": text, "reply_markup": markup}
-        session.add(outbox)
+        outbox_store.save(session, outbox)
         result.append(Edit(outbox.chat_id, outbox.telegram_message_id, text, markup))
     return result
 
@@ -231,28 +233,20 @@ def _load(
     """The item a leader acts on, locked before it is read (a concurrent answer waits), with
     its person and the org tree; or the answer when it is gone, not theirs, or finished."""
     lang = actor.language
-    store.lock_occurrence(session, occurrence_id)
-    found = store.occurrence_with_duty(session, occurrence_id)
+    occurrences.lock_occurrence(session, occurrence_id)
+    found = occurrences.occurrence_with_duty(session, occurrence_id)
     if found is None:
         return Outcome(texts.render(lang, "action.gone"))
     occ, duty = found
-    person = store.person_by_id(session, occ.person_id)
+    person = org.person_by_id(session, occ.person_id)
     assert person is not None
-    tree = _tree(session)
+    tree = org.tree(session)
     if not _may_act(session, settings, tree, actor, occ):
         return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
     if occ.status in FINISHED:
         status = texts.render(lang, f"status.{occ.status}", time="")
         return Outcome(texts.render(lang, "action.finished", status=status))
     return occ, duty, person, tree
-
-
-def _tree(session: Session) -> OrgTree:
-    facts = store.tree_facts(session)
-    return OrgTree(
-        [TreeUnit(i, k, p, lead, dep) for i, k, p, lead, dep in facts.units],
-        [TreePerson(i, k, u, post, active) for i, k, u, post, active in facts.people],
-    )
 
 
 def _may_act(
@@ -264,7 +258,11 @@ def _may_act(
         return False
     if tree.stands_above(actor.id or 0, occ.person_id):
         return True
-    named = {n.recipient_id for n in store.notices_of(session, occ.id or 0) if n.kind != "remind"}
+    named = {
+        n.recipient_id
+        for n in escalation_store.notices_of(session, occ.id or 0)
+        if n.kind != "remind"
+    }
     return actor.id in named
 
 
@@ -279,7 +277,7 @@ def _close(occ: Occurrence, status: str, actor: Person, now: datetime) -> None:
 def _audit(
     session: Session, kind: str, occ: Occurrence, actor: Person, now: datetime, **data: object
 ) -> None:
-    store.audit(session, kind, now, subject=f"occurrence:{occ.id}", actor=actor, data=dict(data))
+    audit.record(session, kind, now, subject=f"occurrence:{occ.id}", actor=actor, data=dict(data))
 
 
 def _renudge(
@@ -293,9 +291,7 @@ def _renudge(
 ) -> None:
     if person.telegram_user_id is None:
         return
-    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
-        person.timezone, person.unit_id
-    )
+    tz = org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
     due = when_label(person.language, occ.due_at, tz, now)
     line = NudgeLine(occ.id or 0, occ.number, duty.title, duty.details, occ.due_at, occ.status)
     text = texts.render(
@@ -306,7 +302,7 @@ def _renudge(
         title=duty.title,
         due=due,
     )
-    store.enqueue(
+    outbox_store.enqueue(
         session,
         Outbox(
             created_at=now, chat_id=person.telegram_user_id, person_id=person.id, kind="renudge",
@@ -324,10 +320,10 @@ def _candidates(
     lead or deputise and everything under them (a deputy: not the leader they stand in for),
     the actor included, the item's person not; for an admin, everyone."""
     if actor.key in settings.access.admins:
-        units = [unit.id or 0 for unit in store.all_units(session)]
+        units = [unit.id or 0 for unit in org.all_units(session)]
     else:
         units = sorted({u for led in tree.units_led_by(actor.id or 0) for u in tree.subtree(led)})
-    people = store.active_people_in(session, units, but=occ.person_id)
+    people = org.active_people_in(session, units, but=occ.person_id)
     if actor.key in settings.access.admins:
         return people
     return [p for p in people if p.id == actor.id or tree.stands_above(actor.id or 0, p.id or 0)]
@@ -346,7 +342,7 @@ def _ask_reassign(
     people = _candidates(session, settings, tree, actor, occ)
     if not people:
         return Outcome(texts.render(lang, "action.no_candidates"))
-    store.ask(  # a typed name or key answers it too
+    replies.ask(  # a typed name or key answers it too
         session,
         PendingInput(
             person_id=actor.id or 0,
@@ -413,9 +409,9 @@ def _page(
 def _forget_reassign_question(
     session: Session, actor: Person, occ: Occurrence, now: datetime
 ) -> None:
-    question = store.pending_input(session, actor.id or 0, now)
+    question = replies.pending_input(session, actor.id or 0, now)
     if question is not None and question.kind == "reassign" and question.occurrence_id == occ.id:
-        store.forget_question(session, actor.id or 0)
+        replies.forget_question(session, actor.id or 0)
 
 
 def _reassign(
@@ -432,9 +428,9 @@ def _reassign(
     due_at = reassigned_due(occ.due_at, occ.nudge_at, now)
     _close(occ, "reassigned", actor, now)
     occ.reassigned_to = target.id
-    existing = store.occurrence_of(session, occ.duty_id, target.id or 0, occ.day)
+    existing = occurrences.occurrence_of(session, occ.duty_id, target.id or 0, occ.day)
     if existing is None or existing.status in FINISHED:
-        highest = store.highest_number(session, target.id or 0, occ.day)
+        highest = occurrences.highest_number(session, target.id or 0, occ.day)
         if existing is None:
             existing = Occurrence(
                 duty_id=occ.duty_id, person_id=target.id or 0, day=occ.day, created_at=now
@@ -453,14 +449,12 @@ def _reassign(
             if occ.policy
             else None
         )
-        session.add(existing)
+        occurrences.save(session, existing)
     _audit(
         session, "occurrence.reassigned", occ, actor, now, to=target.key,
         due=existing.due_at.isoformat(),
     )  # fmt: skip
-    tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
-        actor.timezone, actor.unit_id
-    )
+    tz = org.timezones(session, settings.plant.timezone)(actor.timezone, actor.unit_id)
     today = now.astimezone(ZoneInfo(tz)).date()
     due = due_label(actor.language, existing.due_at, today, tz)
     params = params | {"name": target.name, "due": due}
@@ -483,9 +477,11 @@ def _resolve(
 ) -> Outcome:
     _close(occ, "resolved", actor, now)
     _audit(session, "block.resolved", occ, actor, now)
-    told = {occ.person_id} | {n.recipient_id for n in store.notices_of(session, occ.id or 0)}
+    told = {occ.person_id} | {
+        n.recipient_id for n in escalation_store.notices_of(session, occ.id or 0)
+    }
     told.discard(actor.id or 0)
-    for who in store.people_by_ids(session, sorted(told)).values():
+    for who in org.people_by_ids(session, sorted(told)).values():
         notices.enqueue_text(
             session,
             who,

@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot import store
 from bot.calendar_source import work_calendar
 from bot.config import Settings
-from bot.db import session_scope
 from bot.planning import absence_index, load_org, plan_duty
-from bot.timezones import timezone_resolver
+from bot.store import org, planning
+from bot.store.engine import session_scope
 from models.planning import plan_range
 
 
@@ -22,7 +21,7 @@ from models.planning import plan_range
 class Agenda:
     timezone: str
     today: date
-    rows: list[store.AgendaRow]
+    rows: list[planning.AgendaRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,33 +34,33 @@ class WeekItem:
 
 def today(engine: Engine, settings: Settings, person_id: int, now: datetime) -> Agenda:
     with session_scope(engine) as session:
-        person = store.person_by_id(session, person_id)
+        person = org.person_by_id(session, person_id)
         assert person is not None
-        tz = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
-            person.timezone, person.unit_id
-        )
+        tz = org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
         day = now.astimezone(ZoneInfo(tz)).date()
-        return Agenda(tz, day, store.occurrences_of(session, person_id, [day]))
+        return Agenda(tz, day, planning.occurrences_of(session, person_id, [day]))
 
 
 def week(
     engine: Engine, settings: Settings, person_id: int, now: datetime
 ) -> tuple[str, list[WeekItem]]:
     with session_scope(engine) as session:
-        person = store.person_by_id(session, person_id)
+        person = org.person_by_id(session, person_id)
         assert person is not None and person.id is not None
-        org = load_org(session, settings)
-        me = next((p for p in org.people if p.id == person.id), None)
+        loaded = load_org(session, settings)
+        me = next((p for p in loaded.people if p.id == person.id), None)
         if me is None:
             return settings.plant.timezone, []
         first = now.astimezone(ZoneInfo(me.tz)).date()
         days = [first + timedelta(days=i) for i in range(7)]
-        planned_ids = {d.id for d in org.duties}  # duties whose spec plans cleanly
-        concerning = [d for d in store.duties_concerning(session, person) if d.id in planned_ids]
-        mine = [plan_duty(d, org.shifts) for d in concerning]
+        planned_ids = {d.id for d in loaded.duties}  # duties whose spec plans cleanly
+        concerning = [d for d in planning.duties_concerning(session, person) if d.id in planned_ids]
+        mine = [plan_duty(d, loaded.shifts) for d in concerning]
         titles = {d.id: d.title for d in concerning}
         calendar = work_calendar(settings, sorted({d.year for d in days}))
-        planned = plan_range(days, [me], mine, calendar, org.shifts, absence_index(session, days))
+        planned = plan_range(
+            days, [me], mine, calendar, loaded.shifts, absence_index(session, days)
+        )
     items = [
         WeekItem(p.day, p.nudge_at, titles[p.duty_id], p.absent)
         for p in sorted(planned, key=lambda p: (p.nudge_at, p.duty_id))

@@ -14,10 +14,11 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
-from bot import migrate, polling, store, texts
-from bot.db import redact_url, session_scope
+from bot import migrate, polling, texts
 from bot.runtime import Runtime
 from bot.sender import PacedLimiter, Sender
+from bot.store.engine import redact_url, session_scope
+from bot.store.settings import BOT_USERNAME_SETTING, put_setting
 from handlers.common import RUNTIME_KEY
 from models.pacing import Pacer
 from scheduler import jobs
@@ -105,7 +106,7 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 def _remember_username(rt: Runtime, username: str) -> None:
     with session_scope(rt.engine) as session:
-        store.put_setting(session, store.BOT_USERNAME_SETTING, username, rt.clock())
+        put_setting(session, BOT_USERNAME_SETTING, username, rt.clock())
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot import store, texts
+from bot import texts
 from bot.config import Settings
-from bot.db import session_scope
 from bot.messages import day_label, when_label
-from bot.timezones import timezone_resolver
+from bot.store import occurrences, org
+from bot.store.engine import session_scope
 from models.board import BoardItem, BoardStatus, overdue_items, team_board
-from models.orgtree import OrgTree, TreePerson, TreeUnit
+from models.orgtree import OrgTree
 
 AS_BOARD: dict[str, BoardStatus] = {
     "done": "done", "resolved": "done", "blocked": "blocked", "late": "late",
@@ -33,26 +33,20 @@ def _gather(
     names; ``promised`` gets the promised time of each "later" (the viewer's local time, with
     its date when not today)."""
     with session_scope(engine) as session:
-        facts = store.tree_facts(session)
-        tree = OrgTree(
-            [TreeUnit(i, k, p, lead, dep) for i, k, p, lead, dep in facts.units],
-            [TreePerson(i, k, u, post, active) for i, k, u, post, active in facts.people],
-        )
-        person = store.person_by_id(session, person_id)
+        tree = org.tree(session)
+        person = org.person_by_id(session, person_id)
         assert person is not None
         if person.key in settings.access.admins:
-            roots = [i for i, _, parent, _, _ in facts.units if parent is None]
+            roots = [unit.id for unit in tree.units() if unit.parent_id is None]
         else:
             led = tree.units_led_by(person_id)
             roots = [u for u in led if not any(u != o and u in tree.subtree(o) for o in led)]
         day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
         zone = ZoneInfo(
-            timezone_resolver(store.unit_timezones(session), settings.plant.timezone)(
-                person.timezone, person.unit_id
-            )
+            org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
         )
         items, names = [], {}
-        for occ, duty, who in store.board_rows(session, day):
+        for occ, duty, who in occurrences.board_rows(session, day):
             status = AS_BOARD.get(occ.status)
             if status is None:
                 continue
@@ -71,9 +65,9 @@ def _gather(
                     title=f"{occ.number}. {duty.title}",
                 )
             )
-        owners = store.people_by_ids(session, sorted({i.owner_id for i in items if i.owner_id}))
+        owners = org.people_by_ids(session, sorted({i.owner_id for i in items if i.owner_id}))
         names |= {pid: p.name for pid, p in owners.items()}
-        unit_names = {u.id or 0: u.name for u in store.all_units(session)}
+        unit_names = {u.id or 0: u.name for u in org.all_units(session)}
         return tree, roots, items, names, day_label(day), unit_names
 
 

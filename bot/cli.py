@@ -79,8 +79,8 @@ def settings_of(ctx: typer.Context) -> Settings:
 def run(ctx: typer.Context) -> None:
     """Run the bot (polling or webhook, as configured) until stopped."""
     from bot import app as bot_app
-    from bot.db import make_engine
     from bot.runtime import Runtime, clock_from_env
+    from bot.store.engine import make_engine
 
     settings = settings_of(ctx)
     token = settings.token()
@@ -114,7 +114,7 @@ def missing_token_message(settings: Settings) -> str:
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database schema up to date (creates the database if needed)."""
     from bot import migrate
-    from bot.db import make_engine, redact_url
+    from bot.store.engine import make_engine, redact_url
 
     settings = settings_of(ctx)
     engine = make_engine(settings.database.url)
@@ -135,7 +135,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 def db_status(ctx: typer.Context) -> None:
     """Show the database's schema revision against this code's."""
     from bot import migrate
-    from bot.db import make_engine
+    from bot.store.engine import make_engine
 
     settings = settings_of(ctx)
     state = migrate.schema_state(make_engine(settings.database.url))
@@ -274,14 +274,14 @@ def outbox(
     ] = False,
 ) -> None:
     """Show how many messages the outbox holds per state; --dead lists those given up."""
-    from bot import store
-    from bot.db import session_scope
+    from bot.store.engine import session_scope
+    from bot.store.outbox import dead_messages, outbox_counts
 
     settings = settings_of(ctx)
     engine = _ready_engine(settings)
     with session_scope(engine) as session:
-        counts = store.outbox_counts(session)
-        rows = store.dead_messages(session) if dead else []
+        counts = outbox_counts(session)
+        rows = dead_messages(session) if dead else []
     if not dead:
         states = ("pending", "sending", "sent", "skipped", "dead")
         order = [*states, *sorted(set(counts) - set(states))]
@@ -352,8 +352,8 @@ def demo(
 def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
     """The engine, after refusing a too-new schema and applying pending migrations."""
     from bot import app as bot_app
-    from bot.db import make_engine
     from bot.runtime import Runtime
+    from bot.store.engine import make_engine
 
     runtime = Runtime(settings, make_engine(settings.database.url))
     try:
@@ -364,14 +364,13 @@ def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _bot_username(settings: Settings, engine) -> str:  # type: ignore[no-untyped-def]
-    from bot import store
-    from bot.db import session_scope
-    from bot.store import BOT_USERNAME_SETTING
+    from bot.store.engine import session_scope
+    from bot.store.settings import BOT_USERNAME_SETTING, get_setting
 
     if settings.telegram.bot_username:
         return settings.telegram.bot_username
     with session_scope(engine) as session:
-        known = store.get_setting(session, BOT_USERNAME_SETTING)
+        known = get_setting(session, BOT_USERNAME_SETTING)
     if known:
         return known
     fail(

@@ -224,10 +224,10 @@ def load_settings(files: DemoFiles) -> Settings:
 def import_and_invite(settings: Settings, files: DemoFiles) -> tuple[OrgSpec, list[IssuedInvite]]:
     """Migrate the fresh database, import the demo plant and issue an invite to everyone."""
     from bot import app as bot_app
-    from bot.db import make_engine
     from bot.onboarding import issue_invites
     from bot.org_import import import_org, read_file
     from bot.runtime import Runtime, utc_now
+    from bot.store.engine import make_engine
 
     engine = make_engine(settings.database.url)
     try:

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import notices, problems, store, texts
+from bot import notices, problems, texts
 from bot.config import Settings
-from bot.db import session_scope
-from bot.timezones import timezone_resolver
+from bot.store import absences, audit, escalation, occurrences, org, replies
+from bot.store.engine import session_scope
 from models.escalation import (
     STATUSES,
     EscalationState,
@@ -38,15 +38,13 @@ from models.escalation import (
     resolve_target,
 )
 from models.grouping import REPEAT_GAP, PendingNotice, SentNotice, due_sends, told_since
-from models.orgtree import OrgTree, TreePerson, TreeUnit
 from models.quiet import deliver_at, parse_quiet_hours
-from models.tables import Duty, Notice, Occurrence, Person
+from models.tables import Notice, Occurrence, Person
 from models.text_limits import cut
 
 log = logging.getLogger(__name__)
 BATCH = 2000
 NUDGED = frozenset({"queued", "late"})  # nudge states of a nudge that went out
-CHUNK = store.CHUNK
 
 
 # --- one occurrence's state --------------------------------------------------------------------
@@ -121,16 +119,16 @@ def note_added(session: Session, occ: Occurrence, now: datetime) -> int:
     """A block's note arrived: every leader already sent a message about the block gets the
     note once, in a message of its own (leaders told later see it in their message). Returns
     how many are told."""
-    reply = store.last_reply(session, occ.id or 0)
-    duty = session.get(Duty, occ.duty_id)
-    person = store.person_by_id(session, occ.person_id)
+    reply = replies.last_reply(session, occ.id or 0)
+    duty = occurrences.duty_by_id(session, occ.duty_id)
+    person = org.person_by_id(session, occ.person_id)
     if reply is None or not reply.text or occ.blocked_at is None or not duty or not person:
         return 0
     sent = [
         SentNotice(n.recipient_id, n.kind, n.state == "queued", n.created_at)
-        for n in store.notices_of(session, occ.id or 0)
+        for n in escalation.notices_of(session, occ.id or 0)
     ]
-    leaders = store.people_by_ids(session, told_since(sent, occ.blocked_at))
+    leaders = org.people_by_ids(session, told_since(sent, occ.blocked_at))
     category = reply.category or "other"
     for leader in leaders.values():
         notices.enqueue_text(
@@ -156,19 +154,13 @@ class _World:
     """The org as the engine sees it today, loaded once per pass that has work."""
 
     def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
-        facts = store.tree_facts(session)
-        self.tree = OrgTree(
-            [TreeUnit(i, k, p, lead, dep) for i, k, p, lead, dep in facts.units],
-            [TreePerson(i, k, u, post, active) for i, k, u, post, active in facts.people],
-        )
+        self.tree = org.tree(session)
         plant_day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
-        self.absent = store.absent_on(session, plant_day)
+        self.absent = absences.absent_on(session, plant_day)
         self.day = plant_day
-        self.unit_key = {i: k for i, k, *_ in facts.units}
-        self.timezone_of = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
-        self.admins = [
-            p.id or 0 for p in store.people_by_keys(session, list(settings.access.admins))
-        ]
+        self.unit_key = {unit.id: unit.key for unit in self.tree.units()}
+        self.timezone_of = org.timezones(session, settings.plant.timezone)
+        self.admins = [p.id or 0 for p in org.people_by_keys(session, list(settings.access.admins))]
         self.outgoing: list[tuple[Notice, datetime]] = []  # notices of the pass, step time
         self.problems: list[problems.Problem] = []  # items left out, reported once
 
@@ -179,10 +171,8 @@ def _add_notices(session: Session, settings: Settings, world: _World) -> None:
     whole pass, not a few per item."""
     occurrence_ids = sorted({n.occurrence_id for n, _ in world.outgoing})
     person_ids = sorted({n.recipient_id for n, _ in world.outgoing})
-    people: dict[int, Person] = {}
-    for start in range(0, len(person_ids), CHUNK):
-        people |= store.people_by_ids(session, person_ids[start : start + CHUNK])
-    done = store.notice_keys(session, occurrence_ids)
+    people = org.people_by_ids(session, person_ids)
+    done = escalation.notice_keys(session, occurrence_ids)
     for notice, at in world.outgoing:
         person = people.get(notice.recipient_id)
         key = (notice.occurrence_id, notice.recipient_id, notice.step)
@@ -194,14 +184,14 @@ def _add_notices(session: Session, settings: Settings, world: _World) -> None:
         except Exception as error:  # unreadable time zone or quiet hours: sent without them
             notice.deliver_at = at
             world.problems.append(problems.problem("escalation", f"person {person.key}", error))
-        session.add(notice)
+        escalation.save_notices(session, [notice])
 
 
 def advance(engine: Engine, settings: Settings, now: datetime) -> PassResult:
     """Run every escalation step due by ``now``, then send the notices that are due."""
     result = PassResult()
     with session_scope(engine) as session:
-        due = store.due_escalations(session, now, BATCH)
+        due = escalation.due_escalations(session, now, BATCH)
         world = _World(session, settings, now) if due else None
         # Written in bulk at commit, not flushed row by row before each query: no query of
         # the pass depends on the rows it writes (a notice's step is unique per occurrence).
@@ -246,7 +236,7 @@ def _advance_one(
     for step in steps:
         _execute(session, settings, world, occ, policy, step, now, result)
     write_state(occ, state, now)
-    session.add(occ)
+    occurrences.save(session, occ)
     return len(steps)
 
 
@@ -269,7 +259,7 @@ def _execute(
         chain = world.tree.chain(occ.person_id, world.absent)
         for vacancy in chain.vacancies:
             unit = world.unit_key.get(vacancy.unit_id, str(vacancy.unit_id))
-            if store.first_report(session, "vacancy", unit, world.day.isoformat(), now):
+            if audit.first_report(session, "vacancy", unit, world.day.isoformat(), now):
                 result.vacancies.append(unit)
                 _report_vacancy(session, settings, unit, vacancy.reason, world.day, now)
         recipients = resolve_target(step.target, chain, world.tree, occ.person_id, world.absent)
@@ -280,7 +270,7 @@ def _execute(
         label = f"l{step.index}"
         data["to"] = recipients
     else:
-        store.audit(session, "escalation.ended", now, subject=f"occurrence:{occ.id}", data=data)
+        audit.record(session, "escalation.ended", now, subject=f"occurrence:{occ.id}", data=data)
         return
     for recipient in recipients:  # stored by _add_notices, for the whole pass at once
         notice = Notice(
@@ -293,7 +283,7 @@ def _execute(
             created_at=now,
         )
         world.outgoing.append((notice, step.at))
-    store.audit(session, "escalation.step", now, subject=f"occurrence:{occ.id}", data=data)
+    audit.record(session, "escalation.step", now, subject=f"occurrence:{occ.id}", data=data)
 
 
 def step_label(label: str, step: Step) -> str:
@@ -319,8 +309,8 @@ def _report_vacancy(
 ) -> None:
     """Once per plant day (``day``, as the Report row): the UTC date of ``now`` may still be
     the day before, and would make the message's dedupe key clash with yesterday's."""
-    store.audit(session, "vacancy.reported", now, subject=f"unit:{unit}", data={"reason": reason})
-    for admin in store.people_by_keys(session, list(settings.access.admins)):
+    audit.record(session, "vacancy.reported", now, subject=f"unit:{unit}", data={"reason": reason})
+    for admin in org.people_by_keys(session, list(settings.access.admins)):
         notices.enqueue_text(
             session,
             admin,
@@ -338,14 +328,14 @@ def _report_vacancy(
 def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
     """Group due notices per recipient and queue one message per group."""
     with session_scope(engine) as session:
-        pending = store.pending_notices(session)
+        pending = escalation.pending_notices(session)
         if not pending:
             return 0
         by_id = {n.id or 0: n for n in pending}
         window = settings.escalation.group_window
         gap = max(window, REPEAT_GAP)  # only a notice due within a gap from now can be held
         soon = sorted({n.occurrence_id for n in pending if n.deliver_at <= now + gap})
-        told = store.last_told(session, soon, now - gap)
+        told = escalation.last_told(session, soon, now - gap)
         sends = due_sends(
             (
                 PendingNotice(
@@ -365,7 +355,7 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
             try:
                 messages.extend(notices.queue_group(session, settings, group, now))
             except Exception as error:  # one recipient's message never stops the others'
-                person = store.person_by_id(session, send.recipient_id)
+                person = org.person_by_id(session, send.recipient_id)
                 item = f"person {person.key if person else send.recipient_id}"
                 failed.append(problems.problem("escalation", item, error))
         del keep

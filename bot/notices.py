@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import store, texts
+from bot import texts
 from bot.config import Settings
 from bot.messages import NudgeLine, keyboard, when_label
-from bot.timezones import TimezoneOf, timezone_resolver
+from bot.store import escalation, occurrences, org, outbox, replies
 from models.nudging import split_blocks
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
+from models.timezones import TimezoneOf
 
 MAX_ITEMS = 15  # items per message: five buttons each stays within Telegram's 100 buttons
 BUTTONS_PER_ITEM = 5
@@ -29,7 +30,6 @@ NOTE_LIMIT = 600  # characters of a block note quoted; a longer one is cut with 
 ITEM_LIMIT = TEXT_LIMIT // 2  # one item never fills a message on its own
 TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
 MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
-CHUNK = store.CHUNK
 _TIMEZONES = "execbot.notices.timezone_of"
 
 
@@ -39,7 +39,7 @@ def enqueue_text(
     """A plain message to a person (if they have a chat)."""
     if person.telegram_user_id is None:
         return
-    store.enqueue(
+    outbox.enqueue(
         session,
         Outbox(
             created_at=now,
@@ -67,11 +67,11 @@ def queue_group(
     group = _live(session, group)
     if not group:
         return []
-    recipient = store.person_by_id(session, group[0].recipient_id)
+    recipient = org.person_by_id(session, group[0].recipient_id)
     if recipient is None or recipient.telegram_user_id is None:
         for notice in group:  # nobody to tell: recorded, not sent (the board still shows it)
             notice.state = "undeliverable"
-            session.add(notice)
+        escalation.save_notices(session, group)
         return []
     messages: list[Message] = []
     items = _items(group)
@@ -97,20 +97,16 @@ def queue_group(
 
 
 def store_messages(session: Session, messages: list[Message]) -> int:
-    """Store the messages in one batch (as ``store.enqueue`` would one by one: a message whose
+    """Store the messages in one batch (as ``outbox.enqueue`` would one by one: a message whose
     dedupe key is stored already is left out) and mark their notices queued with them.
     Returns how many were stored."""
-    keys = [outbox.dedupe_key for outbox, _ in messages]
-    stored = store.stored_dedupe_keys(session, keys)
-    fresh = [outbox for outbox, _ in messages if outbox.dedupe_key not in stored]
-    session.add_all(fresh)
-    session.flush()  # one batch of inserts; the ids come back for the notices
-    added = {id(outbox) for outbox in fresh}
-    for outbox, part in messages:
+    fresh = outbox.add_new(session, [message for message, _ in messages])
+    added = {id(message) for message in fresh}
+    for message, part in messages:
         for notice in part:
             notice.state = "queued"
-            notice.outbox_id = outbox.id if id(outbox) in added else None
-            session.add(notice)
+            notice.outbox_id = message.id if id(message) in added else None
+        escalation.save_notices(session, part)
     return len(fresh)
 
 
@@ -119,7 +115,7 @@ def _live(session: Session, group: list[Notice]) -> list[Notice]:
     for notice in group:
         if (found := _found(session, notice.occurrence_id)) is None or found[0].status in MOOT:
             notice.state = "moot"
-            session.add(notice)
+            escalation.save_notices(session, [notice])
         else:
             live.append(notice)
     return live
@@ -129,26 +125,22 @@ def prefetch(session: Session, group: list[Notice]) -> list[Any]:
     """Load the notices' occurrences, duties and people in a few queries, so rendering many
     groups reads them from the session. Keep the returned rows referenced while rendering
     (the session holds its rows weakly)."""
-    occs = store.occurrences_by_ids(session, sorted({n.occurrence_id for n in group}))
-    duties = store.duties_by_ids(session, sorted({occ.duty_id for occ in occs}))
-    people: list[Person] = []
+    occs = occurrences.occurrences_by_ids(session, sorted({n.occurrence_id for n in group}))
+    duties = occurrences.duties_by_ids(session, sorted({occ.duty_id for occ in occs}))
     person_ids = sorted({n.recipient_id for n in group} | {occ.person_id for occ in occs})
-    for start in range(0, len(person_ids), CHUNK):
-        people.extend(store.people_by_ids(session, person_ids[start : start + CHUNK]).values())
+    people = org.people_by_ids(session, person_ids).values()
     return [*occs, *duties, *people]
 
 
 def _found(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
-    occ = session.get(Occurrence, occurrence_id)
-    duty = session.get(Duty, occ.duty_id) if occ is not None else None
-    return (occ, duty) if occ is not None and duty is not None else None
+    return occurrences.loaded_with_duty(session, occurrence_id)
 
 
 def _timezone_of(session: Session, settings: Settings) -> TimezoneOf:
     """People's time zones, resolved from the units once per session."""
     resolver = session.info.get(_TIMEZONES)
     if resolver is None:
-        resolver = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+        resolver = org.timezones(session, settings.plant.timezone)
         session.info[_TIMEZONES] = resolver
     return resolver
 
@@ -202,7 +194,7 @@ def _blocks(
         if found is None:
             continue
         occ, duty = found
-        person = store.person_by_id(session, occ.person_id)
+        person = org.person_by_id(session, occ.person_id)
         zone = ZoneInfo(tz(recipient.timezone, recipient.unit_id))
         situation, open_item = _situation(session, lang, occ, notice, zone)
         line = texts.render(
@@ -217,19 +209,19 @@ def _situation(
     session: Session, lang: str, occ: Occurrence, notice: Notice, zone: ZoneInfo
 ) -> tuple[str, bool]:
     if occ.status in TAKEN:
-        actor = store.person_by_id(session, occ.acked_by) if occ.acked_by else None
+        actor = org.person_by_id(session, occ.acked_by) if occ.acked_by else None
         name = actor.name if actor else "?"
         if occ.status == "done":
             return texts.render(lang, "escalation.done"), False
         if occ.status == "reassigned":  # named after the new assignee, not the leader
-            to = store.person_by_id(session, occ.reassigned_to) if occ.reassigned_to else None
+            to = org.person_by_id(session, occ.reassigned_to) if occ.reassigned_to else None
             return texts.render(lang, "escalation.reassigned", name=to.name if to else "?"), False
         return texts.render(lang, f"escalation.{TAKEN[occ.status]}", name=name), False
     if occ.acked_by is not None:
-        actor = store.person_by_id(session, occ.acked_by)
+        actor = org.person_by_id(session, occ.acked_by)
         return texts.render(lang, "escalation.taken", name=actor.name if actor else "?"), False
     if occ.status == "blocked":
-        last = store.last_reply(session, occ.id or 0)
+        last = replies.last_reply(session, occ.id or 0)
         category = texts.render(
             lang, f"reply.category_{(last.category if last else None) or 'other'}"
         )

@@ -18,11 +18,11 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot import problems, store
+from bot import problems
 from bot.config import Settings
-from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages
-from bot.timezones import timezone_resolver
+from bot.store import audit, org, outbox, planning
+from bot.store.engine import session_scope
 from models.calendar import zone
 from models.nudging import Verdict, decide
 
@@ -51,12 +51,12 @@ def _queue_batch(
     engine: Engine, settings: Settings, now: datetime
 ) -> tuple[int, Counter[str], bool]:
     with session_scope(engine) as session:
-        rows = store.due_nudges(session, now, BATCH)
+        rows = planning.due_nudges(session, now, BATCH)
         if not rows:
             return 0, Counter(), False
         by_id = {row.item.occurrence_id: row for row in rows}
         decisions = decide((row.item for row in rows), now, settings.nudges.late_after)
-        timezone_of = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
+        timezone_of = org.timezones(session, settings.plant.timezone)
         messages: list[dict[str, object]] = []
         members: dict[str, tuple[list[int], str]] = {}  # dedupe key -> occurrences, state
         failed: list[problems.Problem] = []
@@ -111,21 +111,21 @@ def _queue_batch(
                 )
         # One INSERT for every message (a dedupe key stored before is skipped), one UPDATE for
         # every occurrence: a wave of thousands is a few statements, not thousands.
-        stored = store.enqueue_many(session, messages)
+        stored = outbox.enqueue_many(session, messages)
         states: list[tuple[int, str, int | None]] = []
         for key, outbox_id in stored.items():
             occurrence_ids, state = members[key]
             states.extend((occurrence_id, state, outbox_id) for occurrence_id in occurrence_ids)
-        store.set_nudge_states(session, states)
+        planning.set_nudge_states(session, states)
         queued = len(stored)
         by_state: dict[str, list[int]] = {}
         for occurrence_id, verdict in decisions.states.items():
             by_state.setdefault(verdict.value, []).append(occurrence_id)
         for state, ids in by_state.items():
-            store.set_nudge_state(session, ids, state)  # only rows still pending change
+            planning.set_nudge_state(session, ids, state)  # only rows still pending change
         skipped = by_state.get(Verdict.SKIP.value, [])
         if skipped:
-            store.audit(session, "nudge.skipped", now, data={"occurrences": skipped})
+            audit.record(session, "nudge.skipped", now, data={"occurrences": skipped})
         counted = Counter({state: len(ids) for state, ids in by_state.items()})
         problems.report(session, settings, failed, now)
         # a batch that only met failing rows would read the same rows again: stop there

@@ -6,12 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import col
 
-from bot import store
-from bot.db import session_scope
+from bot.store import audit, org, planning
+from bot.store.engine import session_scope
 from models.invites import InviteFacts, Outcome, PersonFacts, code_hash, decide, deep_link, new_code
 from models.tables import Invite
 
@@ -42,10 +40,10 @@ def issue_invites(
     """One fresh link per person. Unknown, inactive or already linked people are refused."""
     issued: list[IssuedInvite] = []
     with session_scope(engine) as session:
-        people = list(store.pending_people(session)) if all_pending else []
+        people = list(org.pending_people(session)) if all_pending else []
         problems = []
         for key in keys:
-            person = store.person_by_key(session, key)
+            person = org.person_by_key(session, key)
             if person is None:
                 problems.append(f"{key}: no such person (check the key in the org file)")
             elif not person.active:
@@ -60,13 +58,13 @@ def issue_invites(
             assert person.id is not None
             code = new_code()
             expires_at = now + ttl
-            store.add_invite(
+            org.add_invite(
                 session,
                 Invite(
                     code=code_hash(code), person_id=person.id, created_at=now, expires_at=expires_at
                 ),
             )
-            store.audit(
+            audit.record(
                 session,
                 "invite.issued",
                 now,
@@ -88,9 +86,9 @@ class Redeemed:
 def redeem(engine: Engine, code: str, telegram_user_id: int, now: datetime) -> Redeemed:
     """Bind the account to the invite's person, if the invite allows it."""
     with session_scope(engine) as session:
-        invite = store.invite_by_code(session, code_hash(code))
-        person = store.person_by_id(session, invite.person_id) if invite else None
-        account = store.person_by_telegram(session, telegram_user_id)
+        invite = org.invite_by_code(session, code_hash(code))
+        person = org.person_by_id(session, invite.person_id) if invite else None
+        account = org.person_by_telegram(session, telegram_user_id)
         outcome = decide(
             InviteFacts(invite.person_id, invite.expires_at, invite.used_at) if invite else None,
             PersonFacts(person.id, person.active, person.telegram_user_id)
@@ -109,21 +107,11 @@ def redeem(engine: Engine, code: str, telegram_user_id: int, now: datetime) -> R
                 account.language if account else (person.language if person else "en"),
             )
         assert invite is not None and person is not None
-        claimed = session.execute(
-            update(Invite)
-            .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
-            .values(used_at=now, used_by_telegram_id=telegram_user_id)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not org.claim_invite(session, invite.id or 0, telegram_user_id, now):
             return Redeemed(Outcome.USED, person.name, person.language)
-        person.telegram_user_id = telegram_user_id
-        person.joined_at = now
-        person.unreachable_reason = None
-        person.unreachable_since = None
-        person.updated_at = now
-        session.add(person)
-        store.nudge_after_joining(session, person.id or 0, now)
-        store.audit(
+        org.link_account(session, person, telegram_user_id, now)
+        planning.nudge_after_joining(session, person.id or 0, now)
+        audit.record(
             session,
             "person.joined",
             now,

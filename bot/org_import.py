@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bot import store
-from bot.db import session_scope
+from bot.store import audit, org_sync
+from bot.store.engine import session_scope
 from models.org import OrgProblem, OrgSpec, parse_people_csv, parse_toml
 from models.org_sync import ChangePlan, check, plan
 
@@ -95,16 +95,16 @@ def import_org(
     spec = read_files(paths)
     sources = ", ".join(str(p) for p in paths)
     with session_scope(engine) as session:
-        current = store.load_current_org(session)
+        current = org_sync.load_current_org(session)
         problems = check(spec, current, sources, policies)
         if problems:
             return ImportResult(problems, None, written=False)
         changes = plan(spec, current)
         if dry_run or not changes.changes:
             return ImportResult([], changes, written=False, dry_run=dry_run)
-        store.apply_org_plan(session, changes, now)
+        org_sync.apply_org_plan(session, changes, now)
         counts = {f"{kind}.{action}": n for (kind, action), n in changes.counts().items()}
-        store.audit(
+        audit.record(
             session, "org.imported", now, subject=sources, data={"files": sources, **counts}
         )
     return ImportResult([], changes, written=True)

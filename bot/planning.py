@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import escalation, problems, store
+from bot import escalation, problems
 from bot.calendar_source import work_calendar
 from bot.config import Settings
-from bot.db import session_scope
-from bot.timezones import timezone_resolver
+from bot.store import absences, org, planning
+from bot.store.engine import session_scope
 from models.calendar import Absence, AbsenceIndex, zone
 from models.escalation import Policy, policy_from_json
 from models.planning import PlanDuty, PlanFailure, PlannedOccurrence, PlanPerson, plan_range
@@ -63,8 +63,8 @@ def load_org(session: Session, settings: Settings) -> Org:
     """The org as the pure planner wants it. A duty whose stored spec no longer parses (it
     was valid at import), or a person whose time zone cannot be read, is left out and named
     in ``left_out``, rather than stopping the whole plan."""
-    facts = store.planning_facts(session)
-    timezone_of = timezone_resolver(facts.units, settings.plant.timezone)
+    facts = planning.planning_facts(session)
+    timezone_of = org.timezones(session, settings.plant.timezone)
     found: list[problems.Problem] = []
     people, held_people, held_duties = [], set(), set()
     for p in facts.people:
@@ -120,8 +120,8 @@ def plan_duty(duty: Duty, shifts: ShiftConfig) -> PlanDuty:
 
 
 def absence_index(session: Session, days: list[date]) -> AbsenceIndex:
-    rows = store.absences_between(session, min(days), max(days))
-    keys = store.person_keys(session, sorted({row.person_id for row in rows}))
+    rows = absences.absences_between(session, min(days), max(days))
+    keys = org.person_keys(session, sorted({row.person_id for row in rows}))
     return AbsenceIndex(
         Absence(keys[row.person_id], row.start, row.end) for row in rows if row.person_id in keys
     )
@@ -131,13 +131,13 @@ class _Snapshots:
     """The escalation policy copied onto each new occurrence (the duty's, else its unit's,
     else the default), with urgency and the first step's time."""
 
-    def __init__(self, session: Session, settings: Settings, now: datetime, org: Org) -> None:
+    def __init__(self, session: Session, settings: Settings, now: datetime, loaded: Org) -> None:
         self.settings, self.now = settings, now
-        facts = store.tree_facts(session)
-        self.parent = {uid: parent for uid, _, parent, _, _ in facts.units}
-        self.unit_key = {uid: key for uid, key, *_ in facts.units}
-        self.person_unit = {pid: unit for pid, _, unit, _, _ in facts.people}
-        self.duties = {d.id: (d.policy, d.urgent) for d in org.stored_duties}
+        facts = org.tree_facts(session)
+        self.parent = {unit.id: unit.parent_id for unit in facts.units}
+        self.unit_key = {unit.id: unit.key for unit in facts.units}
+        self.person_unit = {person.id: person.unit_id for person in facts.people}
+        self.duties = {d.id: (d.policy, d.urgent) for d in loaded.stored_duties}
         # one snapshot (and its parsed form) per (duty policy, unit), shared by its rows
         self.cache: dict[tuple[str | None, int], tuple[dict[str, Any], Policy]] = {}
         self.unreadable: list[problems.Problem] = []  # stored snapshots that do not parse
@@ -178,7 +178,7 @@ def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
     days = planning_days(now, settings.plant.timezone)
     calendar = work_calendar(settings, sorted({d.year for d in days}))
     with session_scope(engine) as session:
-        if not store.try_planning_lock(session):
+        if not planning.try_planning_lock(session):
             return PlanResult(0, 0)
         org = load_org(session, settings)
         failures: list[PlanFailure] = []
@@ -195,14 +195,14 @@ def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
         failed = {(f.duty_id, f.person_id, f.day) for f in failures}
         stored = [
             row
-            for row in store.stored_occurrences(session, days)
+            for row in planning.stored_occurrences(session, days)
             if row.person_id not in org.held_people
             and row.duty_id not in org.held_duties
             and row.key not in failed
         ]
         changes = reconcile(planned, stored, now)
         snapshot = _Snapshots(session, settings, now, org)
-        store.write_plan(session, changes, now, snapshot.extras, snapshot.replanned)
+        planning.write_plan(session, changes, now, snapshot.extras, snapshot.replanned)
         problems.report(
             session,
             settings,

@@ -21,8 +21,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import notices, store
+from bot import notices
 from bot.config import Settings
+from bot.store import audit, org
 
 log = logging.getLogger(__name__)
 CAUSE_MAX = 300  # characters of the cause quoted to the admins
@@ -51,18 +52,18 @@ def report(
     told: list[Problem] = []
     for found in problems:
         subject = found.item[:80]  # once per item and cause, whichever pass meets it first
-        if not store.first_report(session, "problem", subject, _cause_id(found), now):
+        if not audit.first_report(session, "problem", subject, _cause_id(found), now):
             log.debug("%s pass: %s still fails: %s", found.pass_name, found.item, found.cause)
             continue
         log.error("%s pass: left out %s: %s", found.pass_name, found.item, found.cause)
-        store.audit(
+        audit.record(
             session,
             "problem.reported",
             now,
             subject=found.item,
             data={"pass": found.pass_name, "cause": found.cause},
         )
-        for admin in store.people_by_keys(session, list(settings.access.admins)):
+        for admin in org.people_by_keys(session, list(settings.access.admins)):
             notices.enqueue_text(
                 session,
                 admin,

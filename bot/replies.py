@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import actions, escalation, evidence, store, texts
+from bot import actions, escalation, evidence, texts
 from bot.config import Settings
-from bot.db import session_scope
 from bot.messages import NudgeLine, nudge_messages, when_label
 from bot.outcomes import Edit, Outcome, Prompt
-from bot.timezones import timezone_resolver
+from bot.store import audit, occurrences, org, replies
+from bot.store import outbox as outbox_store
+from bot.store.engine import session_scope, write_now
 from models.calendar import local_to_utc
 from models.replies import (
     MAX_LATER,
@@ -87,8 +88,7 @@ class _Context:
             incoming,
         )
         self.lang = person.language
-        resolve = timezone_resolver(store.unit_timezones(session), settings.plant.timezone)
-        self.tz = resolve(person.timezone, person.unit_id)
+        self.tz = org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
         self.now = incoming.now
 
     def text(self, message_id: str, **params: object) -> str:
@@ -109,7 +109,7 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
         if match is None:
             return Outcome(ctx.text("reply.button_invalid"))
         kind, code, raw_id = match.groups()
-        if (earlier := store.reply_by_update(session, incoming.update_id)) is not None:
+        if (earlier := replies.reply_by_update(session, incoming.update_id)) is not None:
             return _already(ctx, earlier)
         loaded = _load(ctx, int(raw_id))
         if isinstance(loaded, Outcome):
@@ -123,7 +123,7 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
                 ctx, occ, duty, facts, Action.BLOCKED, via="button", category=category
             )
             if outcome.recorded:
-                store.ask(session, _question(ctx, occ, "block_note", category=category.value))
+                replies.ask(session, _question(ctx, occ, "block_note", category=category.value))
                 outcome.prompt = Prompt(
                     ctx.text("reply.ask_note"),
                     {"inline_keyboard": [[_button(ctx.text("reply.skip"), f"k:s:{occ.id}")]]},
@@ -131,10 +131,10 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
             return outcome
         if kind == "t" and code in {o.value for o in LaterOption}:
             promised = later_until(LaterOption(code), ctx.now, ctx.tz, occ.due_at, _day_end(ctx))
-            store.forget_question(session, person.id or 0)
+            replies.forget_question(session, person.id or 0)
             return _record(ctx, occ, duty, facts, Action.LATER, via="button", promised=promised)
         if kind == "k" and code == "s":
-            store.forget_question(session, person.id or 0)
+            replies.forget_question(session, person.id or 0)
             return Outcome(ctx.text("reply.note_skipped"))
         return Outcome(ctx.text("reply.button_invalid"))
 
@@ -148,15 +148,15 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         if person is None:
             return None
         ctx = _Context(session, settings, person, incoming)
-        if earlier := store.replies_by_update(session, incoming.update_id):
+        if earlier := replies.replies_by_update(session, incoming.update_id):
             return _already_all(ctx, earlier)
-        question = store.pending_input(session, person.id or 0, ctx.now)
+        question = replies.pending_input(session, person.id or 0, ctx.now)
         if question is not None:
             if not full_reply(text, ctx.now, ctx.tz):
                 if question.kind in actions.QUESTIONS:  # a leader's excuse reason or reassign name
                     return actions.answer(session, settings, person, question, text, ctx.now)
                 return _answer_question(ctx, question, text)
-            store.forget_question(session, person.id or 0)  # a typed reply instead closes it
+            replies.forget_question(session, person.id or 0)  # a typed reply instead closes it
         parsed = parse_typed(text)
         if isinstance(parsed, TypedProblem):
             return Outcome(ctx.text(f"reply.{parsed.value}"))
@@ -172,10 +172,10 @@ def expected_evidence(engine: Engine, incoming: Incoming) -> str | None:
         person = _person(session, incoming)
         if person is None:
             return None
-        question = store.pending_input(session, person.id or 0, incoming.now)
+        question = replies.pending_input(session, person.id or 0, incoming.now)
         if question is None or question.kind != "evidence":
             return None
-        found = store.occurrence_with_duty(session, question.occurrence_id)
+        found = occurrences.occurrence_with_duty(session, question.occurrence_id)
         return found[1].evidence if found is not None else None
 
 
@@ -193,14 +193,14 @@ def evidence_file(
         if person is None:
             return None
         ctx = _Context(session, settings, person, incoming)
-        if (earlier := store.reply_by_update(session, incoming.update_id)) is not None:
+        if (earlier := replies.reply_by_update(session, incoming.update_id)) is not None:
             return _already(ctx, earlier)
-        question = store.pending_input(session, person.id or 0, ctx.now)
+        question = replies.pending_input(session, person.id or 0, ctx.now)
         if question is None or question.kind != "evidence":
             return Outcome(ctx.text("reply.not_expected"))
         loaded = _load(ctx, question.occurrence_id)
         if isinstance(loaded, Outcome):
-            store.forget_question(session, person.id or 0)
+            replies.forget_question(session, person.id or 0)
             return loaded
         occ, duty, facts = loaded
         image = image_kind(file.content[:16]) if file.content is not None else None
@@ -211,22 +211,22 @@ def evidence_file(
         outcome = _record(
             ctx, occ, duty, facts, Action.DONE, via=file.kind, evidence=(file.file_id, path)
         )
-        store.forget_question(session, person.id or 0)
+        replies.forget_question(session, person.id or 0)
         return outcome
 
 
 def _person(session: Session, incoming: Incoming) -> Person | None:
-    person = store.person_by_telegram(session, incoming.telegram_user_id)
+    person = org.person_by_telegram(session, incoming.telegram_user_id)
     return person if person is not None and person.active and person.id is not None else None
 
 
 def _load(ctx: _Context, occurrence_id: int) -> tuple[Occurrence, Duty, OccurrenceFacts] | Outcome:
-    store.lock_occurrence(ctx.session, occurrence_id)
-    found = store.occurrence_with_duty(ctx.session, occurrence_id)
+    occurrences.lock_occurrence(ctx.session, occurrence_id)
+    found = occurrences.occurrence_with_duty(ctx.session, occurrence_id)
     if found is None:
         return Outcome(ctx.text("reply.gone"))
     occ, duty = found
-    last = store.last_reply(ctx.session, occurrence_id)
+    last = replies.last_reply(ctx.session, occurrence_id)
     facts = OccurrenceFacts(
         id=occurrence_id,
         person_id=occ.person_id,
@@ -249,7 +249,7 @@ def _load(ctx: _Context, occurrence_id: int) -> tuple[Occurrence, Duty, Occurren
 
 def _too_late(ctx: _Context, facts: OccurrenceFacts) -> str:
     stamp = _clock(ctx, deadline(facts, ctx.settings.replies.grace))
-    leader = store.leader_of(ctx.session, ctx.person)
+    leader = org.leader_of(ctx.session, ctx.person)
     if leader is None:
         return ctx.text("reply.too_late_no_leader", deadline=stamp)
     return ctx.text("reply.too_late", deadline=stamp, leader=leader.name)
@@ -269,7 +269,7 @@ def _start_action(
             return Outcome(ctx.text("reply.same", status=ctx.text("status.done", time="")))
         if not needs_evidence(facts):
             return _record(ctx, occ, duty, facts, Action.DONE, via=via)
-        store.ask(ctx.session, _question(ctx, occ, "evidence"))
+        replies.ask(ctx.session, _question(ctx, occ, "evidence"))
         ask = "reply.ask_photo" if duty.evidence == "photo" else "reply.ask_text"
         return Outcome(
             ctx.text("reply.tap_ask_evidence"),
@@ -287,7 +287,7 @@ def _start_action(
                 {"inline_keyboard": rows},
             ),
         )
-    store.ask(ctx.session, _question(ctx, occ, "later_time"))
+    replies.ask(ctx.session, _question(ctx, occ, "later_time"))
     buttons = [
         _button(ctx.text(f"reply.later_{o.value}"), f"t:{o.value}:{occ.id}") for o in LaterOption
     ]
@@ -309,7 +309,9 @@ def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
     unknown_at = 0  # where their line goes
     combined = Outcome("")
     for number in parsed.numbers:
-        occurrence_id = store.occurrence_by_number(ctx.session, ctx.person.id or 0, day, number)
+        occurrence_id = occurrences.occurrence_by_number(
+            ctx.session, ctx.person.id or 0, day, number
+        )
         if occurrence_id is None:
             if not unknown:
                 unknown_at = len(answers)
@@ -359,7 +361,7 @@ def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
 def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcome:
     loaded = _load(ctx, question.occurrence_id)
     if isinstance(loaded, Outcome):
-        store.forget_question(ctx.session, ctx.person.id or 0)
+        replies.forget_question(ctx.session, ctx.person.id or 0)
         return loaded
     occ, duty, facts = loaded
     if question.kind == "evidence":
@@ -385,7 +387,7 @@ def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcom
             note_only=True,
         )
         escalation.note_added(ctx.session, occ, ctx.now)  # leaders told of the block get it
-    store.forget_question(ctx.session, ctx.person.id or 0)
+    replies.forget_question(ctx.session, ctx.person.id or 0)
     return outcome
 
 
@@ -424,15 +426,15 @@ def _record(
         telegram_update_id=ctx.incoming.update_id,
         created_at=ctx.now,
     )
-    ctx.session.add(reply)
+    replies.add_reply(ctx.session, reply)
     if not note_only or occ.status == "blocked":  # a note never reopens a resolved block
         occ.status, occ.status_at = STATUS_OF[action], ctx.now
     if action is Action.LATER:
         occ.promised_at = promised
     if not note_only:
         escalation.on_answer(occ, ctx.now)  # a block climbs at once; done stops the climb
-    ctx.session.add(occ)
-    store.audit(
+    occurrences.save(ctx.session, occ)
+    audit.record(
         ctx.session,
         "reply.recorded",
         ctx.now,
@@ -450,7 +452,7 @@ def _record(
             "evidence": bool(evidence),
         },
     )
-    ctx.session.flush()
+    write_now(ctx.session)
     number, title = occ.number, duty.title
     if note_only:
         answer = ctx.text("reply.recorded_note", number=number, title=title)
@@ -476,13 +478,13 @@ def _nudge_edit(ctx: _Context, occ: Occurrence) -> list[Edit]:
     edit when nothing visible changed (Telegram refuses an edit that changes nothing)."""
     if occ.nudge_outbox_id is None:
         return []
-    outbox = store.nudge_outbox(ctx.session, occ.nudge_outbox_id)
+    outbox = outbox_store.by_id(ctx.session, occ.nudge_outbox_id)
     if outbox is None or outbox.telegram_message_id is None:
         return []
     lines = []
-    members = store.occurrences_in_message(ctx.session, outbox.id or 0)
+    members = occurrences.occurrences_in_message(ctx.session, outbox.id or 0)
     for member, duty in members:
-        last = store.last_reply(ctx.session, member.id or 0)
+        last = replies.last_reply(ctx.session, member.id or 0)
         promised = last.new_due_at if last and last.kind == "later" else None
         lines.append(
             NudgeLine(
@@ -512,7 +514,7 @@ def _nudge_edit(ctx: _Context, occ: Occurrence) -> list[Edit]:
         return []
     payload |= {"text": message.text, "reply_markup": message.reply_markup}
     outbox.payload = payload
-    ctx.session.add(outbox)
+    outbox_store.save(ctx.session, outbox)
     return [Edit(outbox.chat_id, outbox.telegram_message_id, message.text, message.reply_markup)]
 
 
@@ -557,7 +559,7 @@ def _already_all(ctx: _Context, replies: list[Reply]) -> Outcome:
         return _already(ctx, replies[0])
     lines = []
     for reply in replies:
-        found = store.occurrence_with_duty(ctx.session, reply.occurrence_id)
+        found = occurrences.occurrence_with_duty(ctx.session, reply.occurrence_id)
         status = _status_text(ctx, STATUS_OF[Action(reply.kind)], reply.new_due_at)
         number, title = (found[0].number, found[1].title) if found else ("?", "?")
         lines.append(ctx.text("reply.same_item", number=number, title=title, status=status))

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot import notices, store, texts
+from bot import notices, texts
 from bot.config import Settings
-from bot.db import session_scope
-from bot.store import BOT_USERNAME_SETTING, DEAD_REPORT_KIND, DEAD_SUBJECT, DeadMessage
+from bot.store import audit, org, outbox
+from bot.store.engine import session_scope
+from bot.store.outbox import DEAD_REPORT_KIND, DEAD_SUBJECT, DeadMessage
+from bot.store.settings import BOT_USERNAME_SETTING, get_setting
 from models.delivery import DEAD_REPORT, worth_reporting
 from models.invites import code_hash, deep_link, new_code
 from models.tables import Invite, Outbox
@@ -31,20 +33,18 @@ def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
     """Tell each unreachable person's leader, once per person and reason; returns how many."""
     told = 0
     with session_scope(engine) as session:
-        username = settings.telegram.bot_username or store.get_setting(
-            session, BOT_USERNAME_SETTING
-        )
-        for person in store.unreachable_people(session):
+        username = settings.telegram.bot_username or get_setting(session, BOT_USERNAME_SETTING)
+        for person in org.unreachable_people(session):
             reason = person.unreachable_reason or NEVER_JOINED
-            leader = store.leader_of(session, person)
-            if leader is None or not store.first_report(
+            leader = org.leader_of(session, person)
+            if leader is None or not audit.first_report(
                 session, "unreachable", person.key, reason, now
             ):
                 continue
             dedupe = f"unreachable:{person.id}:{reason}"
             if person.telegram_user_id is None and username:
                 code = new_code()
-                store.add_invite(
+                org.add_invite(
                     session,
                     Invite(
                         code=code_hash(code),
@@ -74,7 +74,7 @@ def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
                     name=person.name,
                     reason=reason,
                 )
-            store.audit(
+            audit.record(
                 session,
                 "unreachable.reported",
                 now,
@@ -94,14 +94,14 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
     with session_scope(engine) as session:
         rows = [
             row
-            for row in store.dead_messages(session, unreported=True)
+            for row in outbox.dead_messages(session, unreported=True)
             if worth_reporting(row.kind)
         ]
         if not rows:
             return 0
         admins = [
             person
-            for person in store.people_by_keys(session, list(settings.access.admins))
+            for person in org.people_by_keys(session, list(settings.access.admins))
             if person.active and person.telegram_user_id is not None
         ]
         if not admins:
@@ -110,10 +110,10 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
                 _untold["count"] = len(rows)
             return 0
         for row in rows:
-            store.first_report(session, DEAD_REPORT_KIND, f"{DEAD_SUBJECT}{row.id}", "once", now)
+            audit.first_report(session, DEAD_REPORT_KIND, f"{DEAD_SUBJECT}{row.id}", "once", now)
         for admin in admins:
             text = dead_text(admin.language, settings, rows, "delivery.dead_report", len(rows))
-            store.enqueue(
+            outbox.enqueue(
                 session,
                 Outbox(
                     created_at=now,
@@ -125,7 +125,7 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
                     next_attempt_at=now,
                 ),
             )
-        store.audit(
+        audit.record(
             session,
             "delivery.dead_reported",
             now,
@@ -137,8 +137,8 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
 def dead_list(engine: Engine, settings: Settings, lang: str) -> str:
     """The messages given up, newest first, as many as fit in one message (for ``/dead``)."""
     with session_scope(engine) as session:
-        rows = store.dead_messages(session, limit=LISTED)
-        total = store.outbox_counts(session).get("dead", 0)
+        rows = outbox.dead_messages(session, limit=LISTED)
+        total = outbox.outbox_counts(session).get("dead", 0)
     if not rows:
         return texts.render(lang, "delivery.dead_none")
     return dead_text(lang, settings, rows, "delivery.dead_list", total)

@@ -29,8 +29,8 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from bot import store
-from bot.db import session_scope
+from bot.store import audit, org, outbox
+from bot.store.engine import session_scope
 from models.delivery import DEAD, SKIPPED, Failure, FailureKind, classify_forbidden, judge
 from models.pacing import Pacer
 
@@ -95,7 +95,7 @@ class SenderStats:
 class _Outcomes:
     sent: list[tuple[int, int | None, datetime]] = field(default_factory=list)
     reached: list[int] = field(default_factory=list)
-    failed: list[tuple[store.Claimed, Failure]] = field(default_factory=list)
+    failed: list[tuple[outbox.Claimed, Failure]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.sent or self.failed)
@@ -182,21 +182,21 @@ class Sender:
         while await self.drain_once():
             pass
 
-    def _claim(self) -> list[store.Claimed]:
+    def _claim(self) -> list[outbox.Claimed]:
         with session_scope(self.engine) as session:
-            return store.claim_outbox(session, self.clock(), self.batch)
+            return outbox.claim(session, self.clock(), self.batch)
 
     def _renew(self, ids: list[int], now: datetime) -> None:
         with session_scope(self.engine) as session:
-            store.renew_claims(session, ids, now)
+            outbox.renew_claims(session, ids, now)
 
     def _release(self, claimed_before: datetime) -> None:
         with session_scope(self.engine) as session:
-            released = store.release_claims(session, claimed_before)
+            released = outbox.release_claims(session, claimed_before)
         if released:
             log.warning("returned %d unfinished sends to the outbox", released)
 
-    async def _send_batch(self, claimed: list[store.Claimed]) -> None:
+    async def _send_batch(self, claimed: list[outbox.Claimed]) -> None:
         loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
@@ -228,7 +228,7 @@ class Sender:
             await flusher
             await self._write_back()
 
-    async def _send_one(self, item: store.Claimed, slots: asyncio.Semaphore) -> None:
+    async def _send_one(self, item: outbox.Claimed, slots: asyncio.Semaphore) -> None:
         try:
             message_id = await self._call(item)
         except RetryAfter as exc:
@@ -260,7 +260,7 @@ class Sender:
         finally:
             slots.release()
 
-    async def _call(self, item: store.Claimed) -> int | None:
+    async def _call(self, item: outbox.Claimed) -> int | None:
         payload = item.payload
         method = payload.get("method", "sendMessage")
         markup = payload.get("reply_markup")
@@ -336,11 +336,11 @@ class Sender:
         now = self.clock()
         given_up = retried = skipped = 0
         with session_scope(self.engine) as session:
-            store.record_sent(session, outcomes.sent)
-            store.mark_reachable(session, sorted(set(outcomes.reached)))
+            outbox.record_sent(session, outcomes.sent)
+            org.mark_reachable(session, sorted(set(outcomes.reached)))
             for item, failure in outcomes.failed:
                 verdict = judge(failure, item.attempts + 1, now, item.stale_at)
-                store.record_failure(
+                outbox.record_failure(
                     session, item.id, verdict.state, verdict.retry_at, failure.detail
                 )
                 if verdict.state == DEAD:
@@ -354,10 +354,10 @@ class Sender:
                 news = (
                     verdict.unreachable is not None
                     and item.person_id is not None
-                    and store.mark_unreachable(session, item.person_id, verdict.unreachable, now)
+                    and org.mark_unreachable(session, item.person_id, verdict.unreachable, now)
                 )
                 if news:
-                    store.audit(
+                    audit.record(
                         session,
                         "person.unreachable",
                         now,

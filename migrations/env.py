@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import models.tables  # noqa: F401  (registers every table on the metadata)
-from bot.db import make_engine
+from bot.store.engine import make_engine
 from models.types import UTCDateTime
 
 config = context.config

@@ -94,6 +94,10 @@ class OrgTree:
 
     # --- lookups -------------------------------------------------------------------------
 
+    def units(self) -> list[TreeUnit]:
+        """Every unit, in the order given to the tree."""
+        return list(self._units.values())
+
     def unit(self, unit_id: int) -> TreeUnit:
         return self._units[unit_id]
 

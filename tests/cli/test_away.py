@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from bot import store
-from bot.db import make_engine
+from bot.store import audit
+from bot.store.engine import make_engine
 from tests.cli.test_cli import execbot
 from tests.conftest import EXAMPLE_ORG
 
@@ -52,7 +52,7 @@ def test_record_list_and_cancel(plant: Path) -> None:
 
     engine = make_engine(f"sqlite:///{plant / 'bot.db'}")
     with Session(engine) as session:
-        kinds = [event.kind for event in store.audit_events(session)]
+        kinds = [event.kind for event in audit.events(session)]
     engine.dispose()
     assert kinds == ["org.imported", "absence.added", "absence.added", "absence.cancelled"]
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.db import make_engine
+from bot.store.engine import make_engine
 from models.tables import Duty, Person, Unit
 from tests.cli.test_cli import execbot
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from bot.db import make_engine
+from bot.store.engine import make_engine
 from sandbox.client import SandboxClient
 from sandbox.server import DEFAULT_TOKEN
 

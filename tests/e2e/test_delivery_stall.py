@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import text, update
 from sqlmodel import Session, col, func, select
 
-from bot.db import make_engine
+from bot.store.engine import make_engine
 from models.tables import Outbox, Person
 from tests.e2e.harness import World, world
 

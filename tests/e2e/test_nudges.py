@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import store
+from bot.store.org import person_by_key
 from models.tables import Occurrence, Outbox, Person
 from tests.e2e.harness import World, world
 
@@ -142,7 +142,7 @@ def test_right_nudges_at_the_right_times_in_two_timezones(tmp_path: Path) -> Non
         assert len(nudges(w, 701)) == 1 and len(nudges(w, 702)) == 1
         assert nudges(w, 703) == []
         with Session(w.engine) as session:
-            away = store.person_by_key(session, "away")
+            away = person_by_key(session, "away")
             assert away is not None
             rows = session.exec(select(Occurrence).where(Occurrence.person_id == away.id)).all()
             assert {(r.day, r.status) for r in rows} == {
@@ -262,7 +262,7 @@ def test_a_person_who_joins_after_the_nudge_time_still_gets_the_days_duties(
         bot = w.start_bot(EXECBOT_CLOCK_START="2026-11-17T07:20:00+01:00")  # Berlin
         w.wait_ready(bot)
         with Session(w.engine) as session:  # the 07:00 nudge found nobody to send to
-            ber = store.person_by_key(session, "ber")
+            ber = person_by_key(session, "ber")
             assert ber is not None
             w.wait(
                 "the nudge pass to meet Berta's duties",

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot import store
+from bot.store import org
 from models.tables import AuditEvent, Person
 from tests.conftest import EXAMPLE_ORG
 from tests.e2e.harness import World, world
@@ -51,7 +51,7 @@ def test_invite_start_binds_and_greets(tmp_path: Path) -> None:
         )
         assert "Every working day I will send you the duties" in greeting[0]
         with Session(w.engine) as session:
-            anna = store.person_by_key(session, "a.weber")
+            anna = org.person_by_key(session, "a.weber")
             assert anna is not None and anna.telegram_user_id == ANNA
             assert anna.joined_at is not None
             events_before = session.exec(select(func.count()).select_from(AuditEvent)).one()
@@ -73,7 +73,7 @@ def test_invite_start_binds_and_greets(tmp_path: Path) -> None:
             lambda: [t for t in bot_texts(w, STRANGER) if "personal invite link" in t],
         )
         with Session(w.engine) as session:
-            assert store.person_by_telegram(session, STRANGER) is None
+            assert org.person_by_telegram(session, STRANGER) is None
             assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events_before
             assert (
                 session.exec(

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot import store
+from bot.store import org
 from models.tables import AuditEvent, Occurrence, Reply
 from tests.e2e.harness import World, world
 
@@ -161,7 +161,7 @@ def test_every_kind_of_answer_is_stored_and_shown(tmp_path: Path) -> None:
         assert final["edit_count"] == 5  # the note changed nothing visible: no edit
 
         with Session(w.engine) as session:
-            worker = store.person_by_key(session, "wor")
+            worker = org.person_by_key(session, "wor")
             assert worker is not None
             replies = session.exec(select(Reply).order_by(col(Reply.id))).all()
             numbers = {o.id: o.number for o in session.exec(select(Occurrence)).all()}

@@ -20,12 +20,15 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import actions, escalation, nudging, planning, replies, reports, store
+from bot import actions, escalation, nudging, planning, replies, reports
 from bot.absences import add_absence
 from bot.config import Settings
-from bot.db import session_scope
 from bot.org_import import import_org
 from bot.outcomes import Outcome
+from bot.store.engine import session_scope
+from bot.store.org import mark_unreachable, person_by_key
+from bot.store.outbox import record_sent
+from bot.store.replies import pending_input
 from models.calendar import AbsenceKind
 from models.tables import (
     AuditEvent,
@@ -294,7 +297,7 @@ def climb(engine: Engine, duty_key: str, person: str | None = None) -> tuple[Any
 
 def act(engine: Engine, s: Settings, who: str, data: str, now: datetime) -> Outcome:
     with session_scope(engine) as session:
-        actor = store.person_by_key(session, who)
+        actor = person_by_key(session, who)
         assert actor is not None
         return actions.act(session, s, actor, data, now)
 
@@ -597,7 +600,7 @@ def test_unreachable_people_are_reported_once(engine: Engine, tmp_path: Path) ->
     assert counts(engine) == before
 
     with session_scope(engine) as session:
-        assert store.mark_unreachable(session, ids(engine)["w2"], "blocked the bot", local("08:06"))
+        assert mark_unreachable(session, ids(engine)["w2"], "blocked the bot", local("08:06"))
     assert reports.unreachable(engine, s, local("08:10")) == 1
     assert texts_to(engine, "tl", "notice")[1] == (
         "Wanda Two cannot be reached by execbot (blocked the bot), so their duties cannot be"
@@ -625,7 +628,7 @@ def test_ack_holds_the_climb_until_the_ack_timeout(engine: Engine, tmp_path: Pat
     occ_id = escalated_to_tina(engine, tmp_path, s)
     [message] = outbox(engine, "tl")
     with session_scope(engine) as session:
-        store.record_sent(session, [(message.id or 0, 555, local("08:10"))])
+        record_sent(session, [(message.id or 0, 555, local("08:10"))])
     person = ids(engine)
 
     outcome = act(engine, s, "tl", f"e:a:{occ_id}", local("08:12"))
@@ -662,9 +665,9 @@ def test_excuse_closes_the_item_and_tells_the_person(engine: Engine, tmp_path: P
     )
     assert climb(engine, "reading")[0] == "open"
     with session_scope(engine) as session:
-        tina = store.person_by_key(session, "tl")
+        tina = person_by_key(session, "tl")
         assert tina is not None
-        question = store.pending_input(session, tina.id or 0, local("08:13"))
+        question = pending_input(session, tina.id or 0, local("08:13"))
         assert question is not None and question.kind == "excuse"
         done = actions.excuse(session, s, tina, question, "the meter is broken", local("08:13"))
     assert done.recorded and done.answer == "Excused: 1. Read the meters of Willy One."
@@ -861,9 +864,9 @@ def test_a_held_notice_about_a_finished_item_is_not_sent(engine: Engine, tmp_pat
     assert {n.deliver_at for n in notice_rows(engine)} == {local("06:00", next_day)}
     act(engine, s, "adm", f"e:x:{pump.id}", local("05:30", next_day))
     with session_scope(engine) as session:
-        admin = store.person_by_key(session, "adm")
+        admin = person_by_key(session, "adm")
         assert admin is not None
-        question = store.pending_input(session, admin.id or 0, local("05:31", next_day))
+        question = pending_input(session, admin.id or 0, local("05:31", next_day))
         assert question is not None
         actions.excuse(session, s, admin, question, "pump replaced", local("05:31", next_day))
 

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import store
 from bot.onboarding import InviteError, issue_invites, redeem
 from bot.org_import import import_org
+from bot.store import audit
+from bot.store.org import person_by_key, person_by_telegram
 from models.invites import Outcome
 from models.tables import Invite
 from tests.conftest import EXAMPLE_ORG, NOW
@@ -41,13 +42,13 @@ def test_happy_path_binds_the_account(org: Engine) -> None:
     result = redeem(org, code, 5001, NOW + timedelta(hours=1))
     assert result.outcome is Outcome.LINK and result.person_name == "Anna Weber"
     with Session(org) as session:
-        anna = store.person_by_key(session, "a.weber")
+        anna = person_by_key(session, "a.weber")
         assert anna is not None
         assert anna.telegram_user_id == 5001 and anna.joined_at == NOW + timedelta(hours=1)
         invite = session.exec(select(Invite)).one()
         assert invite.code != code  # only the hash is stored
         assert invite.used_by_telegram_id == 5001
-        assert [e.kind for e in store.audit_events(session)][-1] == "person.joined"
+        assert [e.kind for e in audit.events(session)][-1] == "person.joined"
 
 
 def test_reuse_by_the_same_account_is_a_welcome_back(org: Engine) -> None:
@@ -62,9 +63,9 @@ def test_second_account_is_refused(org: Engine) -> None:
     redeem(org, code, 5001, NOW)
     assert redeem(org, code, 6002, NOW).outcome is Outcome.USED
     with Session(org) as session:
-        anna = store.person_by_key(session, "a.weber")
+        anna = person_by_key(session, "a.weber")
         assert anna is not None and anna.telegram_user_id == 5001
-        assert store.person_by_telegram(session, 6002) is None
+        assert person_by_telegram(session, 6002) is None
 
 
 def test_expired_code_is_refused(org: Engine) -> None:
@@ -72,7 +73,7 @@ def test_expired_code_is_refused(org: Engine) -> None:
     result = redeem(org, code, 5001, NOW + TTL)
     assert result.outcome is Outcome.EXPIRED
     with Session(org) as session:
-        anna = store.person_by_key(session, "a.weber")
+        anna = person_by_key(session, "a.weber")
         assert anna is not None and anna.telegram_user_id is None
 
 

@@ -12,9 +12,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
 from bot import app as bot_app
-from bot import migrate, store
+from bot import migrate
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.store import audit
 from models.tables import Occurrence, Outbox, Person
 from tests.conftest import NOW
 
@@ -61,13 +62,13 @@ def test_newer_schema_is_refused(engine: Engine) -> None:
 
 def test_audit_log_is_append_only_in_the_database(engine: Engine) -> None:
     with Session(engine) as session:
-        store.audit(session, "test.event", NOW, subject="x", data={"a": 1})
+        audit.record(session, "test.event", NOW, subject="x", data={"a": 1})
         session.commit()
     for statement in ("UPDATE audit_event SET kind = 'forged'", "DELETE FROM audit_event"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
     with Session(engine) as session:
-        events = store.audit_events(session)
+        events = audit.events(session)
         assert [(e.kind, e.data, e.at) for e in events] == [("test.event", {"a": 1}, NOW)]
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot import migrate, notices
 from bot.config import Settings
-from bot.db import make_engine
+from bot.store.engine import make_engine
 from models.tables import Duty, Notice, Occurrence, Person, Reply, Unit
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT
 

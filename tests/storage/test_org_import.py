@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import store
 from bot.org_import import import_org
+from bot.store import audit, org
 from models.tables import Absence, AuditEvent, Duty, Leadership, OrgSection, Person, Unit
 from tests.conftest import EXAMPLE_ORG, NOW
 
@@ -47,13 +47,13 @@ def test_import_creates_the_org_and_rerun_changes_nothing(engine: Engine) -> Non
     assert counts(engine) == after_first
 
     with Session(engine) as session:
-        casting = store.unit_by_key(session, "casting")
-        plant = store.unit_by_key(session, "plant")
+        casting = org.unit_by_key(session, "casting")
+        plant = org.unit_by_key(session, "plant")
         assert casting is not None and plant is not None
         assert casting.parent_id == plant.id
-        hanna = store.person_by_key(session, "h.braun")
+        hanna = org.person_by_key(session, "h.braun")
         assert hanna is not None and hanna.id is not None
-        assert [u.key for u in store.units_led_by(session, hanna.id)] == ["casting"]
+        assert [u.key for u in org.units_led_by(session, hanna.id)] == ["casting"]
         reading = session.exec(select(Duty).where(Duty.key == "furnace-reading")).one()
         assert (reading.post, reading.unit_id, reading.person_id) == (
             "furnace operator",
@@ -97,7 +97,7 @@ def test_changes_and_deactivation_keep_history(engine: Engine, tmp_path: Path) -
     assert "- person p.schulz deactivated" in report
     assert "leaders and deputies: 1 changed" in report
     with Session(engine) as session:
-        paul = store.person_by_key(session, "p.schulz")
+        paul = org.person_by_key(session, "p.schulz")
         assert paul is not None and paul.active is False  # kept, not deleted
         assert session.exec(select(func.count()).select_from(Leadership)).one() == 6
 
@@ -165,7 +165,7 @@ def test_hr_csv_export(engine: Engine, tmp_path: Path) -> None:
     assert "people: 1 created, 0 changed, 1 deactivated" in result.report()
     assert "units: 0 created" in result.report()  # a people file leaves units alone
     with Session(engine) as session:
-        nina = store.person_by_key(session, "n.new")
+        nina = org.person_by_key(session, "n.new")
         assert nina is not None and nina.name == "Neumann, Nina"
         assert nina.timezone == "America/New_York"
 
@@ -235,7 +235,7 @@ def test_an_org_file_with_a_long_path_is_imported_and_audited(
     result = import_org(engine, [deep], NOW, dry_run=False)
     assert result.written and not result.problems
     with Session(engine) as session:
-        [event] = store.audit_events(session, "org.imported")
-    assert len(event.subject) == store.SUBJECT_LIMIT
+        [event] = audit.events(session, "org.imported")
+    assert len(event.subject) == audit.SUBJECT_LIMIT
     assert event.subject.startswith("…") and event.subject.endswith("/plant.toml")
     assert event.data["files"] == str(deep)

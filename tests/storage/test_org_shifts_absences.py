@@ -11,9 +11,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import store
 from bot.absences import AbsenceError, add_absence, cancel_absence, list_absences
 from bot.org_import import import_org
+from bot.store import audit
+from bot.store.absences import absences_between
 from models.calendar import AbsenceKind
 from models.schedule import OnShift, parse_schedule
 from models.shifts import parse_shifts
@@ -179,14 +180,12 @@ def test_absences_between_and_hand_recorded_absences(engine: Engine) -> None:
         engine, "a.weber", date(2026, 12, 1), date(2026, 12, 3), AbsenceKind.SICK, "flu", NOW
     )
     with Session(engine) as session:
-        spans = [
-            (a.start, a.end) for a in store.absences_between(session, *[date(2026, 12, 3)] * 2)
-        ]
+        spans = [(a.start, a.end) for a in absences_between(session, *[date(2026, 12, 3)] * 2)]
         assert spans == [(date(2026, 12, 1), date(2026, 12, 3))]
-        assert store.absences_between(session, date(2026, 12, 4), date(2026, 12, 20)) == []
+        assert absences_between(session, date(2026, 12, 4), date(2026, 12, 20)) == []
         spans = [
             (a.start, a.end)
-            for a in store.absences_between(session, date(2026, 11, 30), date(2026, 12, 21))
+            for a in absences_between(session, date(2026, 11, 30), date(2026, 12, 21))
         ]
         assert spans == [
             (date(2026, 12, 1), date(2026, 12, 3)),
@@ -211,7 +210,7 @@ def test_absences_between_and_hand_recorded_absences(engine: Engine) -> None:
     _, cancelled = cancel_absence(engine, "a.weber", sick.id, NOW)
     assert cancelled == sick
     with Session(engine) as session:
-        events = [(e.kind, e.subject, e.data) for e in store.audit_events(session)]
+        events = [(e.kind, e.subject, e.data) for e in audit.events(session)]
     assert events[1:] == [
         ("absence.added", "a.weber", {
             "id": sick.id, "start": "2026-12-01", "end": "2026-12-03", "kind": "sick",

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import store
-from bot.db import session_scope
+from bot.store import audit, outbox
+from bot.store.engine import session_scope
 from models.tables import Outbox
 
 T0 = datetime(2026, 11, 17, 6, 0, tzinfo=UTC)
@@ -34,15 +34,15 @@ def states(engine: Engine) -> list[tuple[str, int]]:
 def test_item1_renewed_claims_outlive_the_lease(engine: Engine) -> None:
     queue(engine, 3)
     with session_scope(engine) as session:
-        claimed = store.claim_outbox(session, T0, 10)
+        claimed = outbox.claim(session, T0, 10)
     held = [c.id for c in claimed]
     # The database is back after 12 minutes: the sender renews what it holds, every quarter
     # lease (each renewal succeeds here), before another instance looks for expired claims.
     for minutes in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
         with session_scope(engine) as session:
-            store.renew_claims(session, held[:2], T0 + timedelta(minutes=minutes))
+            outbox.renew_claims(session, held[:2], T0 + timedelta(minutes=minutes))
     with session_scope(engine) as session:
-        released = store.release_claims(session, T0 + timedelta(minutes=12) - LEASE)
+        released = outbox.release_claims(session, T0 + timedelta(minutes=12) - LEASE)
     assert released == 1  # only the claim nobody renewed (its sender is gone)
     assert [s for s, _ in states(engine)] == ["sending", "sending", "pending"]
 
@@ -52,23 +52,25 @@ def test_item1_a_failure_recorded_twice_counts_once(engine: Engine) -> None:
     back) changes nothing the second time."""
     queue(engine, 1)
     with session_scope(engine) as session:
-        [claimed] = store.claim_outbox(session, T0, 10)
+        [claimed] = outbox.claim(session, T0, 10)
     for _ in range(2):
         with session_scope(engine) as session:
-            store.record_failure(session, claimed.id, "pending", T0 + timedelta(seconds=2), "502")
+            outbox.record_failure(session, claimed.id, "pending", T0 + timedelta(seconds=2), "502")
     assert states(engine) == [("pending", 1)]
 
 
 def test_item2_dead_messages_not_yet_reported(engine: Engine) -> None:
     queue(engine, 3)
     with session_scope(engine) as session:
-        claimed = store.claim_outbox(session, T0, 10)
+        claimed = outbox.claim(session, T0, 10)
         for item in claimed[:2]:
-            store.record_failure(session, item.id, "dead", None, "Bad Request: message is too long")
-        store.first_report(session, store.DEAD_REPORT_KIND, f"outbox:{claimed[0].id}", "once", T0)
+            outbox.record_failure(
+                session, item.id, "dead", None, "Bad Request: message is too long"
+            )
+        audit.first_report(session, outbox.DEAD_REPORT_KIND, f"outbox:{claimed[0].id}", "once", T0)
     with session_scope(engine) as session:
-        unreported = store.dead_messages(session, unreported=True)
-        everything = store.dead_messages(session)
+        unreported = outbox.dead_messages(session, unreported=True)
+        everything = outbox.dead_messages(session)
     assert [row.id for row in unreported] == [claimed[1].id]
     assert [row.id for row in everything] == [claimed[1].id, claimed[0].id]  # newest first
     assert everything[0].last_error == "Bad Request: message is too long"

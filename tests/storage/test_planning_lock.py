@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import migrate, planning, store
+from bot import migrate, planning
 from bot.config import Settings
-from bot.db import make_engine
 from bot.org_import import import_org
+from bot.store.engine import make_engine
+from bot.store.planning import try_planning_lock
 from tests.conftest import EXAMPLE_ORG, NOW, postgres_schema
 
 
@@ -27,10 +28,10 @@ def test_planning_in_one_schema_never_waits_for_another(postgres_url: str) -> No
                 migrate.upgrade(engine)
                 assert import_org(engine, [EXAMPLE_ORG], NOW, dry_run=False).written
             with Session(other) as holder:  # another plant's plan, in the middle of its work
-                assert store.try_planning_lock(holder)
+                assert try_planning_lock(holder)
                 assert planning.plan(ours, settings, NOW).created > 0
                 with Session(other) as rival:  # a second instance of that plant waits its turn
-                    assert not store.try_planning_lock(rival)
+                    assert not try_planning_lock(rival)
                     assert planning.plan(other, settings, NOW).created == 0
             assert planning.plan(other, settings, NOW).created > 0  # its turn, once released
         finally:

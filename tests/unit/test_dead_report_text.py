@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.reports import dead_text
-from bot.store import DeadMessage
+from bot.store.outbox import DeadMessage
 from models.text_limits import TEXT_LIMIT
 
 AT = datetime(2026, 11, 17, 6, 31, tzinfo=UTC)

@@ -72,3 +72,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def redact_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def write_now(session: Session) -> None:
+    """Send the session's pending writes now (ids assigned, constraints checked), inside the
+    transaction: a later step may count on them."""
+    session.flush()
