@@ -19,6 +19,8 @@ from bot.config import Settings
 from bot.messages import NudgeLine, keyboard, when_label
 from bot.timezones import TimezoneOf, timezone_resolver
 from models.nudging import split_blocks
+from models.occurrence import MOOT as MOOT  # finished: nothing left to tell anybody about
+from models.occurrence import TAKEN
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
 
@@ -27,8 +29,6 @@ BUTTONS_PER_ITEM = 5
 assert MAX_ITEMS * BUTTONS_PER_ITEM <= MAX_BUTTONS
 NOTE_LIMIT = 600  # characters of a block note quoted; a longer one is cut with "…"
 ITEM_LIMIT = TEXT_LIMIT // 2  # one item never fills a message on its own
-TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
-MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
 CHUNK = store.CHUNK
 _TIMEZONES = "execbot.notices.timezone_of"
 
@@ -224,7 +224,7 @@ def _situation(
         if occ.status == "reassigned":  # named after the new assignee, not the leader
             to = store.person_by_id(session, occ.reassigned_to) if occ.reassigned_to else None
             return texts.render(lang, "escalation.reassigned", name=to.name if to else "?"), False
-        return texts.render(lang, f"escalation.{TAKEN[occ.status]}", name=name), False
+        return texts.render(lang, f"escalation.{occ.status}", name=name), False
     if occ.acked_by is not None:
         actor = store.person_by_id(session, occ.acked_by)
         return texts.render(lang, "escalation.taken", name=actor.name if actor else "?"), False

@@ -8,12 +8,15 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.occurrence import NudgeState, OccurrenceState, status_of
 from models.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -142,6 +145,20 @@ class Occurrence(SQLModel, table=True):
     # When the next escalation step is due (None: nothing more will happen); indexed, so a
     # pass with nothing due reads nothing.
     next_step_at: datetime | None = _utc(nullable=True, index=True)
+
+    def life(self) -> OccurrenceState:
+        """The fields its life changes, as the pure transitions of ``models.occurrence`` take
+        them. ValueError for a status or nudge state no release writes."""
+        values = {f.name: getattr(self, f.name) for f in fields(OccurrenceState)}
+        values["status"] = status_of(self.status)
+        values["nudge_state"] = NudgeState(self.nudge_state)
+        return OccurrenceState(**values)
+
+    def apply(self, life: OccurrenceState) -> None:
+        """Copy a state from ``models.occurrence`` onto the row (statuses as plain text)."""
+        for f in fields(OccurrenceState):
+            value = getattr(life, f.name)
+            setattr(self, f.name, value.value if isinstance(value, StrEnum) else value)
 
 
 class Notice(SQLModel, table=True):
