@@ -20,7 +20,7 @@ from bot.messages import NudgeLine, keyboard, when_label
 from bot.timezones import TimezoneOf, timezone_resolver
 from models.nudging import split_blocks
 from models.occurrence import MOOT as MOOT  # finished: nothing left to tell anybody about
-from models.occurrence import TAKEN
+from models.occurrence import TAKEN, NoticeState
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
 
@@ -70,7 +70,7 @@ def queue_group(
     recipient = store.person_by_id(session, group[0].recipient_id)
     if recipient is None or recipient.telegram_user_id is None:
         for notice in group:  # nobody to tell: recorded, not sent (the board still shows it)
-            notice.state = "undeliverable"
+            notice.state = NoticeState.UNDELIVERABLE.value
             session.add(notice)
         return []
     messages: list[Message] = []
@@ -108,7 +108,7 @@ def store_messages(session: Session, messages: list[Message]) -> int:
     added = {id(outbox) for outbox in fresh}
     for outbox, part in messages:
         for notice in part:
-            notice.state = "queued"
+            notice.state = NoticeState.QUEUED.value
             notice.outbox_id = outbox.id if id(outbox) in added else None
             session.add(notice)
     return len(fresh)
@@ -118,7 +118,7 @@ def _live(session: Session, group: list[Notice]) -> list[Notice]:
     live = []
     for notice in group:
         if (found := _found(session, notice.occurrence_id)) is None or found[0].status in MOOT:
-            notice.state = "moot"
+            notice.state = NoticeState.MOOT.value
             session.add(notice)
         else:
             live.append(notice)

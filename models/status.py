@@ -57,8 +57,8 @@ class OutboxState(StrEnum):
     PENDING = "pending"  # to be sent (again) at ``next_attempt_at``
     SENDING = "sending"  # claimed by a sender
     SENT = "sent"
-    DEAD = "dead"  # given up; reported to the admins
     SKIPPED = "skipped"  # stale: no longer worth sending
+    DEAD = "dead"  # given up; reported to the admins
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,8 @@ WITH_BUTTONS = frozenset(s for s, t in TRAITS.items() if t.buttons)
 BOARD: Mapping[str, BoardStatus] = MappingProxyType(
     {s.value: t.board for s, t in TRAITS.items() if t.board is not None}
 )
+# What the planner writes; a row still in one of these was neither answered nor taken.
+PLANNED = frozenset({Status.OPEN, Status.ABSENT, Status.CANCELLED})
 NUDGED = frozenset({NudgeState.QUEUED, NudgeState.LATE})  # the nudge went out
 
 

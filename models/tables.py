@@ -179,7 +179,7 @@ class Notice(SQLModel, table=True):
     reason: str = Field(default="", max_length=20)
     urgent: bool = False
     deliver_at: datetime = _utc()  # after quiet hours
-    state: str = Field(default="pending", max_length=10)  # pending | queued
+    state: str = Field(default="pending", max_length=10)  # models.status.NoticeState
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     created_at: datetime = _utc()
 
