@@ -111,6 +111,8 @@ class Occurrence(SQLModel, table=True):
     ``nudge_state``: pending (not yet nudged) | queued (in the outbox) | late (queued after a
     downtime, marked late) | skipped (its time passed during a downtime; not sent stale).
     ``number``: the duty's number in the person's list for that day ("done 1 3").
+    The statuses, and every change to them, are in ``models.occurrence``: ``life`` reads the
+    row as its state, ``apply`` writes a new one back.
     """
 
     __table_args__ = (
