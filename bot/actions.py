@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import escalation, notices, texts
+from bot import notices, texts
 from bot.config import Settings
 from bot.messages import NudgeLine, due_label, keyboard, when_label
 from bot.outcomes import Edit, Outcome, Prompt
@@ -27,13 +27,13 @@ from bot.store import audit, occurrences, org, replies
 from bot.store import escalation as escalation_store
 from bot.store import outbox as outbox_store
 from bot.store.engine import session_scope
-from models.escalation import on_acked
+from models import occurrence as life
+from models.occurrence import OccurrenceState, Refused
 from models.orgtree import OrgTree
 from models.reassign import Candidate, choose, page_count, page_slice, reassigned_due
 from models.tables import Duty, Occurrence, Outbox, PendingInput, Person
 
 ACTION = re.compile(r"^e:([axnrs]|p\d{1,12}|g\d{1,4}):(\d{1,12})$", re.ASCII)
-FINISHED = frozenset({"done", "excused", "resolved", "reassigned", "cancelled", "absent"})
 ECHOED = 60  # characters of a typed name repeated in an answer
 
 
@@ -72,8 +72,7 @@ def act(
     occ, duty, person, tree = loaded
     params = {"number": occ.number, "title": duty.title, "name": person.name}
     if code == "a":
-        state = on_acked(escalation.state_of(occ), actor.id or 0, now)
-        escalation.write_state(occ, state, now)
+        _save(occ, life.ack(occ.life(), actor.id or 0, now))
         _audit(session, "escalation.acked", occ, actor, now)
         timeout = occ.policy.get("ack_timeout", "") if occ.policy else ""
         return Outcome(
@@ -103,8 +102,9 @@ def act(
     if code == "r":
         return _ask_reassign(session, settings, tree, actor, occ, now, params)
     if code == "s":
-        if occ.status != "blocked":
+        if (resolved := life.resolve(occ.life(), actor.id, now)) is Refused.NOT_BLOCKED:
             return Outcome(texts.render(lang, "action.only_blocks"))
+        _save(occ, resolved)
         return _resolve(session, settings, actor, occ, duty, person, now, params)
     if code.startswith("g"):
         return _turn_page(session, settings, tree, actor, occ, int(code[1:]), message_id, params)
@@ -148,7 +148,7 @@ def excuse(
     if isinstance(loaded, Outcome):
         return loaded
     occ, duty, person, _ = loaded
-    _close(occ, "excused", actor, now)
+    _save(occ, life.excuse(occ.life(), actor.id, now))
     _audit(session, "occurrence.excused", occ, actor, now, reason=reason[:500])
     notices.enqueue_text(
         session,
@@ -243,7 +243,7 @@ def _load(
     tree = org.tree(session)
     if not _may_act(session, settings, tree, actor, occ):
         return Outcome(texts.render(lang, "action.not_allowed", name=person.name))
-    if occ.status in FINISHED:
+    if occ.status in life.FINISHED:
         status = texts.render(lang, f"status.{occ.status}", time="")
         return Outcome(texts.render(lang, "action.finished", status=status))
     return occ, duty, person, tree
@@ -266,12 +266,11 @@ def _may_act(
     return actor.id in named
 
 
-def _close(occ: Occurrence, status: str, actor: Person, now: datetime) -> None:
-    occ.status, occ.status_at = status, now
-    occ.acked_by = actor.id
-    occ.acked_at = occ.acked_at or now
-    occ.escalation_ended = True
-    occ.next_step_at = None
+def _save(occ: Occurrence, new: OccurrenceState | Refused) -> None:
+    """Copy a transition's new state onto the row. ``_load`` refused a finished item, under
+    the row's lock, so no transition here can refuse it."""
+    assert not isinstance(new, Refused), new
+    occ.apply(new)
 
 
 def _audit(
@@ -426,29 +425,19 @@ def _reassign(
     """Close the item as reassigned and open it for ``target``: nudged now, due by the rule
     of ``models.reassign.reassigned_due``, with a fresh climb of the same policy."""
     due_at = reassigned_due(occ.due_at, occ.nudge_at, now)
-    _close(occ, "reassigned", actor, now)
-    occ.reassigned_to = target.id
+    _save(occ, life.reassign(occ.life(), actor.id, target.id or 0, now))
     existing = occurrences.occurrence_of(session, occ.duty_id, target.id or 0, occ.day)
-    if existing is None or existing.status in FINISHED:
-        highest = occurrences.highest_number(session, target.id or 0, occ.day)
-        if existing is None:
-            existing = Occurrence(
-                duty_id=occ.duty_id, person_id=target.id or 0, day=occ.day, created_at=now
-            )
-        existing.number = (highest or 0) + 1
-        existing.nudge_at, existing.due_at = now, due_at
-        existing.status, existing.status_at, existing.nudge_state = "open", now, "pending"
-        existing.policy, existing.urgent = occ.policy, occ.urgent
-        existing.reminders_sent = existing.levels_done = 0
-        # A reopened row (reassigned back) starts a fresh climb: no ack, end or block of old.
-        existing.last_step_at = existing.blocked_at = existing.promised_at = None
-        existing.acked_at = existing.acked_by = existing.reassigned_to = None
-        existing.escalation_ended = False
-        existing.next_step_at = (
-            escalation.first_step_at(occ.policy, existing.due_at, "open", now)
-            if occ.policy
-            else None
+    highest = occurrences.highest_number(session, target.id or 0, occ.day)
+    opened = life.reopen(
+        existing.life() if existing else None, number=highest + 1, due_at=due_at,
+        policy=occ.policy, urgent=occ.urgent, now=now,
+    )  # fmt: skip
+    if existing is None:
+        existing = Occurrence(
+            duty_id=occ.duty_id, person_id=target.id or 0, day=occ.day, created_at=now
         )
+    if not isinstance(opened, Refused):  # else their own row, still open, carries it on
+        existing.apply(opened)
         occurrences.save(session, existing)
     _audit(
         session, "occurrence.reassigned", occ, actor, now, to=target.key,
@@ -475,7 +464,6 @@ def _resolve(
     now: datetime,
     params: dict[str, object],
 ) -> Outcome:
-    _close(occ, "resolved", actor, now)
     _audit(session, "block.resolved", occ, actor, now)
     told = {occ.person_id} | {
         n.recipient_id for n in escalation_store.notices_of(session, occ.id or 0)

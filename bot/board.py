@@ -14,14 +14,9 @@ from bot.config import Settings
 from bot.messages import day_label, when_label
 from bot.store import occurrences, org
 from bot.store.engine import session_scope
-from models.board import BoardItem, BoardStatus, overdue_items, team_board
+from models.board import BoardItem, overdue_items, team_board
+from models.occurrence import BOARD
 from models.orgtree import OrgTree
-
-AS_BOARD: dict[str, BoardStatus] = {
-    "done": "done", "resolved": "done", "blocked": "blocked", "late": "late",
-    "excused": "excused", "absent": "absent", "open": "open",
-}  # fmt: skip
-
 
 Gathered = tuple[OrgTree, list[int], list[BoardItem], dict[int, str], str, dict[int, str]]
 
@@ -47,7 +42,7 @@ def _gather(
         )
         items, names = [], {}
         for occ, duty, who in occurrences.board_rows(session, day):
-            status = AS_BOARD.get(occ.status)
+            status = BOARD.get(occ.status)  # None: not on the board (cancelled, reassigned)
             if status is None:
                 continue
             deadline = occ.promised_at or occ.due_at

@@ -276,6 +276,7 @@ def outbox(
     """Show how many messages the outbox holds per state; --dead lists those given up."""
     from bot.store.engine import session_scope
     from bot.store.outbox import dead_messages, outbox_counts
+    from models.status import OutboxState
 
     settings = settings_of(ctx)
     engine = _ready_engine(settings)
@@ -283,7 +284,7 @@ def outbox(
         counts = outbox_counts(session)
         rows = dead_messages(session) if dead else []
     if not dead:
-        states = ("pending", "sending", "sent", "skipped", "dead")
+        states = tuple(OutboxState)
         order = [*states, *sorted(set(counts) - set(states))]
         typer.echo("  ".join(f"{state}: {counts.get(state, 0)}" for state in order))
         return

@@ -25,59 +25,37 @@ from bot.config import Settings
 from bot.store import absences, audit, escalation, occurrences, org, replies
 from bot.store.engine import session_scope
 from models.escalation import (
-    STATUSES,
     EscalationState,
     Policy,
     Step,
     apply_step,
     next_step,
-    on_blocked,
-    on_later,
     policy_from_json,
     policy_to_json,
     resolve_target,
 )
 from models.grouping import REPEAT_GAP, PendingNotice, SentNotice, due_sends, told_since
+from models.occurrence import escalation_state, with_escalation
 from models.quiet import deliver_at, parse_quiet_hours
 from models.tables import Notice, Occurrence, Person
 from models.text_limits import cut
 
 log = logging.getLogger(__name__)
 BATCH = 2000
-NUDGED = frozenset({"queued", "late"})  # nudge states of a nudge that went out
 
 
 # --- one occurrence's state --------------------------------------------------------------------
 
 
 def state_of(occ: Occurrence) -> EscalationState:
-    status: Any = occ.status if occ.status in STATUSES else "done"
-    return EscalationState(
-        due_at=occ.due_at,
-        status=status,
-        blocked_at=occ.blocked_at if status == "blocked" else None,
-        new_due_at=occ.promised_at if status == "late" else None,
-        reminders_sent=occ.reminders_sent,
-        levels_done=occ.levels_done,
-        last_step_at=occ.last_step_at,
-        acked_at=occ.acked_at,
-        acked_by=occ.acked_by,
-        ended=occ.escalation_ended,
-        nudge_at=occ.nudge_at,
-        nudged=occ.nudge_state in NUDGED,
-    )
+    """The occurrence as the engine sees it. ValueError for a status no release writes (the
+    pass reports it once and leaves the item as it is; it is never taken for finished)."""
+    return escalation_state(occ.life())
 
 
 def write_state(occ: Occurrence, state: EscalationState, now: datetime) -> None:
     """Copy the state onto the row and schedule its next step."""
-    occ.blocked_at, occ.promised_at = state.blocked_at, state.new_due_at
-    occ.reminders_sent, occ.levels_done = state.reminders_sent, state.levels_done
-    occ.last_step_at, occ.escalation_ended = state.last_step_at, state.ended
-    occ.acked_at, occ.acked_by = state.acked_at, state.acked_by
-    occ.next_step_at = None
-    if occ.policy:
-        step = next_step(state, policy_from_json(occ.policy), now)
-        occ.next_step_at = step.at if step else None
+    occ.apply(with_escalation(occ.life(), state, now))
 
 
 def policy_for(settings: Settings, duty_policy: str | None, unit_keys: list[str]) -> dict[str, Any]:
@@ -100,19 +78,6 @@ def first_step_at(
     parsed = policy if isinstance(policy, Policy) else policy_from_json(policy)
     step = next_step(EscalationState(due_at=due_at), parsed, now)
     return step.at if step else None
-
-
-def on_answer(occ: Occurrence, now: datetime) -> None:
-    """A person's answer changed the occurrence's status: re-plan its climb. A block climbs
-    from level 1 at once; a "later" waits for the promised time; done stops it."""
-    if occ.status == "blocked":
-        occ.blocked_at = now
-    state = state_of(occ)
-    if occ.status == "blocked":
-        state = on_blocked(state, now)
-    elif occ.status == "late" and occ.promised_at is not None:
-        state = on_later(state, occ.promised_at)
-    write_state(occ, state, now)
 
 
 def note_added(session: Session, occ: Occurrence, now: datetime) -> int:

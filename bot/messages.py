@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from models.nudging import split_blocks
+from models.occurrence import WITH_BUTTONS
 from models.text_limits import TEXT_LIMIT
 
 # Lines that keep their buttons: a person may change an answer until the deadline.
-ANSWERABLE = frozenset({"open", "done", "blocked", "late"})
+ANSWERABLE = WITH_BUTTONS
 
 
 @dataclass(frozen=True, slots=True)

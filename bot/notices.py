@@ -19,6 +19,8 @@ from bot.config import Settings
 from bot.messages import NudgeLine, keyboard, when_label
 from bot.store import escalation, occurrences, org, outbox, replies
 from models.nudging import split_blocks
+from models.occurrence import MOOT as MOOT  # finished: nothing left to tell anybody about
+from models.occurrence import TAKEN, NoticeState
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
 from models.timezones import TimezoneOf
@@ -28,8 +30,6 @@ BUTTONS_PER_ITEM = 5
 assert MAX_ITEMS * BUTTONS_PER_ITEM <= MAX_BUTTONS
 NOTE_LIMIT = 600  # characters of a block note quoted; a longer one is cut with "…"
 ITEM_LIMIT = TEXT_LIMIT // 2  # one item never fills a message on its own
-TAKEN = {"excused": "excused", "resolved": "resolved", "reassigned": "reassigned", "done": "done"}
-MOOT = frozenset({*TAKEN, "cancelled", "absent"})  # nothing left to tell anybody about
 _TIMEZONES = "execbot.notices.timezone_of"
 
 
@@ -70,7 +70,7 @@ def queue_group(
     recipient = org.person_by_id(session, group[0].recipient_id)
     if recipient is None or recipient.telegram_user_id is None:
         for notice in group:  # nobody to tell: recorded, not sent (the board still shows it)
-            notice.state = "undeliverable"
+            notice.state = NoticeState.UNDELIVERABLE.value
         escalation.save_notices(session, group)
         return []
     messages: list[Message] = []
@@ -104,7 +104,7 @@ def store_messages(session: Session, messages: list[Message]) -> int:
     added = {id(message) for message in fresh}
     for message, part in messages:
         for notice in part:
-            notice.state = "queued"
+            notice.state = NoticeState.QUEUED.value
             notice.outbox_id = message.id if id(message) in added else None
         escalation.save_notices(session, part)
     return len(fresh)
@@ -114,7 +114,7 @@ def _live(session: Session, group: list[Notice]) -> list[Notice]:
     live = []
     for notice in group:
         if (found := _found(session, notice.occurrence_id)) is None or found[0].status in MOOT:
-            notice.state = "moot"
+            notice.state = NoticeState.MOOT.value
             escalation.save_notices(session, [notice])
         else:
             live.append(notice)
@@ -216,7 +216,7 @@ def _situation(
         if occ.status == "reassigned":  # named after the new assignee, not the leader
             to = org.person_by_id(session, occ.reassigned_to) if occ.reassigned_to else None
             return texts.render(lang, "escalation.reassigned", name=to.name if to else "?"), False
-        return texts.render(lang, f"escalation.{TAKEN[occ.status]}", name=name), False
+        return texts.render(lang, f"escalation.{occ.status}", name=name), False
     if occ.acked_by is not None:
         actor = org.person_by_id(session, occ.acked_by)
         return texts.render(lang, "escalation.taken", name=actor.name if actor else "?"), False

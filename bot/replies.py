@@ -21,6 +21,7 @@ from bot.outcomes import Edit, Outcome, Prompt
 from bot.store import audit, occurrences, org, replies
 from bot.store import outbox as outbox_store
 from bot.store.engine import session_scope, write_now
+from models import occurrence as life
 from models.calendar import local_to_utc
 from models.replies import (
     MAX_LATER,
@@ -426,13 +427,17 @@ def _record(
         telegram_update_id=ctx.incoming.update_id,
         created_at=ctx.now,
     )
+    # A note never reopens a resolved block. An answer: a block climbs at once, a later
+    # waits for its time, done stops the climb.
+    new = (
+        life.note(occ.life(), ctx.now)
+        if note_only
+        else life.answer(occ.life(), action, ctx.now, promised)
+    )
+    if isinstance(new, life.Refused):  # ``_load`` checked it under the row's lock already
+        return Outcome(ctx.text("reply.closed", status=ctx.text(f"status.{occ.status}", time="")))
     replies.add_reply(ctx.session, reply)
-    if not note_only or occ.status == "blocked":  # a note never reopens a resolved block
-        occ.status, occ.status_at = STATUS_OF[action], ctx.now
-    if action is Action.LATER:
-        occ.promised_at = promised
-    if not note_only:
-        escalation.on_answer(occ, ctx.now)  # a block climbs at once; done stops the climb
+    occ.apply(new)
     occurrences.save(ctx.session, occ)
     audit.record(
         ctx.session,

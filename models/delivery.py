@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from models.status import OutboxState
+
 
 class FailureKind(StrEnum):
     RATE_LIMITED = "rate_limited"
@@ -39,9 +41,9 @@ class Failure:
     retry_after: float = 0.0
 
 
-PENDING = "pending"  # to be tried again at ``retry_at``
-DEAD = "dead"  # given up: cannot succeed as it stands; reported to the admins
-SKIPPED = "skipped"  # stale: no longer worth sending
+PENDING = OutboxState.PENDING.value  # to be tried again at ``retry_at``
+DEAD = OutboxState.DEAD.value  # given up: cannot succeed as it stands; reported to the admins
+SKIPPED = OutboxState.SKIPPED.value  # stale: no longer worth sending
 
 
 @dataclass(frozen=True, slots=True)

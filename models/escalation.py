@@ -63,6 +63,8 @@ from typing import Literal
 from models.durations import format_duration, parse_duration
 from models.orgtree import Chain, OrgTree
 from models.quiet import QuietHours, parse_quiet_hours
+from models.status import FINISHED
+from models.status import Status as OccurrenceStatus
 
 Status = Literal[
     "open", "blocked", "late", "done", "excused", "absent", "cancelled", "resolved", "reassigned"
@@ -71,11 +73,9 @@ StepKind = Literal["remind", "escalate", "end"]
 Reason = Literal["silence", "block", "ack_timeout", "missed_commitment"]
 TargetKind = Literal["next", "post", "people"]
 
-STATUSES: tuple[Status, ...] = (
-    "open", "blocked", "late", "done", "excused", "absent", "cancelled", "resolved", "reassigned"
-)  # fmt: skip
-# "resolved": a leader resolved the block; "reassigned": the duty went to somebody else.
-_FINISHED = frozenset({"done", "excused", "absent", "cancelled", "resolved", "reassigned"})
+# ``Status`` names the values of ``models.status.Status`` (tests/core checks it); the set of
+# statuses and which of them are finished are defined there.
+STATUSES: tuple[str, ...] = tuple(OccurrenceStatus)
 _REASONS: Mapping[str, Reason] = {
     "open": "silence",
     "blocked": "block",
@@ -372,7 +372,7 @@ def _only_keys(data: Mapping[str, object], allowed: tuple[str, ...], what: str) 
 def next_step(state: EscalationState, policy: Policy, now: datetime) -> Step | None:
     """The single next step for the occurrence, due or not; None when nothing more will
     happen (done, excused, absent, cancelled or ended)."""
-    if state.ended or state.status in _FINISHED:
+    if state.ended or state.status in FINISHED:
         return None
     climb = _climb(state, policy)
     if state.status == "open" and state.levels_done == 0 and state.acked_at is None:
@@ -387,7 +387,7 @@ def apply_step(state: EscalationState, step: Step, now: datetime) -> EscalationS
     or does not follow the state (executed already, or out of order)."""
     if step.at > now:
         raise ValueError(f"step: not due until {step.at.isoformat()}")
-    if state.ended or state.status in _FINISHED:
+    if state.ended or state.status in FINISHED:
         raise ValueError("step: nothing more happens for this occurrence")
     if step.kind == "remind":
         if state.levels_done or step.index < state.reminders_sent:

@@ -19,17 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from models.status import NudgeState
 from models.text_limits import TEXT_LIMIT
 
 MAX_ITEMS = 25
 
 
 class Verdict(StrEnum):
-    SEND = "queued"
-    SEND_LATE = "late"
-    SKIP = "skipped"
-    NONE = "none"
-    NO_CHAT = "no_chat"
+    """What to do with a due nudge; its value is the nudge state recorded."""
+
+    SEND = NudgeState.QUEUED.value
+    SEND_LATE = NudgeState.LATE.value
+    SKIP = NudgeState.SKIPPED.value
+    NONE = NudgeState.NONE.value
+    NO_CHAT = NudgeState.NO_CHAT.value
 
 
 @dataclass(frozen=True, slots=True)

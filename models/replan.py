@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from models.planning import PlannedOccurrence
+from models.status import PLANNED, NudgeState, Status
 
 Key = tuple[int, int, date]  # duty id, person id, day
 
@@ -47,7 +48,7 @@ class NewOccurrence:
 
     @property
     def status(self) -> str:
-        return "absent" if self.planned.absent else "open"
+        return _planned_status(self.planned.absent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +84,14 @@ def reconcile(
             if plan.due_at > now:
                 fresh.append(plan)
         elif _replannable(known, now):
-            status = "absent" if plan.absent else "open"
+            status = _planned_status(plan.absent)
             if (known.nudge_at, known.due_at, known.status) != (plan.nudge_at, plan.due_at, status):
                 result.update.append(Replanned(known.id, plan.nudge_at, plan.due_at, status))
     for key, row in existing.items():
-        if key not in seen and _replannable(row, now) and row.status != "cancelled":
-            result.update.append(Replanned(row.id, row.nudge_at, row.due_at, "cancelled"))
+        if key not in seen and _replannable(row, now) and row.status != Status.CANCELLED:
+            result.update.append(
+                Replanned(row.id, row.nudge_at, row.due_at, Status.CANCELLED.value)
+            )
     fresh.sort(key=lambda p: (p.person_id, p.day, p.nudge_at, p.due_at, p.duty_id))
     for plan in fresh:
         slot = (plan.person_id, plan.day)
@@ -98,8 +101,8 @@ def reconcile(
 
 
 def _replannable(row: StoredOccurrence, now: datetime) -> bool:
-    return (
-        row.nudge_state == "pending"
-        and row.nudge_at > now
-        and row.status in {"open", "absent", "cancelled"}
-    )
+    return row.nudge_state == NudgeState.PENDING and row.nudge_at > now and row.status in PLANNED
+
+
+def _planned_status(absent: bool) -> str:
+    return (Status.ABSENT if absent else Status.OPEN).value

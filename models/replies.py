@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from models.calendar import local_to_utc
 from models.durations import parse_duration
+from models.status import CLOSED, Status
 
 
 class Action(StrEnum):
@@ -62,8 +63,7 @@ CATEGORY_WORDS = {
     "equipment": Category.MATERIALS, "help": Category.HELP, "training": Category.HELP,
     "other": Category.OTHER,
 }  # fmt: skip
-CLOSED = frozenset({"excused", "cancelled", "absent"})
-STATUS_OF = {Action.DONE: "done", Action.BLOCKED: "blocked", Action.LATER: "late"}
+STATUS_OF = {Action.DONE: Status.DONE, Action.BLOCKED: Status.BLOCKED, Action.LATER: Status.LATE}
 
 
 class Refusal(StrEnum):

@@ -8,12 +8,15 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.occurrence import NudgeState, OccurrenceState, status_of
 from models.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -108,6 +111,8 @@ class Occurrence(SQLModel, table=True):
     ``nudge_state``: pending (not yet nudged) | queued (in the outbox) | late (queued after a
     downtime, marked late) | skipped (its time passed during a downtime; not sent stale).
     ``number``: the duty's number in the person's list for that day ("done 1 3").
+    The statuses, and every change to them, are in ``models.occurrence``: ``life`` reads the
+    row as its state, ``apply`` writes a new one back.
     """
 
     __table_args__ = (
@@ -143,6 +148,20 @@ class Occurrence(SQLModel, table=True):
     # pass with nothing due reads nothing.
     next_step_at: datetime | None = _utc(nullable=True, index=True)
 
+    def life(self) -> OccurrenceState:
+        """The fields its life changes, as the pure transitions of ``models.occurrence`` take
+        them. ValueError for a status or nudge state no release writes."""
+        values = {f.name: getattr(self, f.name) for f in fields(OccurrenceState)}
+        values["status"] = status_of(self.status)
+        values["nudge_state"] = NudgeState(self.nudge_state)
+        return OccurrenceState(**values)
+
+    def apply(self, life: OccurrenceState) -> None:
+        """Copy a state from ``models.occurrence`` onto the row (statuses as plain text)."""
+        for f in fields(OccurrenceState):
+            value = getattr(life, f.name)
+            setattr(self, f.name, value.value if isinstance(value, StrEnum) else value)
+
 
 class Notice(SQLModel, table=True):
     """One escalation step for one recipient: a reminder to the person, or an item for a
@@ -162,7 +181,7 @@ class Notice(SQLModel, table=True):
     reason: str = Field(default="", max_length=20)
     urgent: bool = False
     deliver_at: datetime = _utc()  # after quiet hours
-    state: str = Field(default="pending", max_length=10)  # pending | queued
+    state: str = Field(default="pending", max_length=10)  # models.status.NoticeState
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     created_at: datetime = _utc()
 
