@@ -11,9 +11,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.callbacks import Answer, button
+from bot.callbacks import Answer, BlockCategory, LaterTime, SkipNote, button
 from models.nudging import split_blocks
-from models.replies import Action
+from models.replies import Action, Category, LaterOption
 from models.text_limits import TEXT_LIMIT
 
 # Lines that keep their buttons: a person may change an answer until the deadline.
@@ -121,3 +121,30 @@ def keyboard(lang: str, lines: list[NudgeLine]) -> dict[str, object] | None:
 def _button(lang: str, message_id: str, line: NudgeLine, action: Action) -> dict[str, str]:
     text = texts.render(lang, message_id, number=line.number)
     return button(text, Answer(action, line.occurrence_id))
+
+
+def category_keyboard(lang: str, occurrence_id: int) -> dict[str, object]:
+    """The question after "Blocked": one button per category, one per row."""
+    rows = []
+    for category in Category:
+        label = _label(lang, f"reply.category_{category.value}")
+        rows.append([button(label, BlockCategory(category, occurrence_id))])
+    return {"inline_keyboard": rows}
+
+
+def later_keyboard(lang: str, occurrence_id: int) -> dict[str, object]:
+    """The question after "Later": the times to choose from, two to a row."""
+    buttons = [
+        button(_label(lang, f"reply.later_{option.value}"), LaterTime(option, occurrence_id))
+        for option in LaterOption
+    ]
+    return {"inline_keyboard": [buttons[:2], buttons[2:]]}
+
+
+def skip_keyboard(lang: str, occurrence_id: int) -> dict[str, object]:
+    """Under the question for a block's note: skip it."""
+    return {"inline_keyboard": [[button(_label(lang, "reply.skip"), SkipNote(occurrence_id))]]}
+
+
+def _label(lang: str, message_id: str) -> str:
+    return texts.render(lang, message_id)

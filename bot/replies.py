@@ -17,7 +17,14 @@ from sqlmodel import Session
 from bot import actions, callbacks, escalation, evidence, store, texts
 from bot.config import Settings
 from bot.db import session_scope
-from bot.messages import NudgeLine, nudge_messages, when_label
+from bot.messages import (
+    NudgeLine,
+    category_keyboard,
+    later_keyboard,
+    nudge_messages,
+    skip_keyboard,
+    when_label,
+)
 from bot.outcomes import Edit, Outcome, Prompt
 from bot.timezones import timezone_resolver
 from models.calendar import local_to_utc
@@ -26,7 +33,6 @@ from models.replies import (
     STATUS_OF,
     Action,
     Category,
-    LaterOption,
     OccurrenceFacts,
     Refusal,
     Typed,
@@ -114,10 +120,8 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
                 )
                 if outcome.recorded:
                     store.ask(session, _question(ctx, occ, "block_note", category=category.value))
-                    skip = callbacks.button(ctx.text("reply.skip"), callbacks.SkipNote(occ.id or 0))
-                    outcome.prompt = Prompt(
-                        ctx.text("reply.ask_note"), {"inline_keyboard": [[skip]]}
-                    )
+                    skip = skip_keyboard(ctx.lang, occ.id or 0)
+                    outcome.prompt = Prompt(ctx.text("reply.ask_note"), skip)
                 return outcome
             case callbacks.LaterTime(option):
                 promised = later_until(option, ctx.now, ctx.tz, occ.due_at, _day_end(ctx))
@@ -264,32 +268,19 @@ def _start_action(
             prompt=Prompt(ctx.text(ask, number=number, title=title), force_reply=True),
         )
     if action is Action.BLOCKED:
-        rows = [
-            [
-                callbacks.button(
-                    ctx.text(f"reply.category_{category.value}"),
-                    callbacks.BlockCategory(category, occ.id or 0),
-                )
-            ]
-            for category in callbacks.CATEGORY_CODES.values()
-        ]
         return Outcome(
             ctx.text("reply.tap_ask_category"),
             prompt=Prompt(
                 ctx.text("reply.ask_category", number=number, title=title),
-                {"inline_keyboard": rows},
+                category_keyboard(ctx.lang, occ.id or 0),
             ),
         )
     store.ask(ctx.session, _question(ctx, occ, "later_time"))
-    buttons = [
-        callbacks.button(ctx.text(f"reply.later_{o.value}"), callbacks.LaterTime(o, occ.id or 0))
-        for o in LaterOption
-    ]
     return Outcome(
         ctx.text("reply.tap_ask_later"),
         prompt=Prompt(
             ctx.text("reply.ask_later", number=number, title=title),
-            {"inline_keyboard": [buttons[:2], buttons[2:]]},
+            later_keyboard(ctx.lang, occ.id or 0),
         ),
     )
 
