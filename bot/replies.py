@@ -135,7 +135,8 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
 def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> Outcome | None:
     """A text message: the answer to a question the bot asked, or a typed reply. None when it
     is neither (the caller says it did not understand). A pending question takes the text
-    first (the rule is in ``models.replies``)."""
+    first, before it is read as a typed reply: ``QUESTIONS`` says which answers it (the rule
+    is in ``models.replies``)."""
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
