@@ -4,22 +4,21 @@ org tree (``OrgTree.stands_above``: a deputy never on their leader's own items),
 people a policy named may act; every action is an audit event, and the messages of everyone
 notified are edited to show who took it.
 
-Callback data (at most 64 bytes, never trusted): ``e:<code>:<occurrence id>`` with code ``a``
-ack, ``x`` excuse, ``n`` nudge again, ``r`` reassign (asks whom), ``s`` resolve a block,
-``p<person id>`` reassign to that person, ``g<page>`` show that page of the people to choose
-from. A person or page that is not on the actor's list is refused. Reassign also takes a typed
-name or key (a pending question, like the reason of an excuse)."""
+The buttons (never trusted; ``bot.callbacks`` writes and reads them): ack, excuse, nudge
+again, reassign (asks whom), resolve a block; a person to reassign to, a page of the people
+to choose from. A person or page that is not on the actor's list is refused. Reassign also
+takes a typed name or key (a pending question, like the reason of an excuse)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import notices, texts
+from bot import callbacks, notices, texts
+from bot.callbacks import Lead, LeadKind, Page, Pick, button
 from bot.config import Settings
 from bot.messages import NudgeLine, due_label, keyboard, when_label
 from bot.outcomes import Edit, Outcome, Prompt
@@ -33,7 +32,6 @@ from models.orgtree import OrgTree
 from models.reassign import Candidate, choose, page_count, page_slice, reassigned_due
 from models.tables import Duty, Occurrence, Outbox, PendingInput, Person
 
-ACTION = re.compile(r"^e:([axnrs]|p\d{1,12}|g\d{1,4}):(\d{1,12})$", re.ASCII)
 ECHOED = 60  # characters of a typed name repeated in an answer
 
 
@@ -61,17 +59,17 @@ def act(
     now: datetime,
     message_id: int | None = None,
 ) -> Outcome:
-    match = ACTION.fullmatch(data)
+    action = callbacks.decode(data)
     lang = actor.language
-    if match is None:
+    if not isinstance(action, callbacks.LeaderAction):
         return Outcome(texts.render(lang, "reply.button_invalid"))
-    code, raw_id = match.groups()
-    loaded = _load(session, settings, actor, int(raw_id))
+    loaded = _load(session, settings, actor, action.occurrence_id)
     if isinstance(loaded, Outcome):
         return loaded
     occ, duty, person, tree = loaded
     params = {"number": occ.number, "title": duty.title, "name": person.name}
-    if code == "a":
+    lead = action.kind if isinstance(action, Lead) else None
+    if lead is LeadKind.ACK:
         _save(occ, life.ack(occ.life(), actor.id or 0, now))
         _audit(session, "escalation.acked", occ, actor, now)
         timeout = occ.policy.get("ack_timeout", "") if occ.policy else ""
@@ -80,7 +78,7 @@ def act(
             edits(session, settings, occ),
             recorded=True,
         )
-    if code == "x":
+    if lead is LeadKind.EXCUSE:
         replies.ask(
             session,
             PendingInput(
@@ -95,43 +93,26 @@ def act(
             texts.render(lang, "action.tap_ask_excuse"),
             prompt=Prompt(texts.render(lang, "action.ask_excuse", **params), force_reply=True),
         )
-    if code == "n":
+    if lead is LeadKind.NUDGE:
         _renudge(session, settings, actor, occ, duty, person, now)
         _audit(session, "escalation.renudged", occ, actor, now)
         return Outcome(texts.render(lang, "action.nudged", **params), recorded=True)
-    if code == "r":
+    if lead is LeadKind.REASSIGN:
         return _ask_reassign(session, settings, tree, actor, occ, now, params)
-    if code == "s":
+    if lead is LeadKind.RESOLVE:
         if (resolved := life.resolve(occ.life(), actor.id, now)) is Refused.NOT_BLOCKED:
             return Outcome(texts.render(lang, "action.only_blocks"))
         _save(occ, resolved)
         return _resolve(session, settings, actor, occ, duty, person, now, params)
-    if code.startswith("g"):
-        return _turn_page(session, settings, tree, actor, occ, int(code[1:]), message_id, params)
+    if isinstance(action, Page):
+        return _turn_page(session, settings, tree, actor, occ, action.page, message_id, params)
+    assert isinstance(action, Pick)  # every other action returned above
     people = _candidates(session, settings, tree, actor, occ)
-    target = next((p for p in people if p.id == int(code[1:])), None)
+    target = next((p for p in people if p.id == action.person_id), None)
     if target is None:
         return Outcome(texts.render(lang, "action.not_a_candidate"))
     _forget_reassign_question(session, actor, occ, now)
     return _reassign(session, settings, actor, occ, target, now, params)
-
-
-def answer(
-    session: Session,
-    settings: Settings,
-    actor: Person,
-    question: PendingInput,
-    text: str,
-    now: datetime,
-) -> Outcome:
-    """A typed answer to a question a leader was asked: the reason of an excuse, or whom to
-    reassign an item to."""
-    if question.kind == "reassign":
-        return reassign_typed(session, settings, actor, question, text, now)
-    return excuse(session, settings, actor, question, text, now)
-
-
-QUESTIONS = frozenset({"excuse", "reassign"})  # the questions ``answer`` takes
 
 
 def excuse(
@@ -383,9 +364,7 @@ def _page(
     """The question and one page of names, with buttons to the pages before and after."""
     total, pages = len(people), page_count(len(people))
     shown = page_slice(total, page) or slice(0, 0)
-    rows: list[list[dict[str, str]]] = [
-        [{"text": p.name, "callback_data": f"e:p{p.id}:{occ.id}"}] for p in people[shown]
-    ]
+    rows = [[button(p.name, Pick(p.id or 0, occ.id or 0))] for p in people[shown]]
     lines = [texts.render(lang, "action.ask_reassign", **params)]
     if pages > 1:
         lines.append(
@@ -397,7 +376,7 @@ def _page(
         turn = [(page - 1, "action.page_previous"), (page + 1, "action.page_next")]
         rows.append(
             [
-                {"text": texts.render(lang, label, page=n), "callback_data": f"e:g{n}:{occ.id}"}
+                button(texts.render(lang, label, page=n), Page(n, occ.id or 0))
                 for n, label in turn
                 if 1 <= n <= pages
             ]

@@ -1,7 +1,7 @@
 """Message texts and keyboards built from stored facts (the texts come from the catalogue).
 
-Callback data is compact and never trusted: ``r:<action>:<occurrence id>`` (well inside
-Telegram's 64 bytes); the reply handler checks every tap against the stored occurrence.
+The buttons' callback data is written by ``bot.callbacks`` (never trusted: the reply handler
+checks every tap against the stored occurrence).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.callbacks import Answer, BlockCategory, LaterTime, SkipNote, button
 from models.nudging import split_blocks
 from models.occurrence import WITH_BUTTONS
+from models.replies import Action, Category, LaterOption
 from models.text_limits import TEXT_LIMIT
 
 # Lines that keep their buttons: a person may change an answer until the deadline.
@@ -107,9 +109,9 @@ def _block(lang: str, line: NudgeLine, nudge_day: date, tz: str) -> str:
 def keyboard(lang: str, lines: list[NudgeLine]) -> dict[str, object] | None:
     rows = [
         [
-            _button(lang, "nudge.button_done", line, "d"),
-            _button(lang, "nudge.button_blocked", line, "b"),
-            _button(lang, "nudge.button_later", line, "l"),
+            _button(lang, "nudge.button_done", line, Action.DONE),
+            _button(lang, "nudge.button_blocked", line, Action.BLOCKED),
+            _button(lang, "nudge.button_later", line, Action.LATER),
         ]
         for line in lines
         if line.status in ANSWERABLE
@@ -117,8 +119,33 @@ def keyboard(lang: str, lines: list[NudgeLine]) -> dict[str, object] | None:
     return {"inline_keyboard": rows} if rows else None
 
 
-def _button(lang: str, message_id: str, line: NudgeLine, action: str) -> dict[str, str]:
-    return {
-        "text": texts.render(lang, message_id, number=line.number),
-        "callback_data": f"r:{action}:{line.occurrence_id}",
-    }
+def _button(lang: str, message_id: str, line: NudgeLine, action: Action) -> dict[str, str]:
+    text = texts.render(lang, message_id, number=line.number)
+    return button(text, Answer(action, line.occurrence_id))
+
+
+def category_keyboard(lang: str, occurrence_id: int) -> dict[str, object]:
+    """The question after "Blocked": one button per category, one per row."""
+    rows = []
+    for category in Category:
+        label = _label(lang, f"reply.category_{category.value}")
+        rows.append([button(label, BlockCategory(category, occurrence_id))])
+    return {"inline_keyboard": rows}
+
+
+def later_keyboard(lang: str, occurrence_id: int) -> dict[str, object]:
+    """The question after "Later": the times to choose from, two to a row."""
+    buttons = [
+        button(_label(lang, f"reply.later_{option.value}"), LaterTime(option, occurrence_id))
+        for option in LaterOption
+    ]
+    return {"inline_keyboard": [buttons[:2], buttons[2:]]}
+
+
+def skip_keyboard(lang: str, occurrence_id: int) -> dict[str, object]:
+    """Under the question for a block's note: skip it."""
+    return {"inline_keyboard": [[button(_label(lang, "reply.skip"), SkipNote(occurrence_id))]]}
+
+
+def _label(lang: str, message_id: str) -> str:
+    return texts.render(lang, message_id)

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import texts
+from bot import callbacks, texts
+from bot.callbacks import Lead, LeadKind
 from bot.config import Settings
 from bot.messages import NudgeLine, keyboard, when_label
 from bot.store import escalation, occurrences, org, outbox, replies
@@ -237,16 +238,17 @@ def _situation(
 
 
 def _buttons(lang: str, index: int, occ: Occurrence) -> list[list[dict[str, str]]]:
-    def button(message_id: str, action: str) -> dict[str, str]:
-        return {
-            "text": texts.render(lang, message_id, index=index),
-            "callback_data": f"e:{action}:{occ.id}",
-        }
+    def button(message_id: str, kind: LeadKind) -> dict[str, str]:
+        text = texts.render(lang, message_id, index=index)
+        return callbacks.button(text, Lead(kind, occ.id or 0))
 
-    first = [button("escalation.ack", "a"), button("escalation.excuse", "x")]
-    second = [button("escalation.nudge", "n"), button("escalation.reassign", "r")]
+    first = [button("escalation.ack", LeadKind.ACK), button("escalation.excuse", LeadKind.EXCUSE)]
+    second = [
+        button("escalation.nudge", LeadKind.NUDGE),
+        button("escalation.reassign", LeadKind.REASSIGN),
+    ]
     if occ.status == "blocked":
-        second.append(button("escalation.resolve", "s"))
+        second.append(button("escalation.resolve", LeadKind.RESOLVE))
     return [first, second]
 
 

@@ -6,7 +6,7 @@ saw confirmed is stored; an update delivered twice is recorded once (its update 
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,9 +14,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import actions, escalation, evidence, texts
+from bot import actions, callbacks, escalation, evidence, texts
 from bot.config import Settings
-from bot.messages import NudgeLine, nudge_messages, when_label
+from bot.messages import (
+    NudgeLine,
+    category_keyboard,
+    later_keyboard,
+    nudge_messages,
+    skip_keyboard,
+    when_label,
+)
 from bot.outcomes import Edit, Outcome, Prompt
 from bot.store import audit, occurrences, org, replies
 from bot.store import outbox as outbox_store
@@ -28,7 +35,6 @@ from models.replies import (
     STATUS_OF,
     Action,
     Category,
-    LaterOption,
     OccurrenceFacts,
     Refusal,
     Typed,
@@ -47,17 +53,8 @@ from models.replies import (
 )
 from models.tables import Duty, Occurrence, PendingInput, Person, Reply
 
-# The whole data, ASCII only: no trailing newline ("$" would allow one), no other digits.
-CALLBACK = re.compile(r"([rctk]):([a-z0-9]{1,2}):([0-9]{1,12})", re.ASCII)
 UNKNOWN_SHOWN = 10  # unknown numbers named in one answer; more are cut to "…"
 TEXT_LIMIT = 1000  # characters of a note or text evidence that are stored
-CATEGORY_CODES = {
-    "w": Category.WAITING,
-    "m": Category.MATERIALS,
-    "h": Category.HELP,
-    "o": Category.OTHER,
-}
-ACTION_CODES = {"d": Action.DONE, "b": Action.BLOCKED, "l": Action.LATER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,49 +98,46 @@ class _Context:
 
 def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Outcome:
     """A button under a nudge or a question. The callback data is never trusted."""
-    match = CALLBACK.fullmatch(data or "")
+    action = callbacks.decode(data)
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
             return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
         ctx = _Context(session, settings, person, incoming)
-        if match is None:
+        if not isinstance(action, callbacks.PersonAction):
             return Outcome(ctx.text("reply.button_invalid"))
-        kind, code, raw_id = match.groups()
         if (earlier := replies.reply_by_update(session, incoming.update_id)) is not None:
             return _already(ctx, earlier)
-        loaded = _load(ctx, int(raw_id))
+        loaded = _load(ctx, action.occurrence_id)
         if isinstance(loaded, Outcome):
             return loaded
         occ, duty, facts = loaded
-        if kind == "r" and code in ACTION_CODES:
-            return _start_action(ctx, occ, duty, facts, ACTION_CODES[code])
-        if kind == "c" and code in CATEGORY_CODES:
-            category = CATEGORY_CODES[code]
-            outcome = _record(
-                ctx, occ, duty, facts, Action.BLOCKED, via="button", category=category
-            )
-            if outcome.recorded:
-                replies.ask(session, _question(ctx, occ, "block_note", category=category.value))
-                outcome.prompt = Prompt(
-                    ctx.text("reply.ask_note"),
-                    {"inline_keyboard": [[_button(ctx.text("reply.skip"), f"k:s:{occ.id}")]]},
+        match action:
+            case callbacks.Answer(reply):
+                return _start_action(ctx, occ, duty, facts, reply)
+            case callbacks.BlockCategory(category):
+                outcome = _record(
+                    ctx, occ, duty, facts, Action.BLOCKED, via="button", category=category
                 )
-            return outcome
-        if kind == "t" and code in {o.value for o in LaterOption}:
-            promised = later_until(LaterOption(code), ctx.now, ctx.tz, occ.due_at, _day_end(ctx))
-            replies.forget_question(session, person.id or 0)
-            return _record(ctx, occ, duty, facts, Action.LATER, via="button", promised=promised)
-        if kind == "k" and code == "s":
-            replies.forget_question(session, person.id or 0)
-            return Outcome(ctx.text("reply.note_skipped"))
-        return Outcome(ctx.text("reply.button_invalid"))
+                if outcome.recorded:
+                    replies.ask(session, _question(ctx, occ, "block_note", category=category.value))
+                    skip = skip_keyboard(ctx.lang, occ.id or 0)
+                    outcome.prompt = Prompt(ctx.text("reply.ask_note"), skip)
+                return outcome
+            case callbacks.LaterTime(option):
+                promised = later_until(option, ctx.now, ctx.tz, occ.due_at, _day_end(ctx))
+                replies.forget_question(session, person.id or 0)
+                return _record(ctx, occ, duty, facts, Action.LATER, via="button", promised=promised)
+            case callbacks.SkipNote():
+                replies.forget_question(session, person.id or 0)
+                return Outcome(ctx.text("reply.note_skipped"))
 
 
 def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> Outcome | None:
     """A text message: the answer to a question the bot asked, or a typed reply. None when it
     is neither (the caller says it did not understand). A pending question takes the text
-    first (the rule is in ``models.replies``)."""
+    first, before it is read as a typed reply: ``QUESTIONS`` says which answers it (the rule
+    is in ``models.replies``)."""
     with session_scope(engine) as session:
         person = _person(session, incoming)
         if person is None:
@@ -153,10 +147,9 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
             return _already_all(ctx, earlier)
         question = replies.pending_input(session, person.id or 0, ctx.now)
         if question is not None:
-            if not full_reply(text, ctx.now, ctx.tz):
-                if question.kind in actions.QUESTIONS:  # a leader's excuse reason or reassign name
-                    return actions.answer(session, settings, person, question, text, ctx.now)
-                return _answer_question(ctx, question, text)
+            answer = QUESTIONS.get(question.kind)
+            if answer is not None and not full_reply(text, ctx.now, ctx.tz):
+                return answer(ctx, question, text)
             replies.forget_question(session, person.id or 0)  # a typed reply instead closes it
         parsed = parse_typed(text)
         if isinstance(parsed, TypedProblem):
@@ -277,26 +270,19 @@ def _start_action(
             prompt=Prompt(ctx.text(ask, number=number, title=title), force_reply=True),
         )
     if action is Action.BLOCKED:
-        rows = [
-            [_button(ctx.text(f"reply.category_{category.value}"), f"c:{code}:{occ.id}")]
-            for code, category in CATEGORY_CODES.items()
-        ]
         return Outcome(
             ctx.text("reply.tap_ask_category"),
             prompt=Prompt(
                 ctx.text("reply.ask_category", number=number, title=title),
-                {"inline_keyboard": rows},
+                category_keyboard(ctx.lang, occ.id or 0),
             ),
         )
     replies.ask(ctx.session, _question(ctx, occ, "later_time"))
-    buttons = [
-        _button(ctx.text(f"reply.later_{o.value}"), f"t:{o.value}:{occ.id}") for o in LaterOption
-    ]
     return Outcome(
         ctx.text("reply.tap_ask_later"),
         prompt=Prompt(
             ctx.text("reply.ask_later", number=number, title=title),
-            {"inline_keyboard": [buttons[:2], buttons[2:]]},
+            later_keyboard(ctx.lang, occ.id or 0),
         ),
     )
 
@@ -359,35 +345,88 @@ def _typed_reply(ctx: _Context, parsed: Typed) -> Outcome:
     return combined
 
 
-def _answer_question(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+# --- typed answers to the question the bot asked -----------------------------------------------
+
+Answerer = Callable[[_Context, PendingInput, str], Outcome]
+
+
+def _answer_evidence(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+    loaded = _asked_about(ctx, question)
+    if isinstance(loaded, Outcome):
+        return loaded
+    occ, duty, facts = loaded
+    if duty.evidence == "photo":
+        return Outcome(ctx.text("reply.need_photo", number=occ.number, title=duty.title))
+    return _answered(ctx, _record(ctx, occ, duty, facts, Action.DONE, via="text", note=text))
+
+
+def _answer_later_time(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+    loaded = _asked_about(ctx, question)
+    if isinstance(loaded, Outcome):
+        return loaded
+    occ, duty, facts = loaded
+    promised = typed_time(text, ctx.now, ctx.tz)
+    if (refusal := later_refusal(text, promised, ctx.now)) or promised is None:
+        return Outcome(_time_refused(ctx, refusal))
+    outcome = _record(ctx, occ, duty, facts, Action.LATER, via="text", promised=promised)
+    return _answered(ctx, outcome)
+
+
+def _answer_block_note(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+    loaded = _asked_about(ctx, question)
+    if isinstance(loaded, Outcome):
+        return loaded
+    occ, duty, facts = loaded
+    category = Category(question.category or Category.OTHER.value)
+    outcome = _record(
+        ctx,
+        occ,
+        duty,
+        facts,
+        Action.BLOCKED,
+        via="text",
+        category=category,
+        note=text,
+        note_only=True,
+    )
+    escalation.note_added(ctx.session, occ, ctx.now)  # leaders told of the block get it
+    return _answered(ctx, outcome)
+
+
+def _answer_excuse(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+    """A leader's reason for "Excuse"."""
+    return actions.excuse(ctx.session, ctx.settings, ctx.person, question, text, ctx.now)
+
+
+def _answer_reassign(ctx: _Context, question: PendingInput, text: str) -> Outcome:
+    """The name or key a leader typed after "Reassign"."""
+    return actions.reassign_typed(ctx.session, ctx.settings, ctx.person, question, text, ctx.now)
+
+
+# Which question a typed text answers, by the kind of the question pending for its sender; read
+# before the text is parsed as a typed reply. Only a typed reply in full form takes the text
+# instead (``models.replies.full_reply``) and closes the question, as does a kind not listed.
+QUESTIONS: dict[str, Answerer] = {
+    "evidence": _answer_evidence,  # a text as evidence ("Done" on a duty that needs some)
+    "later_time": _answer_later_time,  # the time of a "later"
+    "block_note": _answer_block_note,  # the note of a block
+    "excuse": _answer_excuse,  # a leader's reason for excusing an item
+    "reassign": _answer_reassign,  # whom a leader gives an item to
+}
+
+
+def _asked_about(
+    ctx: _Context, question: PendingInput
+) -> tuple[Occurrence, Duty, OccurrenceFacts] | Outcome:
+    """The duty a question is about; when it cannot be answered any more (gone, closed, too
+    late), the answer saying so, and the question is closed."""
     loaded = _load(ctx, question.occurrence_id)
     if isinstance(loaded, Outcome):
         replies.forget_question(ctx.session, ctx.person.id or 0)
-        return loaded
-    occ, duty, facts = loaded
-    if question.kind == "evidence":
-        if duty.evidence == "photo":
-            return Outcome(ctx.text("reply.need_photo", number=occ.number, title=duty.title))
-        outcome = _record(ctx, occ, duty, facts, Action.DONE, via="text", note=text)
-    elif question.kind == "later_time":
-        promised = typed_time(text, ctx.now, ctx.tz)
-        if (refusal := later_refusal(text, promised, ctx.now)) or promised is None:
-            return Outcome(_time_refused(ctx, refusal))
-        outcome = _record(ctx, occ, duty, facts, Action.LATER, via="text", promised=promised)
-    else:  # block_note
-        category = Category(question.category or Category.OTHER.value)
-        outcome = _record(
-            ctx,
-            occ,
-            duty,
-            facts,
-            Action.BLOCKED,
-            via="text",
-            category=category,
-            note=text,
-            note_only=True,
-        )
-        escalation.note_added(ctx.session, occ, ctx.now)  # leaders told of the block get it
+    return loaded
+
+
+def _answered(ctx: _Context, outcome: Outcome) -> Outcome:
     replies.forget_question(ctx.session, ctx.person.id or 0)
     return outcome
 
@@ -573,7 +612,3 @@ def _already_all(ctx: _Context, replies: list[Reply]) -> Outcome:
 
 def _status_text(ctx: _Context, status: str, promised: datetime | None) -> str:
     return ctx.text(f"status.{status}", time=_clock(ctx, promised))
-
-
-def _button(label: str, data: str) -> dict[str, str]:
-    return {"text": label, "callback_data": data}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import agenda, texts
 from bot.messages import day_label, local
@@ -49,8 +49,3 @@ async def week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         clock = local(item.nudge_at, tz).strftime("%H:%M")
         lines.append(texts.render(lang, message_id, time=clock, title=item.title))
     await answer(update, "\n".join(lines)[:4096])
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("today", today))
-    app.add_handler(CommandHandler("week", week))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import board
 from handlers.common import actor_or_refuse, answer, runtime
@@ -30,8 +30,3 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         board.overdue, rt.engine, rt.settings, actor.person_id, actor.language, rt.clock()
     )
     await answer(update, text)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("team", team))
-    app.add_handler(CommandHandler("overdue", overdue))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot import reports
 from handlers.common import actor_or_refuse, answer, runtime
@@ -17,7 +17,3 @@ async def dead(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     text = await rt.call(reports.dead_list, rt.engine, rt.settings, actor.language)
     await answer(update, text)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("dead", dead, filters=filters.ChatType.PRIVATE))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes
 
 from bot import texts
 from handlers.common import actor_or_refuse, answer
 
-# Registered last, in the same group as every other handler: within a group only the first
-# matching handler runs, so these see only what no other handler took.
+# Registered last (handlers/__init__.py), in the same group as every other handler: within a
+# group only the first matching handler runs, so these see only what no other handler took.
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,10 +23,3 @@ async def anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     actor = await actor_or_refuse(update, context)
     if actor is not None:
         await answer(update, texts.render(actor.language, "reply.unsupported"))
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
-    read_elsewhere = filters.COMMAND | filters.TEXT | filters.PHOTO | filters.Document.ALL
-    app.add_handler(MessageHandler(private & ~read_elsewhere, anything_else))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import texts
 from handlers.common import actor_or_refuse, answer
@@ -20,7 +20,3 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if actor.role >= Role.ADMIN:
         parts.append(texts.render(actor.language, "help.admin"))
     await answer(update, "\n\n".join(parts))
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("help", help_command))

@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes
 
 from bot import actions, replies, texts
 from bot.outcomes import Outcome
@@ -172,11 +172,3 @@ async def _follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome
         else:
             keyboard = ForceReply(selective=True) if prompt.force_reply else None
         await context.bot.send_message(update.effective_chat.id, prompt.text, reply_markup=keyboard)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    app.add_handler(CallbackQueryHandler(on_leader_tap, pattern=r"^e:"))
-    app.add_handler(CallbackQueryHandler(on_tap))
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
-    app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), on_file))

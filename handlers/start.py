@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import access, onboarding, texts
 from handlers.common import answer, runtime, stranger_language
@@ -36,7 +36,3 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = result.language if result.outcome is not Outcome.UNKNOWN else stranger_language(update)
     message_id = "start.greeting" if result.outcome is Outcome.LINK else f"start.{result.outcome}"
     await answer(update, texts.render(lang, message_id, name=result.person_name, plant=plant))
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("start", start))
