@@ -2,17 +2,19 @@
 #   make demo   installs into .venv and runs the demo: sandbox, sample plant, bot, chat page
 #   make test   installs into .venv and runs lint, format check, types and the whole test suite
 #   make run    installs into .venv and starts execbot on the configuration (needs a token)
-#   make package-check   pip install . into a fresh venv and run `execbot demo --for 3` (CI)
+#   make package-check   pip install . (and ./sandbox) into a fresh venv, run `execbot demo --for 3`
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: install demo run test lint lock clean package-check
 
-$(BIN)/.installed: pyproject.toml requirements.lock
+# The sandbox (./sandbox, distribution execbot-sandbox) is not on PyPI: the dev extra names it
+# and pip takes it from the path given here.
+$(BIN)/.installed: pyproject.toml sandbox/pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e ./sandbox -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -38,9 +40,13 @@ test: lint
 package-check:
 	PYTHON=$(PYTHON) .ci/package-check
 
+# Both projects' dependencies with the dev extra; the two local projects themselves are left out
+# (a constraints file cannot name a path, and they are not on PyPI).
 lock:
 	$(BIN)/python -m pip install -q uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	printf '%s\n' '-e ./sandbox' '-e .[dev]' | $(BIN)/uv pip compile - -o requirements.lock \
+		--python-version 3.11 --no-emit-package execbot --no-emit-package execbot-sandbox \
+		--custom-compile-command 'make lock'
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -299,6 +299,17 @@ def outbox(
         typer.echo(f"{row.id}\t{row.kind}\t{to}\t{created}\t{row.attempts}\t{error}")
 
 
+def need_sandbox(command: str) -> None:
+    """Fail plainly without the sandbox (its own distribution; ``execbot run`` never needs it)."""
+    try:
+        import sandbox.server  # noqa: F401
+    except ModuleNotFoundError as exc:
+        fail(
+            f"`execbot {command}` needs the sandbox, which is not installed ({exc}); "
+            "from the execbot repository: pip install ./sandbox (make install does it)"
+        )
+
+
 @app.command()
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
@@ -314,12 +325,11 @@ def sandbox(
     ] = "0",
 ) -> None:
     """Run the local Bot API sandbox (a strict stand-in for Telegram) until stopped."""
-    from sandbox.server import DEFAULT_TOKEN, serve
-    from sandbox.state import check_latency
+    need_sandbox("sandbox")
+    from sandbox.server import DEFAULT_TOKEN, parse_latency, serve
 
-    low_text, _, high_text = latency.partition("-")
     try:
-        span = check_latency(float(low_text), float(high_text or low_text))
+        span = parse_latency(latency)
     except ValueError as exc:
         fail(f"--latency: expected MIN-MAX in seconds such as 0.1-0.3 ({exc})")
     logs.setup("INFO")
@@ -344,6 +354,7 @@ def demo(
     ] = None,
 ) -> None:
     """The whole loop in a browser: local Telegram, a demo plant, the bot; Ctrl+C stops it."""
+    need_sandbox("demo")
     from bot.demo import run as run_demo
 
     logs.setup("WARNING")

@@ -6,7 +6,7 @@
 * :class:`SandboxServer` is an async context manager for tests and tools that run the
   sandbox inside their own event loop; with ``port=0`` the OS picks a free port.
 * :func:`serve` runs it in the foreground until SIGINT/SIGTERM, printing one line with the
-  URLs first (the ``execbot sandbox`` command).
+  URLs first (``execbot sandbox`` and ``execbot-sandbox``).
 
 Single process, asyncio, everything in memory.  Access logging is off and uploads may be up
 to 50 MB (Telegram's limit for bots).  On shutdown, pending long polls are given half a
@@ -27,9 +27,9 @@ from sandbox.botapi import BotApi
 from sandbox.page import Page
 from sandbox.people import People
 from sandbox.ratelimit import Limits
-from sandbox.state import DEFAULT_TOKEN, Sandbox
+from sandbox.state import DEFAULT_TOKEN, Sandbox, check_latency
 
-__all__ = ["DEFAULT_TOKEN", "Sandbox", "SandboxServer", "make_app", "serve"]
+__all__ = ["DEFAULT_TOKEN", "Sandbox", "SandboxServer", "make_app", "parse_latency", "serve"]
 
 MAX_UPLOAD = 50 * 1024 * 1024 + 64 * 1024
 
@@ -124,6 +124,12 @@ async def _serve(
             flush=True,
         )
         await stop.wait()
+
+
+def parse_latency(text: str) -> tuple[float, float]:
+    """``MIN-MAX`` (or one number) in seconds, checked; ValueError says what is wrong."""
+    low_text, _, high_text = text.partition("-")
+    return check_latency(float(low_text), float(high_text or low_text))
 
 
 def serve(
