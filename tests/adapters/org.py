@@ -1,0 +1,66 @@
+"""The one org every adapter test uses, its Telegram ids and its config.
+
+A workshop (Walter Head, also the admin) over a team (Tina Lead) with four workers. Willy and
+Wanda have one duty each, due twenty minutes after their 07:00 nudge, so a silent one climbs to
+Tina after the policy's five minutes; Walt has four (one needs a photo) for the reply tests;
+Victor has none of his own (he takes reassigned work); Gus has a Telegram account the sandbox
+does not know (his nudge is given up: "chat not found").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+START = datetime.fromisoformat("2026-11-17T07:00:00+01:00")  # a Tuesday, the nudge time
+
+WH, TL, W1, W2, W3, WALT, GHOST = 101, 102, 103, 104, 105, 106, 199
+CHATS = {"wh": WH, "tl": TL, "w1": W1, "w2": W2, "w3": W3, "walt": WALT}
+
+CONFIG = """
+[access]
+admins = ["wh"]
+[replies]
+grace = "1h"
+[escalation]
+group_window = "0s"
+quiet_hours = ""
+[escalation.policies.standard]
+reminders = []
+levels = [
+  { after = "5m", notify = "next" },
+  { after = "1h", notify = "next" },
+]
+ack_timeout = "1h"
+"""
+
+
+def _person(key: str, name: str, unit: str, post: str = "operator") -> str:
+    return f'[[people]]\nkey = "{key}"\nname = "{name}"\nunit = "{unit}"\npost = "{post}"\n'
+
+
+def _duty(key: str, title: str, assignee: str, due: str, extra: str = "") -> str:
+    return (
+        f'[[duties]]\nkey = "{key}"\ntitle = "{title}"\nassignee = "{assignee}"\n'
+        f'nudge = "07:00"\ndue = "{due}"\n{extra}'
+    )
+
+
+ORG = "\n".join(
+    [
+        '[[units]]\nkey = "shop"\nname = "Workshop"\nkind = "workshop"\nleader = "wh"\n',
+        '[[units]]\nkey = "team"\nname = "Team"\nkind = "team"\nparent = "shop"\nleader = "tl"\n',
+        _person("wh", "Walter Head", "shop", "workshop head"),
+        _person("tl", "Tina Lead", "team", "team leader"),
+        _person("w1", "Willy One", "team"),
+        _person("w2", "Wanda Two", "team"),
+        _person("w3", "Victor Three", "team"),
+        _person("walt", "Walt Worker", "team"),
+        _person("gus", "Gus Ghost", "team"),
+        _duty("reading", "Read the meters", "w1", "+20m"),
+        _duty("pump", "Service the pump", "w2", "+20m"),
+        _duty("valve", "Close the valve", "walt", "09:00"),
+        _duty("fix", "Fix the pump", "walt", "09:00"),
+        _duty("filter", "Clean the filter", "walt", "09:00"),
+        _duty("rail", "Photograph the guard rail", "walt", "09:00", 'evidence = "photo"\n'),
+    ]
+)
