@@ -10,6 +10,10 @@ does not know (his nudge is given up: "chat not found").
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.adapters.harness import Harness
 
 START = datetime.fromisoformat("2026-11-17T07:00:00+01:00")  # a Tuesday, the nudge time
 
@@ -64,3 +68,26 @@ ORG = "\n".join(
         _duty("rail", "Photograph the guard rail", "walt", "09:00", 'evidence = "photo"\n'),
     ]
 )
+
+
+async def morning(h: Harness) -> None:
+    """Start the bot at 07:00 and run the plan and nudge passes: every bound person with a
+    duty is nudged (wait for their message with ``h.message(chat, NUDGE)``)."""
+    await h.start_bot()
+    await h.run_pass("plan", "nudges")
+
+
+NUDGE = "your duties for"
+
+
+async def escalated(h: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The morning, then Willy and Wanda stay silent past 07:20 + 5 minutes: the escalation
+    pass brings both items to Tina. Her two messages (reading, pump)."""
+    await morning(h)
+    await h.message(W1, NUDGE)
+    await h.message(W2, NUDGE)
+    h.clock.advance(minutes=26)
+    await h.run_pass("escalation")
+    reading = await h.message(TL, r"Willy One — 1\. Read the meters: no answer \(due 07:20\)")
+    pump = await h.message(TL, r"Wanda Two — 1\. Service the pump: no answer \(due 07:20\)")
+    return reading, pump
