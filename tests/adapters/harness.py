@@ -164,6 +164,18 @@ class Harness:
         queue = self.server.sandbox.bot().updates
         await self.wait("the bot to handle every update", lambda: not queue.items)
 
+    def push_message(self, person_id: int, **content: Any) -> int:
+        """A message of a kind the person API cannot send (a sticker, a location), queued for
+        the bot as Telegram would deliver it in the person's private chat; its update id."""
+        sandbox = self.server.sandbox
+        bot, person = sandbox.bot(), sandbox.people[person_id]
+        chat = bot.chat(person_id)
+        assert chat is not None, f"{person_id} has no chat with the bot"
+        payload = {"message_id": chat.new_message_id(), "from": person.user, "chat": chat.api}
+        update = bot.updates.push("message", {**payload, "date": sandbox.now(), **content})
+        assert update is not None
+        return int(update["update_id"])
+
     def pending_updates(self) -> list[dict[str, Any]]:
         return list(self.server.sandbox.bot().updates.items)
 
