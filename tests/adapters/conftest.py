@@ -36,6 +36,14 @@ async def bare(tmp_path: Path, template_db: Path) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
+async def paced(tmp_path: Path, template_db: Path) -> AsyncIterator[Harness]:
+    """Like ``bare``, with Telegram's limits: the sandbox enforces them, the bot paces."""
+    async with harness(tmp_path, template_db, START, config_extra=CONFIG, paced=True) as h:
+        yield h
+        assert h.expect_errors or not h.errors.records, h.errors.records
+
+
+@pytest.fixture
 async def h(bare: Harness) -> Harness:
     """The org imported; everyone but Gus bound to a chat the sandbox knows."""
     bare.import_org(ORG)

@@ -147,6 +147,7 @@ class Harness:
             # The sender holds every send for its first second (a predecessor process may
             # have sent in the last one); here there is none, and no limit to keep.
             sender: Sender = app.bot_data[SENDER_KEY]
+            await self.wait("the sender to start", lambda: sender.pacer._paused_until > 0)
             sender.pacer._paused_until = 0.0
         return bot
 
@@ -218,17 +219,21 @@ class Harness:
 
     # --- what the people see ----------------------------------------------------------------
 
-    async def wait(
-        self, what: str, probe: Callable[[], T | None] | Callable[[], Awaitable[T | None]]
-    ) -> T:
-        """Poll ``probe`` (plain or async) until it gives something true."""
+    async def wait(self, what: str, probe: Callable[[], T | None]) -> T:
+        """Call ``probe`` until it gives something true, and return that."""
+
+        async def call() -> T | None:
+            return probe()
+
+        return await self.until(what, call)
+
+    async def until(self, what: str, probe: Callable[[], Awaitable[T | None]]) -> T:
+        """Await ``probe`` until it gives something true, and return that."""
         deadline = asyncio.get_running_loop().time() + WAIT
         while True:
-            value = probe()
-            if asyncio.iscoroutine(value):
-                value = await value
+            value = await probe()
             if value:
-                return value  # type: ignore[return-value]
+                return value
             for bot in self.bots:
                 if bot.task.done() and not bot.task.cancelled() and bot.task.exception():
                     raise AssertionError(f"the bot stopped while waiting for {what}")
@@ -261,15 +266,17 @@ class Harness:
                     return m
             return None
 
-        return await self.wait(f"{pattern!r} in chat {chat}", probe)
+        return await self.until(f"{pattern!r} in chat {chat}", probe)
 
     async def toast(self, chat: int, pattern: str, seen: int = 0) -> str:
         """The first tap answer in the chat after the first ``seen`` that matches."""
 
         async def probe() -> str | None:
-            return next((t for t in (await self.toasts(chat))[seen:] if re.search(pattern, t)), None)
+            return next(
+                (t for t in (await self.toasts(chat))[seen:] if re.search(pattern, t)), None
+            )
 
-        return await self.wait(f"toast {pattern!r} in chat {chat}", probe)
+        return await self.until(f"toast {pattern!r} in chat {chat}", probe)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -277,9 +284,7 @@ class Harness:
             yield session
 
 
-def settings_for(
-    server: SandboxServer, db_url: str, extra: str, *, paced: bool
-) -> config.Settings:
+def settings_for(server: SandboxServer, db_url: str, extra: str, *, paced: bool) -> config.Settings:
     raw: dict[str, Any] = tomllib.loads(BASE_CONFIG)
     _merge(raw, tomllib.loads(extra))
     if not paced:
@@ -307,9 +312,9 @@ async def harness(
     paced: bool = False,
     latency: tuple[float, float] = (0.0, 0.0),
 ) -> AsyncIterator[Harness]:
-    """A sandbox on a free port (with Telegram's flood limits if ``paced``), a copy of the migrated ``template`` database and settings
-    pointing at both; the bot is started by :meth:`Harness.start_bot`. On exit every bot is
-    stopped (cleanly) before the sandbox, and no update may have failed unhandled."""
+    """A sandbox on a free port (with Telegram's flood limits if ``paced``), a copy of the
+    migrated ``template`` database and settings pointing at both; the bot is started by
+    :meth:`Harness.start_bot`. On exit every bot is stopped (cleanly) before the sandbox."""
     db = root / "execbot.db"
     shutil.copyfile(template, db)
     errors = _Errors()

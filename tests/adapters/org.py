@@ -91,3 +91,14 @@ async def escalated(h: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
     reading = await h.message(TL, r"Willy One — 1\. Read the meters: no answer \(due 07:20\)")
     pump = await h.message(TL, r"Wanda Two — 1\. Service the pump: no answer \(due 07:20\)")
     return reading, pump
+
+
+def wave_org(people: int) -> str:
+    """A plant of ``people`` operators (keys p0, p1, ...) with one duty each at 07:00."""
+    lines = [
+        '[[units]]\nkey = "plant"\nname = "Plant"\nkind = "plant"\n',
+        '[[duties]]\nkey = "round"\ntitle = "Morning round"\npost = "operator"\n'
+        'unit = "plant"\nnudge = "07:00"\ndue = "11:00"\n',
+    ]
+    lines += [_person(f"p{i}", f"Person {i}", "plant") for i in range(people)]
+    return "\n".join(lines)

@@ -21,7 +21,7 @@ async def test_a_message_given_up_is_reported_once_and_listed_for_admins(h: Harn
         with h.session() as session:
             return list(session.exec(select(Outbox).where(Outbox.state == "dead")).all())
 
-    [dead] = await h.wait("the nudge to Walt given up", given_up)
+    [dead] = await h.until("the nudge to Walt given up", given_up)
     assert (dead.kind, dead.chat_id) == ("nudge", WALT)
     await h.run_pass("dead")
     report = (await h.message(WH, "could not be delivered"))["text"]
@@ -42,4 +42,6 @@ async def test_a_message_given_up_is_reported_once_and_listed_for_admins(h: Harn
         kinds = [e.kind for e in session.exec(select(AuditEvent)).all()]
         to_admin = session.exec(select(Outbox).where(Outbox.chat_id == WH)).all()
     assert kinds.count("delivery.dead_reported") == 1
-    assert ["could not be delivered" in o.payload["text"] for o in to_admin] == [True]  # /dead answers directly
+    assert ["could not be delivered" in o.payload["text"] for o in to_admin] == [
+        True
+    ]  # /dead answers directly

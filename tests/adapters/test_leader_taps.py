@@ -67,7 +67,9 @@ async def test_excuse_nudge_again_and_reassign(h: Harness) -> None:
 async def test_ill_handle_it_takes_the_item(h: Harness) -> None:
     reading, _ = await escalated(h)
     await h.people.tap(TL, reading["message_id"], label="1 I'll handle it")
-    await h.toast(TL, r"^You took 1\. Read the meters of Willy One\. If it is not resolved within 1h")
+    await h.toast(
+        TL, r"^You took 1\. Read the meters of Willy One\. If it is not resolved within 1h"
+    )
     with h.session() as session:
         tina = session.exec(select(Person).where(Person.key == "tl")).one()
         today = select(Occurrence).where(Occurrence.duty_id == 1, Occurrence.day == START.date())
