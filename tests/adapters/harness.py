@@ -7,10 +7,10 @@ confirms an update only after handling it), the sender task started by ``post_in
 person action, sent through the sandbox's person API (``AsyncSandboxClient``). What differs
 from ``execbot run``: the clock is a :class:`FakeClock`; APScheduler runs nothing (the start-up
 job is removed): a test runs a periodic pass with :meth:`Harness.run_pass`, at the fake clock;
-and unless ``paced``, the sandbox has no flood limits and the bot paces nothing but the
-sender's first second (``[delivery] rate = 0`` and a ``chat_interval`` of zero, which only
-code can set: the file takes whole seconds), so a handler's second message to a chat does not
-wait a second. The sender test runs paced.
+and unless ``paced``, the sandbox has no flood limits and the bot paces nothing
+(``[delivery] rate = 0``, a ``chat_interval`` of zero, which only code can set: the file takes
+whole seconds, and no pause for the sender's first second), so a handler's second message to a
+chat does not wait a second. The sender test runs paced, as the product does.
 
 Processes cost about a second of imports each; here a test starts in milliseconds.
 """
