@@ -66,13 +66,21 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-async def run(app: Application, timeout: int, allowed: list[str]) -> None:  # type: ignore[type-arg]
-    """Initialise, start, poll until SIGINT/SIGTERM, then stop cleanly: the same life cycle
-    (post_init, post_shutdown) as ``Application.run_polling``."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+async def run(
+    app: Application,  # type: ignore[type-arg]
+    timeout: int,
+    allowed: list[str],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Initialise, start, poll until SIGINT/SIGTERM (or until ``stop`` is set, when given:
+    then no signal handlers are installed, for a caller that runs the bot in its own event
+    loop, such as the adapter tests), then stop cleanly: the same life cycle (post_init,
+    post_shutdown) as ``Application.run_polling``."""
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
     try:
         if await _start_up(app, stop):
             await app.start()
