@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import migrate
-from bot.db import make_engine
+from bot.store.engine import make_engine
 from tests.adapters.harness import Harness, harness
 from tests.adapters.org import CHATS, CONFIG, ORG, START
 

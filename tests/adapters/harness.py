@@ -37,9 +37,9 @@ from telegram.ext import Application, CallbackContext
 
 from bot import config, onboarding, org_import, polling
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.db import make_engine
 from bot.runtime import Runtime
 from bot.sender import Sender
+from bot.store.engine import make_engine
 from models.tables import Person
 from sandbox.client import AsyncSandboxClient
 from sandbox.server import DEFAULT_TOKEN, SandboxServer

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import store
+from bot.store import org
+from bot.store.settings import BOT_USERNAME_SETTING, get_setting
 from models.tables import AuditEvent, Person
 from tests.adapters.harness import Harness
 from tests.adapters.org import ORG
@@ -26,7 +27,7 @@ async def test_invite_binds_and_greets_and_a_second_account_is_refused(bare: Har
     greeting = await bare.message(ANNA, "Hello, Walt Worker!")
     assert "Every working day I will send you the duties" in greeting["text"]
     with bare.session() as session:
-        walt = store.person_by_key(session, "walt")
+        walt = org.person_by_key(session, "walt")
         assert walt is not None and walt.telegram_user_id == ANNA and walt.joined_at is not None
         events = session.exec(select(func.count()).select_from(AuditEvent)).one()
 
@@ -42,7 +43,7 @@ async def test_invite_binds_and_greets_and_a_second_account_is_refused(bare: Har
     eve = await bare.texts(EVE)
     assert len(eve) == 4 and eve[2] == eve[3], eve  # both: the same "unknown code" answer
     with bare.session() as session:
-        assert store.person_by_telegram(session, EVE) is None
+        assert org.person_by_telegram(session, EVE) is None
         assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events
         bound = select(func.count()).select_from(Person).where(Person.telegram_user_id == EVE)
         assert session.exec(bound).one() == 0
@@ -55,4 +56,4 @@ async def test_the_menu_of_commands_is_set_at_start(bare: Harness) -> None:
         "today", "week", "team", "overdue", "help", "start",
     }  # fmt: skip
     with bare.session() as session:
-        assert store.get_setting(session, store.BOT_USERNAME_SETTING) == "execbot_sandbox_bot"
+        assert get_setting(session, BOT_USERNAME_SETTING) == "execbot_sandbox_bot"
