@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot import migrate
-from bot.org_import import import_org
+from bot.services.org_import import import_org
+from bot.store import migrate
 from bot.store.engine import make_engine
 from sandbox.client import AsyncSandboxClient, SandboxClient
 

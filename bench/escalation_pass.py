@@ -8,7 +8,7 @@ each with a leader), ten duties, and ten open occurrences per person for today (
 with the default policy snapshot (reminders -30m and 0m; levels after 30m, 2h, 4h) and its
 next step (the first reminder) between 30 minutes and 10 hours ahead. Everyone has a chat.
 
-Then ``bot.escalation.advance`` runs at 10:00 Berlin time:
+Then ``bot.services.escalation.advance`` runs at 10:00 Berlin time:
 - nothing due: several passes, the median is the figure;
 - 1,000 due: 1,000 occurrences are made overdue (due 40 minutes ago, next step 10 minutes
   ago), so each has exactly one step to run: level 1, to its team leader, grouped (5 minutes)
@@ -45,8 +45,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from bench.common import Row, Table, postgres_engine, postgres_unavailable, say, sqlite_engine
-from bot import escalation
 from bot.config import Settings
+from bot.services import escalation
 from models.tables import Duty, Leadership, Notice, Occurrence, Outbox, Person, Unit
 
 NOW = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, a Tuesday

@@ -72,10 +72,10 @@ from bench.common import (
     sqlite_engine,
 )
 from bot.config import Settings
-from bot.messages import NudgeLine, nudge_messages
-from bot.nudging import queue_due
-from bot.planning import plan
-from bot.sender import PacedLimiter, Sender
+from bot.delivery.sender import PacedLimiter, Sender
+from bot.render.messages import NudgeLine, nudge_messages
+from bot.services.nudging import queue_due
+from bot.services.planning import plan
 from bot.store import outbox
 from bot.store.engine import session_scope
 from models.pacing import Pacer

@@ -1,8 +1,8 @@
 """Planning time for a large plant: 10,000 people and 30,000 duties by default.
 
-Method. An org TOML is generated and imported with ``bot.org_import.import_org`` into a fresh
-SQLite file (WAL) in a temp dir; the import is timed and printed on its own.  Then
-``bot.planning.plan`` runs for one day (now = Tuesday 2026-11-17 05:00 in Berlin, before
+Method. An org TOML is generated and imported with ``bot.services.org_import.import_org``
+into a fresh SQLite file (WAL) in a temp dir; the import is timed and printed on its own.  Then
+``bot.services.planning.plan`` runs for one day (now = Tuesday 2026-11-17 05:00 in Berlin, before
 any nudge of the day), twice: the first run creates the rows (yesterday, today and tomorrow
 are planned; only occurrences still ahead are created), the second finds nothing to change.
 Target: each run < 5 s.
@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 
 from bench.common import Row, import_file, say, sqlite_engine
 from bot.config import Settings
-from bot.planning import plan
+from bot.services.planning import plan
 from models.tables import Occurrence
 
 IMPORT_AT = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)

@@ -11,22 +11,22 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder
 
 import handlers
-from bot import migrate, polling, texts
+from bot.context import CONTEXT_TYPES, App, Context, job_queue
+from bot.delivery import polling
+from bot.delivery.sender import PacedLimiter, Sender
+from bot.render import texts
 from bot.runtime import Runtime
-from bot.sender import PacedLimiter, Sender
+from bot.store import migrate
 from bot.store.engine import redact_url, session_scope
 from bot.store.settings import BOT_USERNAME_SETTING, put_setting
-from handlers.common import RUNTIME_KEY
 from models.pacing import Pacer
 from scheduler import jobs
-from scheduler.jobs import SENDER_KEY
 
 log = logging.getLogger(__name__)
 COMMANDS = ("today", "week", "team", "overdue", "help", "start")
-SENDER_TASK_KEY = "sender_task"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
@@ -58,12 +58,14 @@ def database_unreachable(url: str, exc: SQLAlchemyError) -> str:
     return f"cannot open the database {redact_url(url)}: {reason}"
 
 
-def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[type-arg]
+def build_application(rt: Runtime, token: str) -> App:
     tg = rt.settings.telegram
     delivery = rt.settings.delivery
     pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
+        .job_queue(job_queue())
         .token(token)
         .base_url(tg.api_base_url)
         .base_file_url(tg.file_base_url)
@@ -72,33 +74,33 @@ def build_application(rt: Runtime, token: str) -> Application:  # type: ignore[t
         .rate_limiter(PacedLimiter(pacer))
     )
     if tg.mode == "polling":
-        builder = builder.updater(None)  # bot.polling confirms updates only after handling
+        builder = builder.updater(None)  # bot.delivery.polling confirms updates only after handling
     app = builder.build()
-    app.bot_data[RUNTIME_KEY] = rt
-    app.bot_data[SENDER_KEY] = Sender(
+    sender = Sender(
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
     )
+    app.bot_data.wire(rt, sender)
     handlers.register(app)
     jobs.register(app)
     app.add_error_handler(_on_error)
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
-    rt: Runtime = app.bot_data[RUNTIME_KEY]
+async def _post_init(app: App) -> None:
+    rt = app.bot_data.runtime
     me = await app.bot.get_me()
     log.info("connected as @%s (id %s)", me.username, me.id)
-    await rt.call(_remember_username, rt, me.username)
+    if me.username:  # a bot always has one; invite links need it
+        await rt.call(_remember_username, rt, me.username)
     lang = rt.settings.plant.language
     commands = [BotCommand(name, texts.render(lang, f"commands.{name}")) for name in COMMANDS]
     await app.bot.set_my_commands(commands)
-    sender: Sender = app.bot_data[SENDER_KEY]
-    app.bot_data[SENDER_TASK_KEY] = asyncio.create_task(sender.run(), name="sender")
+    app.bot_data.sender_task = asyncio.create_task(app.bot_data.sender.run(), name="sender")
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    task = app.bot_data.get(SENDER_TASK_KEY)
-    if isinstance(task, asyncio.Task):
+async def _post_shutdown(app: App) -> None:
+    task = app.bot_data.sender_task
+    if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -109,7 +111,7 @@ def _remember_username(rt: Runtime, username: str) -> None:
         put_setting(session, BOT_USERNAME_SETTING, username, rt.clock())
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: Context) -> None:
     log.error("update handling failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:

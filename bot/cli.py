@@ -113,7 +113,7 @@ def missing_token_message(settings: Settings) -> str:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database schema up to date (creates the database if needed)."""
-    from bot import migrate
+    from bot.store import migrate
     from bot.store.engine import make_engine, redact_url
 
     settings = settings_of(ctx)
@@ -134,7 +134,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 @db_app.command("status")
 def db_status(ctx: typer.Context) -> None:
     """Show the database's schema revision against this code's."""
-    from bot import migrate
+    from bot.store import migrate
     from bot.store.engine import make_engine
 
     settings = settings_of(ctx)
@@ -156,8 +156,8 @@ def org_import(
 ) -> None:
     """Import the org (units, people, duties, shifts, absences) from TOML and CSV files,
     idempotently."""
-    from bot.org_import import import_org
     from bot.runtime import utc_now
+    from bot.services.org_import import import_org
 
     settings = settings_of(ctx)
     engine = _ready_engine(settings)
@@ -178,8 +178,8 @@ def invite(
     ] = False,
 ) -> None:
     """Print a single-use, expiring https://t.me/<bot>?start=<code> link per person."""
-    from bot.onboarding import InviteError, issue_invites
     from bot.runtime import utc_now
+    from bot.services.onboarding import InviteError, issue_invites
 
     settings = settings_of(ctx)
     if not keys and not all_pending:
@@ -225,8 +225,8 @@ def away(
     ] = None,
 ) -> None:
     """Record that a person is away from FROM to TO (no nudges then); or --list, --cancel ID."""
-    from bot.absences import AbsenceError, add_absence, cancel_absence, list_absences
     from bot.runtime import utc_now
+    from bot.services.absences import AbsenceError, add_absence, cancel_absence, list_absences
 
     span = _away_span(first_day, last_day, listing=list_them or cancel is not None)
     if list_them and cancel is not None:

@@ -31,8 +31,8 @@ import httpx
 
 from bot import config
 from bot.config import ConfigError, Settings
-from bot.onboarding import IssuedInvite
 from bot.runtime import CLOCK_START_ENV
+from bot.services.onboarding import IssuedInvite
 from models.org import OrgSpec, PersonSpec
 from sandbox.client import AsyncSandboxClient
 from sandbox.server import SandboxServer
@@ -224,9 +224,9 @@ def load_settings(files: DemoFiles) -> Settings:
 def import_and_invite(settings: Settings, files: DemoFiles) -> tuple[OrgSpec, list[IssuedInvite]]:
     """Migrate the fresh database, import the demo plant and issue an invite to everyone."""
     from bot import app as bot_app
-    from bot.onboarding import issue_invites
-    from bot.org_import import import_org, read_file
     from bot.runtime import Runtime, utc_now
+    from bot.services.onboarding import issue_invites
+    from bot.services.org_import import import_org, read_file
     from bot.store.engine import make_engine
 
     engine = make_engine(settings.database.url)

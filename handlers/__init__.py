@@ -23,7 +23,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -33,6 +32,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks
+from bot.context import App
 from handlers import agenda, board, dead, fallback, help, replies, start
 from handlers.common import private_only
 
@@ -61,6 +61,6 @@ def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     ]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     for group, handler in handlers():
         app.add_handler(handler, group=group)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot import agenda, texts
-from bot.messages import day_label, local
-from handlers.common import actor_or_refuse, answer, runtime
+from bot.context import Context
+from bot.render import texts
+from bot.render.messages import day_label, local
+from bot.services import agenda
+from handlers.common import actor_or_refuse, answer
 
 
-async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def today(update: Update, context: Context) -> None:
     actor = await actor_or_refuse(update, context)
     if actor is None:
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     result = await rt.call(agenda.today, rt.engine, rt.settings, actor.person_id, rt.clock())
     lang, day = actor.language, day_label(result.today)
     if not result.rows:
@@ -29,11 +30,11 @@ async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update, "\n".join(lines))
 
 
-async def week(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def week(update: Update, context: Context) -> None:
     actor = await actor_or_refuse(update, context)
     if actor is None:
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     tz, items = await rt.call(agenda.week, rt.engine, rt.settings, actor.person_id, rt.clock())
     lang = actor.language
     if not items:

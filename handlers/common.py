@@ -7,21 +7,15 @@ from datetime import UTC, datetime
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CommandHandler
 
-from bot import access, texts
-from bot.access import Actor
-from bot.runtime import Runtime
+from bot.context import Context
+from bot.render import texts
+from bot.services import access
+from bot.services.access import Actor
 from models.roles import Role, allowed
 
 log = logging.getLogger(__name__)
-RUNTIME_KEY = "runtime"
-
-
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    value = context.application.bot_data[RUNTIME_KEY]
-    assert isinstance(value, Runtime)
-    return value
 
 
 def stranger_language(update: Update) -> str:
@@ -45,11 +39,11 @@ async def answer(update: Update, text: str) -> None:
 
 
 async def actor_or_refuse(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, required: Role = Role.WORKER
+    update: Update, context: Context, required: Role = Role.WORKER
 ) -> Actor | None:
     """The person behind this update if they may do what needs ``required``; else answer with
     a polite refusal and return None. A stranger leaves nothing behind but a log line."""
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     user = update.effective_user
     if user is None:
         return None
@@ -68,7 +62,7 @@ async def actor_or_refuse(
     return actor
 
 
-async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_only(update: Update, context: Context) -> None:
     """Runs before every other handler: execbot talks only in private chats. In a group (or
     channel) a command of this bot gets a one-line pointer to the private chat, a tap (on a
     forwarded message, say) gets the same as its toast, and nothing else is answered or done:
@@ -88,7 +82,7 @@ async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     raise ApplicationHandlerStop
 
 
-def _our_command(update: Update, context: ContextTypes.DEFAULT_TYPE, username: str) -> bool:
+def _our_command(update: Update, context: Context, username: str) -> bool:
     """Whether the message is one of this bot's commands (``/team`` or ``/team@thisbot``, not
     another bot's)."""
     message = update.message
@@ -110,7 +104,7 @@ def _our_command(update: Update, context: ContextTypes.DEFAULT_TYPE, username: s
 ESCALATION_JOB = "escalation"
 
 
-def wake_escalation(context: ContextTypes.DEFAULT_TYPE) -> None:
+def wake_escalation(context: Context) -> None:
     """Run the escalation pass now (a block notifies the leader at once, not at the next
     tick). The pass itself decides; this only brings it forward."""
     jobs = context.application.job_queue

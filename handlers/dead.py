@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot import reports
-from handlers.common import actor_or_refuse, answer, runtime
+from bot.context import Context
+from bot.services import reports
+from handlers.common import actor_or_refuse, answer
 from models.roles import Role
 
 
-async def dead(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def dead(update: Update, context: Context) -> None:
     actor = await actor_or_refuse(update, context, Role.ADMIN)
     if actor is None:
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     text = await rt.call(reports.dead_list, rt.engine, rt.settings, actor.language)
     await answer(update, text)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot import texts
+from bot.context import Context
+from bot.render import texts
 from handlers.common import actor_or_refuse, answer
 from models.roles import Role
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     actor = await actor_or_refuse(update, context)
     if actor is None:
         return

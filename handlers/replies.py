@@ -9,23 +9,24 @@ from collections.abc import Awaitable
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from bot import actions, replies, texts
-from bot.outcomes import Outcome
-from bot.replies import EvidenceFile, Incoming
-from handlers.common import actor_or_refuse, answer, runtime, wake_escalation
+from bot.context import Context
+from bot.delivery.outcomes import Outcome
+from bot.render import texts
+from bot.services import actions, replies
+from bot.services.replies import EvidenceFile, Incoming
+from handlers.common import actor_or_refuse, answer, wake_escalation
 
 log = logging.getLogger(__name__)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
 TEXT_LIMIT = 2000  # longer typed input is refused, not cut
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_tap(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     message = query.message
     incoming = Incoming(
         update.effective_user.id,
@@ -38,21 +39,19 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_leader_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_leader_tap(update: Update, context: Context) -> None:
     """A button on an escalation message ("I'll handle it", Excuse, ...)."""
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     user_id, data = update.effective_user.id, query.data or ""
     message_id = query.message.message_id if query.message else None
     call = rt.call(actions.tap, rt.engine, rt.settings, user_id, data, rt.clock(), message_id)
     await _carry_out(update, context, call)
 
 
-async def _carry_out(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, call: Awaitable[Outcome]
-) -> None:
+async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome]) -> None:
     """Answer a tap with what the service decided (or "try again" if it failed), then edit
     and ask what it says, and bring the escalation pass forward if something was recorded."""
     query = update.callback_query
@@ -68,7 +67,7 @@ async def _carry_out(
         wake_escalation(context)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
@@ -81,7 +80,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await answer(update, text)
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
     outcome = await rt.call(replies.typed, rt.engine, rt.settings, incoming, message.text)
     if outcome is None:
@@ -93,14 +92,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         wake_escalation(context)
 
 
-async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_file(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
     actor = await actor_or_refuse(update, context)
     if actor is None:
         return
-    rt = runtime(context)
+    rt = context.bot_data.runtime
     if message.photo:
         largest = message.photo[-1]
         file_id, unique_id, kind = largest.file_id, largest.file_unique_id, "photo"
@@ -137,7 +136,7 @@ def actor_id(update: Update) -> int:
     return update.effective_user.id
 
 
-async def _fetch(context: ContextTypes.DEFAULT_TYPE, file_id: str, unique_id: str) -> bytes | None:
+async def _fetch(context: Context, file_id: str, unique_id: str) -> bytes | None:
     """The file's content from Telegram (at most 20 MB, the Bot API's limit for bots), or None
     when it cannot be fetched."""
     try:
@@ -148,7 +147,7 @@ async def _fetch(context: ContextTypes.DEFAULT_TYPE, file_id: str, unique_id: st
         return None
 
 
-async def _follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+async def _follow_up(update: Update, context: Context, outcome: Outcome) -> None:
     for edit in outcome.edits:
         markup = (
             InlineKeyboardMarkup.de_json(edit.reply_markup, context.bot)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot import access, onboarding, texts
-from handlers.common import answer, runtime, stranger_language
+from bot.context import Context
+from bot.render import texts
+from bot.services import access, onboarding
+from handlers.common import answer, stranger_language
 from models.invites import Outcome
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
+async def start(update: Update, context: Context) -> None:
+    rt = context.bot_data.runtime
     user = update.effective_user
     if user is None:
         return

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection ``bot.migrate`` hands over.
+"""Alembic environment: runs migrations on the connection ``bot.store.migrate`` hands over.
 
 Run by hand (``alembic revision --autogenerate -m ...`` from the project root) it reads the URL
 from ``EXECBOT_DATABASE_URL`` or ``alembic.ini``.

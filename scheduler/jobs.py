@@ -12,58 +12,49 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
-
-from bot import escalation, nudging, planning, reports
 from bot.config import NudgeSettings
-from bot.sender import Sender
-from handlers.common import ESCALATION_JOB, runtime
+from bot.context import App, Context
+from bot.services import escalation, nudging, planning, reports
+from handlers.common import ESCALATION_JOB
 
 log = logging.getLogger(__name__)
-SENDER_KEY = "sender"
-Pass = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Pass = Callable[[Context], Coroutine[Any, Any, None]]
 
 
-def sender(context: ContextTypes.DEFAULT_TYPE) -> Sender:
-    value = context.application.bot_data[SENDER_KEY]
-    assert isinstance(value, Sender)
-    return value
-
-
-async def plan_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
+async def plan_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
     await rt.call(planning.plan, rt.engine, rt.settings, rt.clock())
 
 
-async def nudge_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
+async def nudge_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
     result = await rt.call(nudging.queue_due, rt.engine, rt.settings, rt.clock())
     if result.messages:
         log.info("queued %d nudge message(s)", result.messages)
-        sender(context).wake()
+        context.bot_data.sender.wake()
 
 
-async def escalation_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
+async def escalation_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
     result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
     if result.messages or result.steps:
         log.info("escalation: %d step(s), %d message(s)", result.steps, result.messages)
-        sender(context).wake()
+        context.bot_data.sender.wake()
 
 
-async def reports_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
+async def reports_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
     if await rt.call(reports.unreachable, rt.engine, rt.settings, rt.clock()):
-        sender(context).wake()
+        context.bot_data.sender.wake()
 
 
-async def dead_pass(context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
+async def dead_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
     if await rt.call(reports.dead, rt.engine, rt.settings, rt.clock()):
-        sender(context).wake()
+        context.bot_data.sender.wake()
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     """Run every pass once as soon as the bot is ready (the JobQueue starts last, whatever
     start-up took), then repeat them. A repeating job registered now with a first run a moment
     away would be moved a whole interval on by APScheduler when start-up takes longer."""
@@ -72,9 +63,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     jobs.run_once(start_passes, when=0, name="start", job_kwargs={"misfire_grace_time": None})
 
 
-async def start_passes(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start_passes(context: Context) -> None:
     """Plan, nudge, escalate and report once, in that order, then schedule the repeats."""
-    settings = runtime(context).settings.nudges
+    settings = context.bot_data.runtime.settings.nudges
     try:
         for first_pass, _, _ in passes(settings):
             try:
@@ -98,13 +89,13 @@ def passes(settings: NudgeSettings) -> list[tuple[Pass, timedelta, str]]:
     ]
 
 
-def repeat(context: ContextTypes.DEFAULT_TYPE) -> None:
+def repeat(context: Context) -> None:
     jobs = context.application.job_queue
     assert jobs is not None
     # A pass that starts late (a slow disk, a long pass) still runs, once: every pass does
     # "what is due by now", so lateness only delays, and a skipped run would skip work.
     late_ok: dict[str, object] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
-    for callback, interval, name in passes(runtime(context).settings.nudges):
+    for callback, interval, name in passes(context.bot_data.runtime.settings.nudges):
         jobs.run_repeating(
             callback, interval=interval, first=interval, name=name, job_kwargs=late_ok
         )

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot import migrate
+from bot.store import migrate
 from bot.store.engine import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

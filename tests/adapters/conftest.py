@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot import migrate
+from bot.store import migrate
 from bot.store.engine import make_engine
 from tests.adapters.harness import Harness, harness
 from tests.adapters.org import CHATS, CONFIG, ORG, START

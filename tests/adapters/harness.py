@@ -2,7 +2,7 @@
 event loop, talking HTTP over 127.0.0.1, with a fresh SQLite file and a clock the test moves.
 
 What is real: the sandbox's aiohttp server (``sandbox.server.SandboxServer``), the composition
-root (``bot.app.build_application``), the custom polling loop (``bot.polling.run``, which
+root (``bot.app.build_application``), the custom polling loop (``bot.delivery.polling.run``, which
 confirms an update only after handling it), the sender task started by ``post_init``, and every
 person action, sent through the sandbox's person API (``AsyncSandboxClient``). What differs
 from ``execbot run``: the clock is a :class:`FakeClock`; APScheduler runs nothing (the start-up
@@ -33,18 +33,20 @@ from typing import Any, TypeVar
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
-from telegram.ext import Application, CallbackContext
+from telegram.ext import CallbackContext
 
-from bot import config, onboarding, org_import, polling
+from bot import config
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.context import App
+from bot.delivery import polling
+from bot.delivery.sender import Sender
 from bot.runtime import Runtime
-from bot.sender import Sender
+from bot.services import onboarding, org_import
 from bot.store.engine import make_engine
 from models.tables import Person
 from sandbox.client import AsyncSandboxClient
 from sandbox.server import DEFAULT_TOKEN, SandboxServer
 from scheduler import jobs
-from scheduler.jobs import SENDER_KEY
 
 T = TypeVar("T")
 WAIT = 10.0  # seconds a wait gives up after: everything here is local and in one process
@@ -81,7 +83,7 @@ class RunningBot:
     """One ``execbot run`` as a task: ``stop`` is SIGTERM, ``crash`` is SIGKILL (the task is
     cancelled wherever it is, mid-update included)."""
 
-    app: Application  # type: ignore[type-arg]
+    app: App
     task: asyncio.Task[None]
     stopping: asyncio.Event
 
@@ -146,7 +148,7 @@ class Harness:
         if not self.paced:
             # The sender holds every send for its first second (a predecessor process may
             # have sent in the last one); here there is none, and no limit to keep.
-            sender: Sender = app.bot_data[SENDER_KEY]
+            sender: Sender = app.bot_data.sender
             await self.wait("the sender to start", lambda: sender.pacer._paused_until > 0)
             sender.pacer._paused_until = 0.0
         return bot

@@ -1,4 +1,4 @@
-"""The custom polling loop (bot/polling.py) confirms an update only after handling it: a bot
+"""The custom polling loop (bot.delivery.polling) confirms an update only after handling it: a bot
 that dies in the middle of an update (here: the task is cancelled while its answer is on the
 way, as SIGKILL would stop a process) leaves the update with Telegram, the next bot gets it
 again and handles it, and the answer it carries is stored once."""

@@ -1,4 +1,4 @@
-"""The sender (bot/sender.py), run as the product runs it (the task ``post_init`` starts), with
+"""The sender (bot.delivery.sender), run as the product runs it (started by ``post_init``), with
 Telegram's limits on in the sandbox: a nudge wave goes out paced (no 429, at most 30 a second),
 each outcome is recorded (sent with Telegram's message id; a failure with a retry time on the
 bot's clock), and a failed send goes out once its retry is due."""

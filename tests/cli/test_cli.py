@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import migrate
+from bot.store import migrate
 from tests.conftest import EXAMPLE_ORG
 
 EXECBOT = str(Path(sys.executable).with_name("execbot"))

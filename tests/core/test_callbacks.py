@@ -11,7 +11,6 @@ from typing import get_args
 
 import pytest
 
-from bot import actions, notices
 from bot.callbacks import (
     MAX_BYTES,
     Action,
@@ -26,13 +25,14 @@ from bot.callbacks import (
     decode,
     encode,
 )
-from bot.messages import (
+from bot.render.messages import (
     NudgeLine,
     category_keyboard,
     keyboard,
     later_keyboard,
     skip_keyboard,
 )
+from bot.services import actions, notices
 from models.reassign import PAGE_SIZE
 from models.replies import Action as Reply
 from models.replies import Category, LaterOption

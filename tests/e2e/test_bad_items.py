@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from bot import config, planning
+from bot import config
+from bot.services import planning
 from models.tables import Duty, Leadership, Occurrence, Person, Unit
 from tests.e2e.harness import World, world
 

@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col
 
 import models.tables  # noqa: F401  (registers every table in SQLModel.metadata)
-from bot import config, planning
+from bot import config
+from bot.services import planning
 from models.tables import Occurrence, Person, Reply
 from sandbox.client import SandboxError
 from tests.e2e.harness import Proc, World, world

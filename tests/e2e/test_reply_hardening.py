@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import config, planning
+from bot import config
+from bot.services import planning
 from models.tables import AuditEvent, Occurrence, Person, Reply
 from tests.e2e.harness import World, world
 
@@ -149,7 +150,7 @@ def test_item6_done_1_3_records_both_and_a_redelivery_doubles_nothing(tmp_path: 
     with world(tmp_path, latency=LATENCY) as w:
         start(w)
         # The answer to "done 1 3" hangs: the bot has stored the line but not yet confirmed the
-        # update to Telegram (bot/polling.py confirms after handling) when it is killed.
+        # update to Telegram (bot/delivery/polling.py confirms after handling) when it is killed.
         w.client.add_fault("delay", seconds=60, method="sendMessage")
         w.client.send_text(WORKER, "done 1 3")
         w.wait("both duties stored", lambda: len(replies(w)) == 2)

@@ -4,7 +4,7 @@ people tap Done at once, and restarted each time. Every answer a person saw conf
 again after the last restart, as a person would, and is then stored exactly once too.
 
 A tap in hand when the bot dies is delivered again to the next process, because execbot
-confirms an update to Telegram only after handling it (bot/polling.py): it ends confirmed, or
+confirms an update to Telegram only after handling it (bot.delivery.polling): it ends confirmed, or
 stored and answered after the restart ("Recorded" or "Already recorded"). None is lost; the
 retry step stays, as a person would tap again, and must be harmless."""
 
@@ -21,7 +21,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from bot import config, planning
+from bot import config
+from bot.services import planning
 from models.tables import Occurrence, Person, Reply
 from sandbox.client import AsyncSandboxClient
 from tests.e2e.harness import Proc, World, world
@@ -145,7 +146,7 @@ def test_sigkill_while_100_people_reply_loses_no_confirmed_answer(tmp_path: Path
         stored_before_retry = stored_replies(w)
         assert confirmed <= set(stored_before_retry), "a confirmed answer is missing"
         assert all(len(kinds) == 1 for kinds in stored_before_retry.values()), stored_before_retry
-        # The bot confirms an update to Telegram only after handling it (bot/polling.py): a tap
+        # The bot confirms an update only after handling it (bot.delivery.polling): a tap
         # in hand at a kill is delivered again, so nobody has to tap twice.
         assert sorted(stored_before_retry) == list(CHATS), "a tap was lost at a kill"
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import escalation, nudging, planning
+from bot.services import escalation, nudging, planning
 from models.tables import Leadership, Occurrence, Person, Unit
 from tests.storage.test_escalation_service import (
     build,

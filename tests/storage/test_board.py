@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bot import board, escalation, replies
-from bot.absences import add_absence
+from bot.services import board, escalation, replies
+from bot.services.absences import add_absence
 from models.calendar import AbsenceKind
 from tests.storage.test_escalation_service import (
     CHATS,

@@ -20,11 +20,11 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import actions, escalation, nudging, planning, replies, reports
-from bot.absences import add_absence
 from bot.config import Settings
-from bot.org_import import import_org
-from bot.outcomes import Outcome
+from bot.delivery.outcomes import Outcome
+from bot.services import actions, escalation, nudging, planning, replies, reports
+from bot.services.absences import add_absence
+from bot.services.org_import import import_org
 from bot.store.engine import session_scope
 from bot.store.org import mark_unreachable, person_by_key
 from bot.store.outbox import record_sent

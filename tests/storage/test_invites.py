@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.onboarding import InviteError, issue_invites, redeem
-from bot.org_import import import_org
+from bot.services.onboarding import InviteError, issue_invites, redeem
+from bot.services.org_import import import_org
 from bot.store import audit
 from bot.store.org import person_by_key, person_by_telegram
 from models.invites import Outcome

@@ -12,10 +12,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
 from bot import app as bot_app
-from bot import migrate
 from bot.config import Settings
 from bot.runtime import Runtime
-from bot.store import audit
+from bot.store import audit, migrate
 from models.tables import Occurrence, Outbox, Person
 from tests.conftest import NOW
 

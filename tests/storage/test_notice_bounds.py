@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import migrate, notices
 from bot.config import Settings
+from bot.services import notices
+from bot.store import migrate
 from bot.store.engine import make_engine
 from models.tables import Duty, Notice, Occurrence, Person, Reply, Unit
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.org_import import import_org
+from bot.services.org_import import import_org
 from bot.store import audit, org
 from models.tables import Absence, AuditEvent, Duty, Leadership, OrgSection, Person, Unit
 from tests.conftest import EXAMPLE_ORG, NOW

@@ -11,8 +11,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.absences import AbsenceError, add_absence, cancel_absence, list_absences
-from bot.org_import import import_org
+from bot.services.absences import AbsenceError, add_absence, cancel_absence, list_absences
+from bot.services.org_import import import_org
 from bot.store import audit
 from bot.store.absences import absences_between
 from models.calendar import AbsenceKind

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import migrate, planning
 from bot.config import Settings
-from bot.org_import import import_org
+from bot.services import planning
+from bot.services.org_import import import_org
+from bot.store import migrate
 from bot.store.engine import make_engine
 from bot.store.planning import try_planning_lock
 from tests.conftest import EXAMPLE_ORG, NOW, postgres_schema

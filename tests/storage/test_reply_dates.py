@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bot import escalation
+from bot.services import escalation
 from tests.storage.test_escalation_service import (
     DAY,
     build,

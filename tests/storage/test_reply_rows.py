@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import actions, replies
+from bot.services import actions, replies
 from models.tables import Reply
 from tests.storage.test_escalation_service import (
     CHATS,

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from bot import escalation
+from bot.services import escalation
 from models.tables import Occurrence
 from tests.storage.test_bad_items_service import told_admin
 from tests.storage.test_escalation_service import (

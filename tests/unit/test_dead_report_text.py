@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.config import Settings
-from bot.reports import dead_text
+from bot.services.reports import dead_text
 from bot.store.outbox import DeadMessage
 from models.text_limits import TEXT_LIMIT
 

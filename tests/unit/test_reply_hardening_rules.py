@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.messages import when_label
+from bot.render.messages import when_label
 from models.replies import (
     MAX_LATER,
     accepts_file,

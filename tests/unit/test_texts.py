@@ -8,7 +8,7 @@ from string import Formatter
 
 import pytest
 
-from bot import texts
+from bot.render import texts
 
 
 def test_every_english_text_renders_with_its_placeholders() -> None:

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import actions, callbacks, escalation, evidence, texts
+from bot import callbacks
 from bot.config import Settings
-from bot.messages import (
+from bot.delivery.outcomes import Edit, Outcome, Prompt
+from bot.render import texts
+from bot.render.messages import (
     NudgeLine,
     category_keyboard,
     later_keyboard,
@@ -24,7 +26,7 @@ from bot.messages import (
     skip_keyboard,
     when_label,
 )
-from bot.outcomes import Edit, Outcome, Prompt
+from bot.services import actions, escalation, evidence
 from bot.store import audit, occurrences, org, replies
 from bot.store import outbox as outbox_store
 from bot.store.engine import session_scope, write_now

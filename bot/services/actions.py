@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import callbacks, notices, texts
+from bot import callbacks
 from bot.callbacks import Lead, LeadKind, Page, Pick, button
 from bot.config import Settings
-from bot.messages import NudgeLine, due_label, keyboard, when_label
-from bot.outcomes import Edit, Outcome, Prompt
+from bot.delivery.outcomes import Edit, Outcome, Prompt
+from bot.render import texts
+from bot.render.messages import NudgeLine, due_label, keyboard, when_label
+from bot.services import notices
 from bot.store import audit, occurrences, org, replies
 from bot.store import escalation as escalation_store
 from bot.store import outbox as outbox_store

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot import texts
 from bot.callbacks import Answer, BlockCategory, LaterTime, SkipNote, button
+from bot.render import texts
 from models.nudging import split_blocks
 from models.occurrence import WITH_BUTTONS
 from models.replies import Action, Category, LaterOption

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot import notices, texts
 from bot.config import Settings
+from bot.render import texts
+from bot.services import notices
 from bot.store import audit, org, outbox
 from bot.store.engine import session_scope
 from bot.store.outbox import DEAD_REPORT_KIND, DEAD_SUBJECT, DeadMessage

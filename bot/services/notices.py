@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import callbacks, texts
+from bot import callbacks
 from bot.callbacks import Lead, LeadKind
 from bot.config import Settings
-from bot.messages import NudgeLine, keyboard, when_label
+from bot.render import texts
+from bot.render.messages import NudgeLine, keyboard, when_label
 from bot.store import escalation, occurrences, org, outbox, replies
 from models.nudging import split_blocks
 from models.occurrence import MOOT as MOOT  # finished: nothing left to tell anybody about

@@ -21,8 +21,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import notices
 from bot.config import Settings
+from bot.services import notices
 from bot.store import audit, org
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ occurrences for the coming days. Gather, decide (``models.planning`` and ``model
 apply. Idempotent: the unique key (duty, person, day) makes a rerun harmless.
 
 A duty, person or occurrence that cannot be planned (a stored value the import would refuse)
-is left out and reported once (``bot.problems``); everybody else is planned."""
+is left out and reported once (``bot.services.problems``); everybody else is planned."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import escalation, problems
 from bot.calendar_source import work_calendar
 from bot.config import Settings
+from bot.services import escalation, problems
 from bot.store import absences, org, planning
 from bot.store.engine import session_scope
 from models.calendar import Absence, AbsenceIndex, zone

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot import texts
 from bot.config import Settings
-from bot.messages import day_label, when_label
+from bot.render import texts
+from bot.render.messages import day_label, when_label
 from bot.store import occurrences, org
 from bot.store.engine import session_scope
 from models.board import BoardItem, overdue_items, team_board

@@ -6,7 +6,7 @@ The sender delivers after the commit. The outbox's dedupe key (person, exact nud
 and the conditional state update make a rerun, or two instances, queue each nudge once.
 
 A person whose nudge cannot be written (a time zone that cannot be read, say) keeps their
-occurrences pending and is reported once (``bot.problems``); everybody else is nudged.
+occurrences pending and is reported once (``bot.services.problems``); everybody else is nudged.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot import problems
 from bot.config import Settings
-from bot.messages import NudgeLine, nudge_messages
+from bot.render.messages import NudgeLine, nudge_messages
+from bot.services import problems
 from bot.store import audit, org, outbox, planning
 from bot.store.engine import session_scope
 from models.calendar import zone

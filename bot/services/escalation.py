@@ -6,7 +6,7 @@ occurrence's new state in the same transaction, and a notice is unique per (occu
 recipient, step). Deciding is pure (``models.escalation``, ``models.orgtree``,
 ``models.quiet``, ``models.grouping``); this module gathers and applies. An occurrence whose
 steps cannot be decided (a corrupt policy snapshot, a person missing from the tree) is left as
-it is and reported once (``bot.problems``); the pass goes on with the others.
+it is and reported once (``bot.services.problems``); the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import notices, problems, texts
 from bot.config import Settings
+from bot.render import texts
+from bot.services import notices, problems
 from bot.store import absences, audit, escalation, occurrences, org, replies
 from bot.store.engine import session_scope
 from models.escalation import (

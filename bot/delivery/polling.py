@@ -19,13 +19,14 @@ from datetime import timedelta
 from typing import Any
 
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application
+
+from bot.context import App
 
 log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
 
 
-async def poll(app: Application, stop: asyncio.Event, timeout: int, allowed: list[str]) -> None:  # type: ignore[type-arg]
+async def poll(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) -> None:
     offset: int | None = None
     backoff = BACKOFF_START
     while not stop.is_set():
@@ -67,7 +68,7 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run(
-    app: Application,  # type: ignore[type-arg]
+    app: App,
     timeout: int,
     allowed: list[str],
     stop: asyncio.Event | None = None,
@@ -97,7 +98,7 @@ async def run(
             await app.post_shutdown(app)
 
 
-async def _start_up(app: Application, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
+async def _start_up(app: App, stop: asyncio.Event) -> bool:
     """Initialise (getMe), post_init and delete the webhook, each step retried with backoff
     while the Bot API is unreachable or failing (network errors, timeouts, 5xx, 429). A refused
     token is no such failure: InvalidToken goes up. False when stopped before the end."""

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.calendar_source import work_calendar
 from bot.config import Settings
-from bot.planning import absence_index, load_org, plan_duty
+from bot.services.planning import absence_index, load_org, plan_duty
 from bot.store import org, planning
 from bot.store.engine import session_scope
 from models.planning import plan_range

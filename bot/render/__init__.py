@@ -1,0 +1,1 @@
+"""Rendering: the texts, keyboards and callback data people see."""

@@ -1,0 +1,1 @@
+"""Services: gather from the store, decide with models/, apply, queue outgoing messages."""
