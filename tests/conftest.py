@@ -114,12 +114,12 @@ def engine(db_url: str, template_db: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/cli/")
+SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/adapters/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the longest tests first (the browser demo, then the other end-to-end tests, then
-    the command-line ones): with parallel workers the run then ends when the short tests have
+    the in-process adapter ones): with parallel workers the run then ends when the short tests have
     filled the gaps, not when a long test picked up last finishes alone. The order is the same
     on every worker, as pytest-xdist requires."""
 
