@@ -119,9 +119,9 @@ SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/adapters/")
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the longest tests first (the browser demo, then the other end-to-end tests, then
-    the in-process adapter ones): with parallel workers the run then ends when the short tests have
-    filled the gaps, not when a long test picked up last finishes alone. The order is the same
-    on every worker, as pytest-xdist requires."""
+    the in-process adapter ones): with parallel workers the run then ends when the short tests
+    have filled the gaps, not when a long test picked up last finishes alone. The order is the
+    same on every worker, as pytest-xdist requires."""
 
     def rank(item: pytest.Item) -> int:
         path = item.nodeid
