@@ -8,6 +8,7 @@ are skipped with the reason printed in pytest's summary.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,21 +90,38 @@ def empty_engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema, once per worker: tests copy it."""
+    path = tmp_path_factory.mktemp("template") / "execbot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as conn:  # everything into the main file: the copy takes it all
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def engine(empty_engine: Engine) -> Engine:
-    """A database migrated to the newest schema."""
-    migrate.upgrade(empty_engine)
-    return empty_engine
+def engine(db_url: str, template_db: Path) -> Iterator[Engine]:
+    """A database migrated to the newest schema (on SQLite, a copy of the template)."""
+    if db_url.startswith("sqlite:///"):
+        shutil.copyfile(template_db, db_url.removeprefix("sqlite:///"))
+    engine = make_engine(db_url)
+    if not db_url.startswith("sqlite:///"):
+        migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
-SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/cli/")
+SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/adapters/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the longest tests first (the browser demo, then the other end-to-end tests, then
-    the command-line ones): with parallel workers the run then ends when the short tests have
-    filled the gaps, not when a long test picked up last finishes alone. The order is the same
-    on every worker, as pytest-xdist requires."""
+    the in-process adapter ones): with parallel workers the run then ends when the short tests
+    have filled the gaps, not when a long test picked up last finishes alone. The order is the
+    same on every worker, as pytest-xdist requires."""
 
     def rank(item: pytest.Item) -> int:
         path = item.nodeid

@@ -1,6 +1,6 @@
-"""Fixtures for the adapter tests: a migrated SQLite template (once per worker, copied per
-test) and ``h``, the harness with the org imported and every person but Gus bound; the bot is
-not started yet (``await h.start_bot()``), so a test may change the arrangement first."""
+"""Fixtures for the adapter tests (each copies ``template_db``, the migrated SQLite file of
+tests/conftest.py): ``h`` is the harness with the org imported and every person but Gus bound;
+the bot is not started yet (``await h.start_bot()``), so a test may change the arrangement."""
 
 from __future__ import annotations
 
@@ -8,23 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from bot.store import migrate
-from bot.store.engine import make_engine
 from tests.adapters.harness import Harness, harness
 from tests.adapters.org import CHATS, CONFIG, ORG, START
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "execbot.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with engine.connect() as conn:  # everything into the main file: the copy takes it all
-        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    engine.dispose()
-    return path
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A leader's taps on an escalation (``e:`` buttons, handlers/replies.on_leader_tap): excuse
 with a reason typed in reply, nudge again, reassign to a chosen person, "I'll handle it";
-what each one shows the leader and the worker, and what is stored."""
+what each one shows the leader and the worker, what is stored, and the board after."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ async def test_excuse_nudge_again_and_reassign(h: Harness) -> None:
     await h.run_pass("nudges")  # the next tick sends the reassigned duty
     nudge = await h.message(W3, NUDGE)
     assert "Read the meters" in nudge["text"]
+
+    # The board after: one excused, Willy's item gone to Victor.
+    mark = await h.last_id(TL)
+    await h.people.send_command(TL, "team")
+    board = (await h.message(TL, r"^Today, Tue 17 Nov:", after=mark))["text"]
+    assert "Team: ✅ 0 · ⛔ 0 · 🕒 0 · excused 1 · absent 0 · no reply 5" in board
+    assert "Willy One" not in board and "Wanda Two" not in board
 
     with h.session() as session:
         kinds = [e.kind for e in session.exec(select(AuditEvent)).all()]

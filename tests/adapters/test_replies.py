@@ -5,10 +5,11 @@ replies and audit events stored."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import col, select
 
+from bot.store import org
 from models.tables import AuditEvent, Occurrence, Reply
 from tests.adapters.harness import Harness
 from tests.adapters.org import NUDGE, START, WALT, morning
@@ -72,11 +73,19 @@ async def test_every_kind_of_answer_is_stored_and_shown(h: Harness) -> None:
         assert replies[3].new_due_at is not None
         assert replies[3].new_due_at.isoformat() == "2026-11-17T14:30:00+00:00"
         assert replies[4].evidence_file_id
+        walt = org.person_by_key(session, "walt")
+        assert walt is not None
+        today = select(Occurrence).where(
+            Occurrence.day == date(2026, 11, 17), Occurrence.person_id == walt.id
+        )
+        statuses = {o.number: o.status for o in session.exec(today).all()}
+        assert statuses == {1: "done", 2: "blocked", 3: "done", 4: "done"}
         events = session.exec(select(AuditEvent).where(AuditEvent.kind == "reply.recorded")).all()
         assert [(e.data["from"], e.data["to"]) for e in events] == [
             ("open", "done"), ("open", "blocked"), ("blocked", "blocked"),
             ("open", "late"), ("open", "done"), ("late", "done"),
         ]  # fmt: skip
+        assert all(e.actor_person_id == walt.id for e in events)
     assert (await h.people.counters())["unanswered_callback_queries"] == 0
 
 

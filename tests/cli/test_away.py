@@ -1,4 +1,5 @@
-"""``execbot away`` as an admin runs it: a real process, a real config file, a real SQLite file."""
+"""``execbot away`` as an admin runs it (in the test's process): a real config file, a real
+SQLite file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlmodel import Session
 
 from bot.store import audit
 from bot.store.engine import make_engine
-from tests.cli.test_cli import execbot
+from tests.cli.runner import execbot
 from tests.conftest import EXAMPLE_ORG
 
 

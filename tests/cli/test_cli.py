@@ -1,29 +1,15 @@
-"""The ``execbot`` command as an admin runs it: a real process, a real config file, a real
-SQLite file."""
+"""The ``execbot`` command as an admin runs it: a real config file, a real SQLite file; in the
+test's process (tests/cli/runner.py), and the first two as a real process."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.store import migrate
+from tests.cli.runner import execbot, subprocess_execbot
 from tests.conftest import EXAMPLE_ORG
-
-EXECBOT = str(Path(sys.executable).with_name("execbot"))
-
-
-def execbot(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBOT_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [EXECBOT, *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture
@@ -35,7 +21,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_run_without_token_says_what_it_needs(workdir: Path) -> None:
-    result = execbot(workdir, "run")
+    result = subprocess_execbot(workdir, "run")
     assert result.returncode == 2
     assert "no bot token: the environment variable EXECBOT_TOKEN is not set" in result.stderr
     assert "@BotFather" in result.stderr
@@ -43,7 +29,7 @@ def test_run_without_token_says_what_it_needs(workdir: Path) -> None:
 
 def test_broken_config_stops_with_file_and_key(workdir: Path) -> None:
     (workdir / "config.toml").write_text('[database]\nurl = 42\n[plant]\ntimezone = "Nowhere"\n')
-    result = execbot(workdir, "run", env={"EXECBOT_TOKEN": "1:x"})
+    result = subprocess_execbot(workdir, "run", env={"EXECBOT_TOKEN": "1:x"})
     assert result.returncode == 2
     assert "config.toml: [database] url: expected a string, got 42" in result.stderr
     assert "config.toml: [plant] timezone: expected an IANA timezone name" in result.stderr

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.store.engine import make_engine
 from models.tables import Duty, Person, Unit
-from tests.cli.test_cli import execbot
+from tests.cli.runner import execbot
 
 UNITS = """
 [[units]]

@@ -19,8 +19,8 @@ from models.escalation import (
     parse_policies,
     resolve_target,
 )
-from tests.escalation.sample_org import GONE, PM, QM, TL, W1, WH, sample_tree
-from tests.escalation.test_policies import EXAMPLE
+from tests.core.sample_org import GONE, PM, QM, TL, W1, WH, sample_tree
+from tests.core.test_policies import EXAMPLE
 
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)

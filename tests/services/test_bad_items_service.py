@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.services import escalation, nudging, planning
 from models.tables import Leadership, Occurrence, Person, Unit
-from tests.storage.test_escalation_service import (
+from tests.services.test_escalation_service import (
     build,
     climb,
     duty,

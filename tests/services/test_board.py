@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from bot.services import board, escalation, replies
 from bot.services.absences import add_absence
 from models.calendar import AbsenceKind
-from tests.storage.test_escalation_service import (
+from tests.services.test_escalation_service import (
     CHATS,
     DAY,
     act,

@@ -12,8 +12,8 @@ from sqlmodel import Session, col
 
 from bot.services import escalation
 from models.tables import Occurrence
-from tests.storage.test_bad_items_service import told_admin
-from tests.storage.test_escalation_service import (
+from tests.services.test_bad_items_service import told_admin
+from tests.services.test_escalation_service import (
     build,
     climb,
     duty,

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from models.orgtree import Chain, ChainLink, OrgTree, TreePerson, TreeUnit, Vacancy
-from tests.escalation.sample_org import (
+from tests.core.sample_org import (
     GONE,
     PEOPLE,
     PLANT,

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.services import escalation
-from tests.storage.test_escalation_service import (
+from tests.services.test_escalation_service import (
     DAY,
     build,
     duty,

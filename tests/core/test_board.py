@@ -3,7 +3,7 @@
 import pytest
 
 from models.board import BoardItem, Counts, UnitRow, overdue_items, team_board
-from tests.escalation.sample_org import (
+from tests.core.sample_org import (
     PLANT,
     TD,
     TEAM_A1,

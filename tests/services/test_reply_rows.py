@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.services import actions, replies
 from models.tables import Reply
-from tests.storage.test_escalation_service import (
+from tests.services.test_escalation_service import (
     CHATS,
     build,
     duty,
