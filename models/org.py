@@ -41,19 +41,10 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.calendar import AbsenceKind, parse_clock, parse_date
+from models.due import END_OF_SHIFT, DueAfter, DueAt, DueSpec, check_times, parse_due
 from models.durations import format_duration
 from models.quiet import parse_quiet_hours
-from models.schedule import (
-    END_OF_SHIFT,
-    DueAfter,
-    DueAt,
-    DueSpec,
-    Schedule,
-    Workdays,
-    check_times,
-    parse_due,
-    parse_schedule,
-)
+from models.schedule import Schedule, Workdays, parse_schedule
 from models.shifts import OFF, ShiftConfig, parse_shifts
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
