@@ -24,8 +24,8 @@ from bot.store import absences, org, planning
 from bot.store.engine import session_scope
 from models.calendar import Absence, AbsenceIndex, zone
 from models.due import parse_due
-from models.escalation import Policy, policy_from_json
 from models.planning import PlanDuty, PlanFailure, PlannedOccurrence, PlanPerson, plan_range
+from models.policies import Policy, policy_from_json
 from models.replan import reconcile
 from models.schedule import parse_schedule
 from models.shifts import ShiftConfig, parse_shifts
