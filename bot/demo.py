@@ -33,7 +33,7 @@ from bot import config
 from bot.config import ConfigError, Settings
 from bot.runtime import CLOCK_START_ENV
 from bot.services.onboarding import IssuedInvite
-from models.org import OrgSpec, PersonSpec
+from models.org_spec import OrgSpec, PersonSpec
 from sandbox.client import AsyncSandboxClient
 from sandbox.server import SandboxServer
 from sandbox.state import DEFAULT_TOKEN, DEFAULT_USERNAME
