@@ -31,7 +31,7 @@ from bot.calendar_source import check_country, check_subdivision
 from bot.logs import without_secrets
 from models.calendar import calendar_from_config
 from models.durations import parse_duration
-from models.escalation import EscalationSettings, parse_policies
+from models.policies import EscalationSettings, parse_policies
 
 CONFIG_ENV = "EXECBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "config.toml"

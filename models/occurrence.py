@@ -24,14 +24,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from models.escalation import (
-    EscalationState,
-    next_step,
-    on_acked,
-    on_blocked,
-    on_later,
-    policy_from_json,
-)
+from models.escalation import EscalationState, next_step, on_acked, on_blocked, on_later
+from models.policies import policy_from_json
 from models.replies import STATUS_OF, Action
 from models.status import (
     BOARD,

@@ -11,10 +11,10 @@ removed).
 
 Rules for duties, shifts and absences:
 - A duty's ``schedule`` (default "workdays"), ``due`` (required: a duty without a due time
-  cannot be followed up) and ``nudge`` follow ``models.schedule``, including ``check_times``
-  on the three together. The schedule is kept as written (TOML dates as ISO text), the nudge
-  as "HH:MM" ("7:30" becomes "07:30"), the due in canonical form ("17:00", "+1h30m",
-  "end-of-shift"), so an unchanged file changes nothing.
+  cannot be followed up) and ``nudge`` follow ``models.schedule`` and ``models.due``,
+  including ``check_times`` on the three together. The schedule is kept as written (TOML
+  dates as ISO text), the nudge as "HH:MM" ("7:30" becomes "07:30"), the due in canonical
+  form ("17:00", "+1h30m", "end-of-shift"), so an unchanged file changes nothing.
 - ``[shifts]`` follows ``models.shifts.parse_shifts`` and is kept whole in canonical form
   (times "HH:MM", dates ISO, "-" for a day off). At most one file may have it.
 - Which shift codes a ``{ shift = ... }`` schedule may name and which crews a person's
@@ -27,7 +27,7 @@ Bounds, the same on every database (a longer value is a problem naming file, row
 never a database error): keys up to 64 characters; names and titles up to 200; posts up to
 100; duty details up to 2,000; crews up to 32; time zones up to 64; absence notes up to 200; a
 schedule up to 1,000 characters written as JSON. A due delay is at most 7 days
-(``models.schedule``); the unit tree at most ``MAX_DEPTH`` levels (``models.org_sync``).
+(``models.due``); the unit tree at most ``MAX_DEPTH`` levels (``models.org_sync``).
 """
 
 from __future__ import annotations
@@ -35,258 +35,35 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
 from models.calendar import AbsenceKind, parse_clock, parse_date
+from models.due import END_OF_SHIFT, DueAfter, DueAt, DueSpec, check_times, parse_due
 from models.durations import format_duration
-from models.quiet import parse_quiet_hours
-from models.schedule import (
-    END_OF_SHIFT,
-    DueAfter,
-    DueAt,
-    DueSpec,
-    Schedule,
-    Workdays,
-    check_times,
-    parse_due,
-    parse_schedule,
+from models.org_row import Row, shown
+from models.org_spec import (
+    ABSENCE_KINDS,
+    ABSENCE_NOTE_MAX,
+    CREW_NAME_MAX,
+    DETAILS_MAX,
+    EVIDENCE_KINDS,
+    NAME_MAX,
+    POST_MAX,
+    SCHEDULE_MAX,
+    UNIT_KINDS,
+    AbsenceSpec,
+    DutySpec,
+    OrgProblem,
+    OrgSpec,
+    PersonSpec,
+    ShiftsSpec,
+    UnitSpec,
 )
+from models.quiet import parse_quiet_hours
+from models.schedule import Schedule, Workdays, parse_schedule
 from models.shifts import OFF, ShiftConfig, parse_shifts
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-UNIT_KINDS = ("plant", "workshop", "team", "unit")
-EVIDENCE_KINDS = ("none", "photo", "text")
-ABSENCE_KINDS = tuple(kind.value for kind in AbsenceKind)
-# Longest values, in characters, as the tables store them (checked against them by a test).
-ABSENCE_NOTE_MAX = 200
-CREW_NAME_MAX = 32
-NAME_MAX = 200  # unit and person names, duty titles
-POST_MAX = 100
-DETAILS_MAX = 2000
-TIMEZONE_MAX = 64
-SCHEDULE_MAX = 1000  # the schedule as JSON text
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class OrgProblem:
-    source: str  # file name
-    row: str  # "units[2]", "row 7"
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.row}, {self.field}" if self.field else self.row
-        return f"{self.source}: {where}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class UnitSpec:
-    key: str
-    name: str
-    kind: str
-    parent: str | None
-    leader: str | None
-    deputy: str | None
-    timezone: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PersonSpec:
-    key: str
-    name: str
-    unit: str
-    post: str
-    timezone: str | None
-    language: str
-    active: bool
-    crew: str | None = None
-    quiet_hours: str | None = None  # "22:00-06:00", "" for none, None for the plant default
-
-
-@dataclass(frozen=True, slots=True)
-class DutySpec:
-    key: str
-    title: str
-    details: str
-    assignee: str | None  # a person key, or
-    post: str | None  # a post within ``unit``: every holder of it
-    unit: str | None
-    schedule: Any  # as written: a name or a table (JSON-able)
-    nudge_time: str | None  # "HH:MM"
-    due: str  # canonical: "HH:MM", "+<duration>" or "end-of-shift"
-    evidence: str
-    policy: str | None
-    urgent: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ShiftsSpec:
-    """The ``[shifts]`` table of one file; ``config`` is None when it has problems."""
-
-    source: str
-    data: Mapping[str, Any]  # canonical and JSON-able, as stored
-    config: ShiftConfig | None
-
-
-@dataclass(frozen=True, slots=True)
-class AbsenceSpec:
-    person: str
-    start: date
-    end: date
-    kind: str
-    note: str
-
-
-@dataclass(slots=True)
-class OrgSpec:
-    """What the files say. ``None`` for a kind means no source mentioned it."""
-
-    units: list[UnitSpec] | None = None
-    people: list[PersonSpec] | None = None
-    duties: list[DutySpec] | None = None
-    absences: list[AbsenceSpec] | None = None
-    shifts: ShiftsSpec | None = None
-    problems: list[OrgProblem] = field(default_factory=list)
-
-    def merge(self, other: OrgSpec) -> None:
-        for kind in ("units", "people", "duties", "absences"):
-            theirs = getattr(other, kind)
-            if theirs is not None:
-                mine = getattr(self, kind)
-                setattr(self, kind, (mine or []) + theirs)
-        if other.shifts is not None:
-            if self.shifts is None:
-                self.shifts = other.shifts
-            else:
-                self.problems.append(
-                    OrgProblem(
-                        other.shifts.source,
-                        "shifts",
-                        "",
-                        f"[shifts] is also in {self.shifts.source}; keep it in one file",
-                    )
-                )
-        self.problems.extend(other.problems)
-
-
-def effective_timezone(
-    person_tz: str | None, unit_chain_tzs: Iterable[str | None], plant_tz: str
-) -> str:
-    """A person's time zone: their own, else the nearest unit's up the tree (``unit_chain_tzs``
-    starts at the person's unit), else the plant's."""
-    if person_tz:
-        return person_tz
-    return next((tz for tz in unit_chain_tzs if tz), plant_tz)
-
-
-class _Row:
-    """Reads fields of one row, recording problems instead of raising."""
-
-    def __init__(self, source: str, row: str, data: Mapping[str, Any], problems: list[OrgProblem]):
-        self.source, self.row, self.data, self.problems = source, row, data, problems
-
-    def problem(self, field_name: str, message: str) -> None:
-        self.problems.append(OrgProblem(self.source, self.row, field_name, message))
-
-    def text(
-        self,
-        name: str,
-        *,
-        required: bool = False,
-        default: str | None = None,
-        max_length: int | None = None,
-    ) -> str | None:
-        value = self.data.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.problem(name, "required, but missing or empty")
-            return default
-        if not isinstance(value, str):
-            self.problem(name, f"expected text, got {_shown(value)}")
-            return default
-        value = value.strip()
-        if max_length is not None and len(value) > max_length:
-            self.problem(name, f"at most {max_length} characters, got {len(value)}")
-            return default
-        return value
-
-    def key(self, name: str, *, required: bool = False) -> str | None:
-        value = self.text(name, required=required)
-        if value is not None and not KEY_PATTERN.match(value):
-            self.problem(
-                name,
-                f"{_shown(value)} is not a valid key (letters, digits, '.', '_', '-'; up to 64)",
-            )
-            return None
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.data.get(name, default)
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
-            return _BOOL_WORDS[value.strip().lower()]
-        self.problem(name, f"expected true or false, got {_shown(value)}")
-        return default
-
-    def choice(self, name: str, options: Sequence[str], default: str) -> str:
-        value = self.text(name, default=default) or default
-        if value not in options:
-            self.problem(name, f"expected one of {', '.join(options)}, got {_shown(value)}")
-            return default
-        return value
-
-    def timezone(self, name: str) -> str | None:
-        value = self.text(name, max_length=TIMEZONE_MAX)
-        if value is None:
-            return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            self.problem(
-                name, f"expected an IANA timezone such as 'Europe/Berlin', got {_shown(value)}"
-            )
-            return None
-        return value
-
-    def parsed(self, name: str, parse: Callable[[Any], T], *, required: bool = False) -> T | None:
-        """The field read by ``parse`` (a ``models`` parser whose ValueError becomes the
-        problem). A missing field is None, and a problem if ``required``."""
-        if name not in self.data:
-            if required:
-                self.problem(name, "required, but missing")
-            return None
-        try:
-            return parse(self.data[name])
-        except ValueError as error:
-            self.problem(name, _unprefixed(str(error), name))
-            return None
-
-    def unknown_fields(self, allowed: Iterable[str]) -> None:
-        for name in sorted(set(self.data) - set(allowed)):
-            self.problem(name, "unknown field")
-
-
-def _shown(value: object, limit: int = 60) -> str:
-    """``value`` as repr, cut to ``limit`` characters so that a huge value stays readable."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-1]}"
-
-
-def _unprefixed(message: str, name: str) -> str:
-    """A parser's message without its leading ``name:`` (the problem names the field)."""
-    for prefix in (f"{name}: ", f"{name}."):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
-
-
-_BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 SECTIONS = ("units", "people", "duties", "absences")  # arrays of tables; plus the [shifts] table
 UNIT_FIELDS = ("key", "name", "kind", "parent", "leader", "deputy", "timezone")
 PERSON_FIELDS = (
@@ -312,30 +89,14 @@ def parse_toml(data: Mapping[str, Any], source: str) -> OrgSpec:
             return spec
     if "shifts" in data:
         spec.shifts = _shifts(data["shifts"], source, spec.problems)
-    if "units" in data:
-        spec.units = [
-            u
-            for i, row in enumerate(data["units"], 1)
-            if (u := _unit(_Row(source, f"units[{i}]", row, spec.problems)))
-        ]
-    if "people" in data:
-        spec.people = [
-            p
-            for i, row in enumerate(data["people"], 1)
-            if (p := _person(_Row(source, f"people[{i}]", row, spec.problems)))
-        ]
-    if "duties" in data:
-        spec.duties = [
-            d
-            for i, row in enumerate(data["duties"], 1)
-            if (d := _duty(_Row(source, f"duties[{i}]", row, spec.problems)))
-        ]
-    if "absences" in data:
-        spec.absences = [
-            a
-            for i, row in enumerate(data["absences"], 1)
-            if (a := _absence(_Row(source, f"absences[{i}]", row, spec.problems)))
-        ]
+    for section, read in _READERS.items():
+        if section in data:
+            records = [
+                record
+                for i, row in enumerate(data[section], 1)
+                if (record := read(Row(source, f"{section}[{i}]", row, spec.problems)))
+            ]
+            setattr(spec, section, records)
     return spec
 
 
@@ -389,13 +150,13 @@ def parse_people_csv(header: Sequence[str], rows: Iterable[Sequence[str]], sourc
             )
             continue
         data = {name: cells[index] for name, index in columns.items()}
-        person = _person(_Row(source, f"row {line}", data, spec.problems))
+        person = _person(Row(source, f"row {line}", data, spec.problems))
         if person:
             spec.people.append(person)
     return spec
 
 
-def _unit(row: _Row) -> UnitSpec | None:
+def _unit(row: Row) -> UnitSpec | None:
     row.unknown_fields(UNIT_FIELDS)
     key = row.key("key", required=True)
     name = row.text("name", required=True, max_length=NAME_MAX)
@@ -411,7 +172,7 @@ def _unit(row: _Row) -> UnitSpec | None:
     return unit if key and name else None
 
 
-def _person(row: _Row) -> PersonSpec | None:
+def _person(row: Row) -> PersonSpec | None:
     row.unknown_fields(PERSON_FIELDS)
     key = row.key("key", required=True)
     name = row.text("name", required=True, max_length=NAME_MAX)
@@ -419,7 +180,7 @@ def _person(row: _Row) -> PersonSpec | None:
     post = row.text("post", required=True, max_length=POST_MAX)
     language = row.text("language", default="en") or "en"
     if not re.fullmatch(r"[a-z]{2,3}", language):
-        row.problem("language", f"expected a language code such as 'en', got {_shown(language)}")
+        row.problem("language", f"expected a language code such as 'en', got {shown(language)}")
     person = PersonSpec(
         key=key or "",
         name=name or "",
@@ -434,13 +195,13 @@ def _person(row: _Row) -> PersonSpec | None:
     return person if key and name and unit and post else None
 
 
-def _quiet_hours(row: _Row) -> str | None:
+def _quiet_hours(row: Row) -> str | None:
     """A person's own quiet hours: "22:00-06:00", "" (none), or absent (the plant default)."""
     value = row.data.get("quiet_hours")
     if value is None:
         return None
     if not isinstance(value, str):
-        row.problem("quiet_hours", f'expected text like "22:00-06:00", got {_shown(value)}')
+        row.problem("quiet_hours", f'expected text like "22:00-06:00", got {shown(value)}')
         return None
     try:
         quiet = parse_quiet_hours(value, "quiet_hours")
@@ -450,7 +211,7 @@ def _quiet_hours(row: _Row) -> str | None:
     return str(quiet) if quiet is not None else ""
 
 
-def _duty(row: _Row) -> DutySpec | None:
+def _duty(row: Row) -> DutySpec | None:
     row.unknown_fields(DUTY_FIELDS)
     key = row.key("key", required=True)
     title = row.text("title", required=True, max_length=NAME_MAX)
@@ -491,7 +252,7 @@ def _schedule(value: object) -> Schedule:
     return parse_schedule(value)
 
 
-def _check_times(row: _Row, schedule: Schedule, nudge: time | None, due: DueSpec) -> None:
+def _check_times(row: Row, schedule: Schedule, nudge: time | None, due: DueSpec) -> None:
     try:
         check_times(schedule, nudge, due)
     except ValueError as error:
@@ -528,7 +289,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _absence(row: _Row) -> AbsenceSpec | None:
+def _absence(row: Row) -> AbsenceSpec | None:
     row.unknown_fields(ABSENCE_FIELDS)
     person = row.key("person", required=True)
     start = row.parsed("from", lambda value: parse_date(value, "from"), required=True)
@@ -539,6 +300,12 @@ def _absence(row: _Row) -> AbsenceSpec | None:
         row.problem("to", f"{end} is before the first day {start}")
         return None
     return AbsenceSpec(person, start, end, kind, note) if person and start and end else None
+
+
+# The reader of each array of tables, in the order the file is read.
+_READERS: dict[str, Callable[[Row], object]] = {
+    "units": _unit, "people": _person, "duties": _duty, "absences": _absence,
+}  # fmt: skip
 
 
 def _shifts(value: object, source: str, problems: list[OrgProblem]) -> ShiftsSpec:

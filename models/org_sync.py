@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from models.org import AbsenceSpec, DutySpec, OrgProblem, OrgSpec, PersonSpec, UnitSpec
+from models.org_spec import AbsenceSpec, DutySpec, OrgProblem, OrgSpec, PersonSpec, UnitSpec
 from models.schedule import OnShift, parse_schedule
 from models.shifts import ANY, ShiftConfig, parse_shifts
 

@@ -20,14 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from models.calendar import AbsenceIndex, WorkCalendar
-from models.schedule import (
-    DueSpec,
-    OnShift,
-    Schedule,
-    check_times,
-    nudge_time_for,
-    resolve_times,
-)
+from models.due import DueSpec, check_times, nudge_time_for, resolve_times
+from models.schedule import OnShift, Schedule
 from models.shifts import ShiftConfig, ShiftKind, shift_window
 
 

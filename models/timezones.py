@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from models.org import effective_timezone
+from models.org_spec import effective_timezone
 
 TimezoneOf = Callable[[str | None, int], str]
 

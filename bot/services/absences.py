@@ -21,7 +21,7 @@ from bot.store import absences, audit, org
 from bot.store.engine import session_scope
 from models.calendar import Absence as AbsenceSpan
 from models.calendar import AbsenceKind
-from models.org import ABSENCE_NOTE_MAX
+from models.org_spec import ABSENCE_NOTE_MAX
 from models.tables import Absence, Person
 
 

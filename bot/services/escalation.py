@@ -25,18 +25,10 @@ from bot.render import texts
 from bot.services import notices, problems
 from bot.store import absences, audit, escalation, occurrences, org, replies
 from bot.store.engine import session_scope
-from models.escalation import (
-    EscalationState,
-    Policy,
-    Step,
-    apply_step,
-    next_step,
-    policy_from_json,
-    policy_to_json,
-    resolve_target,
-)
+from models.escalation import EscalationState, Step, apply_step, next_step, resolve_target
 from models.grouping import REPEAT_GAP, PendingNotice, SentNotice, due_sends, told_since
 from models.occurrence import escalation_state, with_escalation
+from models.policies import Policy, policy_from_json, policy_to_json
 from models.quiet import deliver_at, parse_quiet_hours
 from models.tables import Notice, Occurrence, Person
 from models.text_limits import cut

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 
 from bot.store import audit, org_sync
 from bot.store.engine import session_scope
-from models.org import OrgProblem, OrgSpec, parse_people_csv, parse_toml
+from models.org import parse_people_csv, parse_toml
+from models.org_spec import OrgProblem, OrgSpec
 from models.org_sync import ChangePlan, check, plan
 
 

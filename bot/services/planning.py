@@ -23,10 +23,11 @@ from bot.services import escalation, problems
 from bot.store import absences, org, planning
 from bot.store.engine import session_scope
 from models.calendar import Absence, AbsenceIndex, zone
-from models.escalation import Policy, policy_from_json
+from models.due import parse_due
 from models.planning import PlanDuty, PlanFailure, PlannedOccurrence, PlanPerson, plan_range
+from models.policies import Policy, policy_from_json
 from models.replan import reconcile
-from models.schedule import parse_due, parse_schedule
+from models.schedule import parse_schedule
 from models.shifts import ShiftConfig, parse_shifts
 from models.tables import Duty, Occurrence
 

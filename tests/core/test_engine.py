@@ -8,17 +8,15 @@ import pytest
 
 from models.escalation import (
     EscalationState,
-    Policy,
     Step,
-    Target,
     apply_step,
     next_step,
     on_acked,
     on_blocked,
     on_later,
-    parse_policies,
     resolve_target,
 )
+from models.policies import Policy, Target, parse_policies
 from tests.core.sample_org import GONE, PM, QM, TL, W1, WH, sample_tree
 from tests.core.test_policies import EXAMPLE
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.calendar import local_to_utc, zone
-from models.schedule import DueAfter, DueAt, DueEndOfShift, resolve_times
+from models.due import DueAfter, DueAt, DueEndOfShift, resolve_times
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

@@ -10,7 +10,6 @@ import pytest
 
 from models import escalation
 from models import occurrence as life
-from models.escalation import parse_policies, policy_to_json
 from models.occurrence import (
     NoticeState,
     NudgeState,
@@ -19,6 +18,7 @@ from models.occurrence import (
     Refused,
     Status,
 )
+from models.policies import parse_policies, policy_to_json
 from models.replies import Action
 from models.tables import Occurrence
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models import org
+from models import org_spec as org
 from models.org import parse_toml
 from models.org_sync import MAX_DEPTH, CurrentOrg, check
 from models.tables import Absence, Duty, Person, Unit

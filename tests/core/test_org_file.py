@@ -7,7 +7,8 @@ from datetime import date, time
 
 import pytest
 
-from models.org import effective_timezone, parse_people_csv, parse_toml
+from models.org import parse_people_csv, parse_toml
+from models.org_spec import effective_timezone
 from models.org_sync import CurrentOrg, check, plan
 
 SHIFTS = """

@@ -3,20 +3,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from models.calendar import Absence, AbsenceIndex, WorkCalendar
+from models.due import DueAfter, DueAt, DueEndOfShift, DueSpec
 from models.planning import PlanDuty, PlannedOccurrence, PlanPerson, plan_day, plan_range
-from models.schedule import (
-    DueAfter,
-    DueAt,
-    DueEndOfShift,
-    DueSpec,
-    Once,
-    OnShift,
-    Schedule,
-    Weekdays,
-    Workdays,
-    parse_cron,
-    parse_schedule,
-)
+from models.schedule import Once, OnShift, Schedule, Weekdays, Workdays, parse_cron, parse_schedule
 from models.shifts import parse_shifts
 
 BERLIN = "Europe/Berlin"

@@ -7,14 +7,7 @@ from typing import Any
 
 import pytest
 
-from models.escalation import (
-    Level,
-    Policy,
-    Target,
-    parse_policies,
-    policy_from_json,
-    policy_to_json,
-)
+from models.policies import Level, Policy, Target, parse_policies, policy_from_json, policy_to_json
 from models.quiet import QuietHours
 
 MIN = timedelta(minutes=1)

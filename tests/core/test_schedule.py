@@ -5,22 +5,17 @@ from datetime import date, time, timedelta
 import pytest
 
 from models.calendar import WorkCalendar
+from models.due import DueAfter, DueAt, DueEndOfShift, check_times, nudge_time_for, parse_due
 from models.schedule import (
     Cron,
     Daily,
-    DueAfter,
-    DueAt,
-    DueEndOfShift,
     Monthdays,
     Once,
     OnShift,
     Schedule,
     Weekdays,
     Workdays,
-    check_times,
-    nudge_time_for,
     parse_cron,
-    parse_due,
     parse_schedule,
 )
 from models.shifts import ShiftKind

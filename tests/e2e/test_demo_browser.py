@@ -29,7 +29,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import config, demo
+from bot import config
+from bot import demo_setup as demo
 from models.org import parse_toml
 from sandbox.state import DEFAULT_TOKEN
 from tests.e2e.harness import EXECBOT, clean_env, free_port
