@@ -113,8 +113,8 @@ def _situation(lang: str, item: Item, zone: ZoneInfo) -> tuple[str, bool]:
 
 
 def _buttons(lang: str, index: int, occ: Occurrence) -> list[list[dict[str, str]]]:
-    """A leader's buttons under item ``index``: what each does is in ``bot.services.actions``
-    (Excuse: ``bot.services.excuse``; Reassign: ``bot.services.reassign``)."""
+    """A leader's buttons under item ``index`` (labels: ``escalation.*`` in the locales);
+    what each does is in ``bot.services.actions`` (Reassign: ``bot.services.reassign``)."""
 
     def button(message_id: str, kind: LeadKind) -> dict[str, str]:
         text = texts.render(lang, message_id, index=index)

@@ -27,14 +27,14 @@ from bot.render import texts
 from bot.render.messages import when_label
 from bot.render.notices import renudge
 from bot.services import notices, reassign
-from bot.services.leader_item import ask, audit, item_params, load, save
+from bot.services.leader_item import Loaded, ask, audit, item_params, load, save
 from bot.store import escalation as escalation_store
 from bot.store import org, replies
 from bot.store import outbox as outbox_store
 from bot.store.engine import session_scope
 from models import occurrence as life
 from models.occurrence import Refused
-from models.tables import Duty, Occurrence, Outbox, PendingInput, Person
+from models.tables import Occurrence, Outbox, PendingInput, Person
 
 REASON_LIMIT = 500  # characters of an excuse's reason that are kept and passed on
 
@@ -85,7 +85,7 @@ def act(
     if lead is LeadKind.EXCUSE:
         return _ask_excuse(session, settings, actor, occ, now, params)
     if lead is LeadKind.NUDGE:
-        _renudge(session, settings, actor, occ, duty, person, now)
+        _renudge(session, settings, actor, loaded, now)
         audit(session, "escalation.renudged", occ, actor, now)
         return Outcome(texts.render(lang, "action.nudged", **params), recorded=True)
     if lead is LeadKind.REASSIGN:
@@ -94,7 +94,7 @@ def act(
         if (resolved := life.resolve(occ.life(), actor.id, now)) is Refused.NOT_BLOCKED:
             return Outcome(texts.render(lang, "action.only_blocks"))
         save(occ, resolved)
-        return _resolve(session, settings, actor, occ, duty, person, now, params)
+        return _resolve(session, settings, actor, loaded, now)
     if isinstance(action, Page):
         return reassign.turn_page(
             session, settings, tree, actor, occ, action.page, message_id, params
@@ -147,15 +147,10 @@ def excuse(
 
 
 def _renudge(
-    session: Session,
-    settings: Settings,
-    actor: Person,
-    occ: Occurrence,
-    duty: Duty,
-    person: Person,
-    now: datetime,
+    session: Session, settings: Settings, actor: Person, loaded: Loaded, now: datetime
 ) -> None:
     """Nudge the item's person again, with the answer buttons, from the leader."""
+    occ, duty, person, _ = loaded
     if person.telegram_user_id is None:
         return
     tz = org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
@@ -172,16 +167,10 @@ def _renudge(
 
 
 def _resolve(
-    session: Session,
-    settings: Settings,
-    actor: Person,
-    occ: Occurrence,
-    duty: Duty,
-    person: Person,
-    now: datetime,
-    params: dict[str, object],
+    session: Session, settings: Settings, actor: Person, loaded: Loaded, now: datetime
 ) -> Outcome:
     """A block resolved: everyone told of it (and its person) hears who resolved it."""
+    occ, duty, person, _ = loaded
     audit(session, "block.resolved", occ, actor, now)
     told = {occ.person_id} | {
         n.recipient_id for n in escalation_store.notices_of(session, occ.id or 0)
@@ -193,7 +182,7 @@ def _resolve(
             leader=actor.name, number=occ.number, title=duty.title, name=person.name,
         )  # fmt: skip
     return Outcome(
-        texts.render(actor.language, "action.resolved", **params),
+        texts.render(actor.language, "action.resolved", **item_params(occ, duty, person)),
         notices.edits(session, settings, occ),
         recorded=True,
     )

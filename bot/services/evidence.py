@@ -70,15 +70,13 @@ def received(
         if isinstance(loaded, Outcome):
             replies.forget_question(session, person.id or 0)
             return loaded
-        occ, duty, facts = loaded
+        occ, duty, _ = loaded
         image = image_kind(file.content[:16]) if file.content is not None else None
         if not accepts_file(duty.evidence, file.kind, image):
             unread = "reply.not_an_image" if file.content is not None else "reply.file_unread"
             return Outcome(ctx.text(unread, number=occ.number, title=duty.title))
         path = keep(settings.replies.evidence_dir, file.unique_id, image, file.content)
-        outcome = record(
-            ctx, occ, duty, facts, Action.DONE, via=file.kind, evidence=(file.file_id, path)
-        )
+        outcome = record(ctx, loaded, Action.DONE, via=file.kind, evidence=(file.file_id, path))
         replies.forget_question(session, person.id or 0)
         return outcome
 

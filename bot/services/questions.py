@@ -36,33 +36,30 @@ def _about_duty(answer: DutyAnswer) -> Answerer:
 def _answer_evidence(
     ctx: ReplyContext, question: PendingInput, text: str, loaded: Loaded
 ) -> Outcome:
-    occ, duty, facts = loaded
+    occ, duty, _ = loaded
     if duty.evidence == "photo":
         return Outcome(ctx.text("reply.need_photo", number=occ.number, title=duty.title))
-    return _answered(ctx, record(ctx, occ, duty, facts, Action.DONE, via="text", note=text))
+    return _answered(ctx, record(ctx, loaded, Action.DONE, via="text", note=text))
 
 
 def _answer_later_time(
     ctx: ReplyContext, question: PendingInput, text: str, loaded: Loaded
 ) -> Outcome:
-    occ, duty, facts = loaded
     promised = typed_time(text, ctx.now, ctx.tz)
     if (refusal := later_refusal(text, promised, ctx.now)) or promised is None:
         return Outcome(time_refused(ctx, refusal))
-    outcome = record(ctx, occ, duty, facts, Action.LATER, via="text", promised=promised)
+    outcome = record(ctx, loaded, Action.LATER, via="text", promised=promised)
     return _answered(ctx, outcome)
 
 
 def _answer_block_note(
     ctx: ReplyContext, question: PendingInput, text: str, loaded: Loaded
 ) -> Outcome:
-    occ, duty, facts = loaded
+    occ = loaded[0]
     category = Category(question.category or Category.OTHER.value)
     outcome = record(
         ctx,
-        occ,
-        duty,
-        facts,
+        loaded,
         Action.BLOCKED,
         via="text",
         category=category,

@@ -109,9 +109,7 @@ def _too_late(ctx: ReplyContext, facts: OccurrenceFacts) -> str:
 
 def record(
     ctx: ReplyContext,
-    occ: Occurrence,
-    duty: Duty,
-    facts: OccurrenceFacts,
+    loaded: Loaded,
     action: Action,
     *,
     via: str,
@@ -122,6 +120,7 @@ def record(
     note_only: bool = False,
 ) -> Outcome:
     """Store one answer: a reply row, the new status, an audit event; and the nudge edit."""
+    occ, duty, facts = loaded
     cat = category.value if category else None
     if not note_only and is_same(facts, action, cat, promised):
         return Outcome(

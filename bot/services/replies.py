@@ -18,6 +18,7 @@ from bot.render.messages import category_keyboard, later_keyboard, skip_keyboard
 from bot.services.questions import QUESTIONS
 from bot.services.recording import Incoming as Incoming  # the handlers build it
 from bot.services.recording import (
+    Loaded,
     ReplyContext,
     already,
     already_all,
@@ -32,7 +33,6 @@ from bot.store import occurrences, replies
 from bot.store.engine import session_scope
 from models.replies import (
     Action,
-    OccurrenceFacts,
     Typed,
     TypedProblem,
     full_reply,
@@ -42,7 +42,6 @@ from models.replies import (
     parse_typed,
     typed_time,
 )
-from models.tables import Duty, Occurrence
 
 UNKNOWN_SHOWN = 10  # unknown numbers named in one answer; more are cut to "…"
 
@@ -62,14 +61,12 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
         loaded = load(ctx, action.occurrence_id)
         if isinstance(loaded, Outcome):
             return loaded
-        occ, duty, facts = loaded
+        occ = loaded[0]
         match action:
             case callbacks.Answer(reply):
-                return _start_action(ctx, occ, duty, facts, reply)
+                return _start_action(ctx, loaded, reply)
             case callbacks.BlockCategory(category):
-                outcome = record(
-                    ctx, occ, duty, facts, Action.BLOCKED, via="button", category=category
-                )
+                outcome = record(ctx, loaded, Action.BLOCKED, via="button", category=category)
                 if outcome.recorded:
                     replies.ask(session, question(ctx, occ, "block_note", category=category.value))
                     skip = skip_keyboard(ctx.lang, occ.id or 0)
@@ -78,7 +75,7 @@ def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Ou
             case callbacks.LaterTime(option):
                 promised = later_until(option, ctx.now, ctx.tz, occ.due_at, day_end(ctx))
                 replies.forget_question(session, person.id or 0)
-                return record(ctx, occ, duty, facts, Action.LATER, via="button", promised=promised)
+                return record(ctx, loaded, Action.LATER, via="button", promised=promised)
             case callbacks.SkipNote():
                 replies.forget_question(session, person.id or 0)
                 return Outcome(ctx.text("reply.note_skipped"))
@@ -112,18 +109,17 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
 
 def _start_action(
     ctx: ReplyContext,
-    occ: Occurrence,
-    duty: Duty,
-    facts: OccurrenceFacts,
+    loaded: Loaded,
     action: Action,
     via: str = "button",
 ) -> Outcome:
+    occ, duty, facts = loaded
     number, title = occ.number, duty.title
     if action is Action.DONE:
         if facts.status == "done":
             return Outcome(ctx.text("reply.same", status=ctx.text("status.done", time="")))
         if not needs_evidence(facts):
-            return record(ctx, occ, duty, facts, Action.DONE, via=via)
+            return record(ctx, loaded, Action.DONE, via=via)
         replies.ask(ctx.session, question(ctx, occ, "evidence"))
         ask = "reply.ask_photo" if duty.evidence == "photo" else "reply.ask_text"
         return Outcome(
@@ -169,18 +165,15 @@ def _typed_reply(ctx: ReplyContext, parsed: Typed) -> Outcome:
         if isinstance(loaded, Outcome):
             answers.append(loaded.answer)
             continue
-        occ, duty, facts = loaded
         if parsed.action is Action.DONE:
-            outcome = _start_action(ctx, occ, duty, facts, Action.DONE, via="command")
+            outcome = _start_action(ctx, loaded, Action.DONE, via="command")
             if outcome.prompt is not None:
                 outcome.answer = outcome.prompt.text
                 outcome.prompt = None
         elif parsed.action is Action.BLOCKED:
             outcome = record(
                 ctx,
-                occ,
-                duty,
-                facts,
+                loaded,
                 Action.BLOCKED,
                 via="command",
                 category=parsed.category,
@@ -191,7 +184,7 @@ def _typed_reply(ctx: ReplyContext, parsed: Typed) -> Outcome:
             if (refusal := later_refusal(parsed.text, promised, ctx.now)) or promised is None:
                 answers.append(time_refused(ctx, refusal))
                 continue
-            outcome = record(ctx, occ, duty, facts, Action.LATER, via="command", promised=promised)
+            outcome = record(ctx, loaded, Action.LATER, via="command", promised=promised)
         answers.append(outcome.answer)
         combined.edits.extend(outcome.edits)
         combined.recorded = combined.recorded or outcome.recorded
