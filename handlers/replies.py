@@ -13,8 +13,9 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.delivery.outcomes import Outcome
 from bot.render import texts
-from bot.services import actions, replies
-from bot.services.replies import EvidenceFile, Incoming
+from bot.services import actions, evidence, replies
+from bot.services.evidence import EvidenceFile
+from bot.services.recording import Incoming
 from handlers.common import actor_or_refuse, answer, wake_escalation
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,12 @@ async def on_file(update: Update, context: Context) -> None:
         return
     incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
     content = None
-    expected = await rt.call(replies.expected_evidence, rt.engine, incoming)
+    expected = await rt.call(evidence.expected, rt.engine, incoming)
     # Fetch only what was asked for: to keep it, or to check that a "photo" is an image.
     if expected and (rt.settings.replies.evidence_dir or (expected, kind) == ("photo", "document")):
         content = await _fetch(context, file_id, unique_id)
-    evidence = EvidenceFile(file_id, unique_id, kind, content)
-    outcome = await rt.call(replies.evidence_file, rt.engine, rt.settings, incoming, evidence)
+    file = EvidenceFile(file_id, unique_id, kind, content)
+    outcome = await rt.call(evidence.received, rt.engine, rt.settings, incoming, file)
     if outcome is not None:
         await answer(update, outcome.answer)
         await _follow_up(update, context, outcome)

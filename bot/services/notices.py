@@ -1,37 +1,30 @@
-"""Escalation messages: one message per recipient and group of notices, listing the items with
-buttons to act, and re-rendered (edited) when somebody takes an item.
+"""Escalation messages: one message per recipient and group of notices, queued in the outbox,
+and re-rendered (edited) when somebody takes an item. This module gathers the facts and stores
+the messages; their texts and buttons are built in ``bot.render.notices``.
 
 A group too long for one message is split between items, never inside one (at most 4,096
-characters and 15 items, so at most 75 buttons); a block note is quoted up to NOTE_LIMIT
-characters and then cut with "…", one item never takes more than half a message, and an edit
-that would grow past the limit cuts the longest items to fit."""
+characters and 15 items, so at most 75 buttons)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import callbacks
-from bot.callbacks import Lead, LeadKind
 from bot.config import Settings
+from bot.delivery.outcomes import Edit
 from bot.render import texts
-from bot.render.messages import NudgeLine, keyboard, when_label
+from bot.render.notices import MAX_ITEMS, Item, Markup, blocks, compose
+from bot.render.notices import NOTE_LIMIT as NOTE_LIMIT  # quoted notes are cut to it
 from bot.store import escalation, occurrences, org, outbox, replies
 from models.nudging import split_blocks
 from models.occurrence import MOOT as MOOT  # finished: nothing left to tell anybody about
 from models.occurrence import TAKEN, NoticeState
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
-from models.text_limits import MAX_BUTTONS, TEXT_LIMIT, cut, fit
+from models.text_limits import TEXT_LIMIT
 from models.timezones import TimezoneOf
 
-MAX_ITEMS = 15  # items per message: five buttons each stays within Telegram's 100 buttons
-BUTTONS_PER_ITEM = 5
-assert MAX_ITEMS * BUTTONS_PER_ITEM <= MAX_BUTTONS
-NOTE_LIMIT = 600  # characters of a block note quoted; a longer one is cut with "…"
-ITEM_LIMIT = TEXT_LIMIT // 2  # one item never fills a message on its own
 _TIMEZONES = "execbot.notices.timezone_of"
 
 
@@ -77,12 +70,13 @@ def queue_group(
         return []
     messages: list[Message] = []
     items = _items(group)
-    header, blocks = _blocks(session, settings, recipient, group)
-    parts = split_blocks(header, [text for text, _ in blocks], TEXT_LIMIT, MAX_ITEMS)
+    lang, reminder, found = recipient.language, _reminder(group), _gather(session, group)
+    header, listed = blocks(lang, _tz(session, settings, recipient), found, reminder, len(items))
+    parts = split_blocks(header, [text for text, _ in listed], TEXT_LIMIT, MAX_ITEMS)
     for indexes in parts:
         part = [notice for i in indexes for notice in items[i]]
         if len(parts) == 1:  # rendered already
-            text, markup = _compose(session, recipient, part, header, blocks)
+            text, markup = compose(lang, found, header, listed, reminder)
         else:
             text, markup = render(session, settings, recipient, part)
         outbox = Outbox(
@@ -134,10 +128,6 @@ def prefetch(session: Session, group: list[Notice]) -> list[Any]:
     return [*occs, *duties, *people]
 
 
-def _found(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
-    return occurrences.loaded_with_duty(session, occurrence_id)
-
-
 def _timezone_of(session: Session, settings: Settings) -> TimezoneOf:
     """People's time zones, resolved from the units once per session."""
     resolver = session.info.get(_TIMEZONES)
@@ -149,24 +139,43 @@ def _timezone_of(session: Session, settings: Settings) -> TimezoneOf:
 
 def render(
     session: Session, settings: Settings, recipient: Person, group: list[Notice]
-) -> tuple[str, dict[str, Any] | None]:
+) -> tuple[str, Markup | None]:
     """The message listing the group's items (an item notified twice is listed once), within
     Telegram's bounds whatever the items hold: long items are cut to fit."""
-    header, blocks = _blocks(session, settings, recipient, group)
-    return _compose(session, recipient, group, header, blocks)
+    lang, reminder, found = recipient.language, _reminder(group), _gather(session, group)
+    tz, count = _tz(session, settings, recipient), len(_items(group))
+    header, listed = blocks(lang, tz, found, reminder, count)
+    return compose(lang, found, header, listed, reminder)
 
 
-def _compose(
-    session: Session, recipient: Person, group: list[Notice], header: str, blocks: list[Block]
-) -> tuple[str, dict[str, Any] | None]:
-    lines = fit(header, [text for text, _ in blocks])
-    rows = [row for _, item_rows in blocks for row in item_rows]
-    if all(n.kind == "remind" for n in group):
-        return cut("\n".join(lines), TEXT_LIMIT), keyboard(
-            recipient.language, _shown(session, group)
-        )
-    text = cut("\n".join([header, *lines]), TEXT_LIMIT)
-    return text, ({"inline_keyboard": rows} if rows else None)
+def edits(session: Session, settings: Settings, occ: Occurrence) -> list[Edit]:
+    """Re-render every escalation message that lists this occurrence (each recipient then
+    sees who took it); none for a message whose text would not change."""
+    result = []
+    for outbox_id in sorted(
+        {n.outbox_id for n in escalation.notices_of(session, occ.id or 0) if n.outbox_id}
+    ):
+        message = outbox.by_id(session, outbox_id)
+        group = escalation.notices_in(session, outbox_id)
+        recipient = org.person_by_id(session, group[0].recipient_id) if group else None
+        if message is None or message.telegram_message_id is None or recipient is None:
+            continue
+        text, markup = render(session, settings, recipient, group)
+        payload = dict(message.payload)
+        if text == payload.get("text") and markup == payload.get("reply_markup"):
+            continue
+        message.payload = payload | {"text": text, "reply_markup": markup}
+        outbox.save(session, message)
+        result.append(Edit(message.chat_id, message.telegram_message_id, text, markup))
+    return result
+
+
+def _reminder(group: list[Notice]) -> bool:
+    return all(n.kind == "remind" for n in group)
+
+
+def _tz(session: Session, settings: Settings, recipient: Person) -> str:
+    return _timezone_of(session, settings)(recipient.timezone, recipient.unit_id)
 
 
 def _items(group: list[Notice]) -> list[list[Notice]]:
@@ -177,108 +186,36 @@ def _items(group: list[Notice]) -> list[list[Notice]]:
     return list(items.values())
 
 
-Block = tuple[str, list[list[dict[str, str]]]]  # one item's text and its rows of buttons
-
-
-def _blocks(
-    session: Session, settings: Settings, recipient: Person, group: list[Notice]
-) -> tuple[str, list[Block]]:
-    """The header and one block per item (each at most ITEM_LIMIT characters)."""
-    lang = recipient.language
-    tz = _timezone_of(session, settings)
-    items = [notices[0] for notices in _items(group)]
-    if all(n.kind == "remind" for n in group):
-        return "", _reminder(session, lang, tz(recipient.timezone, recipient.unit_id), items)
-    header = texts.render(lang, "escalation.header", count=len(items))
-    blocks: list[Block] = []
-    for index, notice in enumerate(items, 1):
-        found = _found(session, notice.occurrence_id)
-        if found is None:
-            continue
-        occ, duty = found
-        person = org.person_by_id(session, occ.person_id)
-        zone = ZoneInfo(tz(recipient.timezone, recipient.unit_id))
-        situation, open_item = _situation(session, lang, occ, notice, zone)
-        line = texts.render(
-            lang, "escalation.item", index=index, person=person.name if person else "?",
-            number=occ.number, title=duty.title, situation=situation,
-        )  # fmt: skip
-        blocks.append((cut(line, ITEM_LIMIT), _buttons(lang, index, occ) if open_item else []))
-    return header, blocks
-
-
-def _situation(
-    session: Session, lang: str, occ: Occurrence, notice: Notice, zone: ZoneInfo
-) -> tuple[str, bool]:
-    if occ.status in TAKEN:
-        actor = org.person_by_id(session, occ.acked_by) if occ.acked_by else None
-        name = actor.name if actor else "?"
-        if occ.status == "done":
-            return texts.render(lang, "escalation.done"), False
-        if occ.status == "reassigned":  # named after the new assignee, not the leader
-            to = org.person_by_id(session, occ.reassigned_to) if occ.reassigned_to else None
-            return texts.render(lang, "escalation.reassigned", name=to.name if to else "?"), False
-        return texts.render(lang, f"escalation.{occ.status}", name=name), False
-    if occ.acked_by is not None:
-        actor = org.person_by_id(session, occ.acked_by)
-        return texts.render(lang, "escalation.taken", name=actor.name if actor else "?"), False
-    if occ.status == "blocked":
-        last = replies.last_reply(session, occ.id or 0)
-        category = texts.render(
-            lang, f"reply.category_{(last.category if last else None) or 'other'}"
-        )
-        if last and last.text:
-            note = cut(last.text, NOTE_LIMIT)
-            return texts.render(lang, "escalation.block_note", category=category, note=note), True
-        return texts.render(lang, "escalation.block", category=category), True
-    if occ.status == "late" and occ.promised_at is not None:
-        at = when_label(lang, occ.promised_at, zone, _sent(notice))
-        return texts.render(lang, "escalation.missed_commitment", time=at), True
-    due = when_label(lang, occ.due_at, zone, _sent(notice))
-    return texts.render(lang, "escalation.silence", due=due), True
-
-
-def _buttons(lang: str, index: int, occ: Occurrence) -> list[list[dict[str, str]]]:
-    def button(message_id: str, kind: LeadKind) -> dict[str, str]:
-        text = texts.render(lang, message_id, index=index)
-        return callbacks.button(text, Lead(kind, occ.id or 0))
-
-    first = [button("escalation.ack", LeadKind.ACK), button("escalation.excuse", LeadKind.EXCUSE)]
-    second = [
-        button("escalation.nudge", LeadKind.NUDGE),
-        button("escalation.reassign", LeadKind.REASSIGN),
-    ]
-    if occ.status == "blocked":
-        second.append(button("escalation.resolve", LeadKind.RESOLVE))
-    return [first, second]
-
-
-def _reminder(session: Session, lang: str, tz: str, group: list[Notice]) -> list[Block]:
-    blocks: list[Block] = []
-    for notice in group:
-        found = _found(session, notice.occurrence_id)
-        if found is None:
-            continue
-        occ, duty = found
-        due = when_label(lang, occ.due_at, tz, _sent(notice))
-        line = texts.render(
-            lang, "escalation.reminder", number=occ.number, title=duty.title, due=due
-        )
-        blocks.append((cut(line, ITEM_LIMIT), []))
-    return blocks
-
-
-def _shown(session: Session, group: list[Notice]) -> list[NudgeLine]:
-    """The reminded duties, for their Done / Blocked / Later buttons."""
-    shown = []
-    for notices in _items(group):
+def _gather(session: Session, group: list[Notice]) -> list[Item]:
+    """The facts of each item the group lists, for ``bot.render.notices`` (a reminder needs
+    only the duty; an item gone since is left out, its index kept)."""
+    reminder = _reminder(group)
+    items = []
+    for index, notices in enumerate(_items(group), 1):
         found = _found(session, notices[0].occurrence_id)
-        if found is not None:
-            occ, duty = found
-            shown.append(NudgeLine(occ.id or 0, occ.number, duty.title, "", occ.due_at, occ.status))
-    return shown
+        if found is None:
+            continue
+        occ, duty = found
+        sent = max(notices[0].created_at, notices[0].deliver_at)
+        if reminder:
+            items.append(Item(index, occ, duty, sent))
+            continue
+        last = replies.last_reply(session, occ.id or 0) if _quotes_block(occ) else None
+        taken_by, reassigned_to = _name(session, occ.acked_by), _name(session, occ.reassigned_to)
+        person = _name(session, occ.person_id)
+        items.append(Item(index, occ, duty, sent, person, taken_by, reassigned_to, last))
+    return items
 
 
-def _sent(notice: Notice) -> datetime:
-    """When the notice goes out at the earliest: the reader's "today" for its times."""
-    return max(notice.created_at, notice.deliver_at)
+def _quotes_block(occ: Occurrence) -> bool:
+    """Whether the item's line shows its block (category and note): blocked and not taken."""
+    return occ.status == "blocked" and occ.status not in TAKEN and occ.acked_by is None
+
+
+def _name(session: Session, person_id: int | None) -> str:
+    person = org.person_by_id(session, person_id) if person_id else None
+    return person.name if person else "?"
+
+
+def _found(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
+    return occurrences.loaded_with_duty(session, occurrence_id)

@@ -25,6 +25,7 @@ from bot.callbacks import (
     decode,
     encode,
 )
+from bot.render import notices
 from bot.render.messages import (
     NudgeLine,
     category_keyboard,
@@ -32,7 +33,6 @@ from bot.render.messages import (
     later_keyboard,
     skip_keyboard,
 )
-from bot.services import actions, notices
 from models.reassign import PAGE_SIZE
 from models.replies import Action as Reply
 from models.replies import Category, LaterOption
@@ -174,7 +174,7 @@ def test_reassign_picker_and_its_pages_go_through_the_codec() -> None:
         for i in range(PAGE_SIZE * 3)
     ]
     params: dict[str, object] = {"number": 1, "title": "Pump", "name": "Walt"}
-    _, markup = actions._page("en", occ, people, 2, params)
+    _, markup = notices.reassign_page("en", occ, people, 2, params)
     shown = [Pick(100 + i, 33) for i in range(PAGE_SIZE, PAGE_SIZE * 2)]
     assert _decoded(markup) == [*shown, Page(1, 33), Page(3, 33)]
 
