@@ -40,6 +40,17 @@ class Call:
     data: dict[str, str] | None = None
     files: dict[str, tuple[str, bytes, str]] | None = None
 
+    def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        """The request as ``http`` sends it (with its base URL and timeout)."""
+        return http.build_request(
+            self.verb,
+            self.path,
+            json=self.json,
+            params=self.params,
+            data=self.data,
+            files=self.files,
+        )
+
 
 def unwrap(response: httpx.Response) -> Any:
     """The ``result`` of an ``{"ok": true, ...}`` answer; :class:`SandboxError` otherwise."""
@@ -50,6 +61,11 @@ def unwrap(response: httpx.Response) -> Any:
     if not body.get("ok"):
         raise SandboxError(response.status_code, str(body.get("description")))
     return body["result"]
+
+
+def as_list(result: Any, key: str | None) -> list[dict[str, Any]]:
+    """An unwrapped result (or its ``key``) as a list."""
+    return list(result if key is None else result[key])
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from sandbox.calls import Call, Calls, SandboxError, unwrap
+from sandbox.calls import Call, Calls, SandboxError, as_list, unwrap
 
 __all__ = ["AsyncSandboxClient", "SandboxClient", "SandboxError"]
 
@@ -50,22 +50,13 @@ class SandboxClient(Calls[Row, list[Row], str, None]):
         self._http.close()
 
     def _send(self, call: Call) -> Any:
-        response = self._http.request(
-            call.verb,
-            call.path,
-            json=call.json,
-            params=call.params,
-            data=call.data,
-            files=call.files,
-        )
-        return unwrap(response)
+        return unwrap(self._http.send(call.request(self._http)))
 
     def _dict(self, call: Call) -> Row:
         return dict(self._send(call))
 
     def _list(self, call: Call, key: str | None = None) -> list[Row]:
-        result = self._send(call)
-        return list(result if key is None else result[key])
+        return as_list(self._send(call), key)
 
     def _text(self, call: Call, key: str) -> str:
         return str(self._send(call)[key])
@@ -98,22 +89,13 @@ class AsyncSandboxClient(
         await self._http.aclose()
 
     async def _send(self, call: Call) -> Any:
-        response = await self._http.request(
-            call.verb,
-            call.path,
-            json=call.json,
-            params=call.params,
-            data=call.data,
-            files=call.files,
-        )
-        return unwrap(response)
+        return unwrap(await self._http.send(call.request(self._http)))
 
     async def _dict(self, call: Call) -> Row:
         return dict(await self._send(call))
 
     async def _list(self, call: Call, key: str | None = None) -> list[Row]:
-        result = await self._send(call)
-        return list(result if key is None else result[key])
+        return as_list(await self._send(call), key)
 
     async def _text(self, call: Call, key: str) -> str:
         return str((await self._send(call))[key])
