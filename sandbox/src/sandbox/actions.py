@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.markup import MAX_CALLBACK_DATA
-from sandbox.state import Bot, CallbackQuery, Chat, Message, Person, Sandbox, StoredFile
+from sandbox.records import CallbackQuery, Chat, Message, Person, StoredFile
+from sandbox.state import Bot, Sandbox
 from sandbox.text import bot_command_entities
 from sandbox.wire import PersonError
 

@@ -15,7 +15,8 @@ from sandbox.errors import bad_request, forbidden, too_many_requests
 from sandbox.images import image_size
 from sandbox.markup import Markup, button_data_error, parse_reply_markup
 from sandbox.params import Params, Upload, bool_arg, chat_id_arg, int_arg, json_arg, text_arg
-from sandbox.state import Bot, Chat, FileKind, Message, Sandbox, StoredFile
+from sandbox.records import Chat, FileKind, Message, StoredFile
+from sandbox.state import Bot, Sandbox
 from sandbox.text import CAPTION, MESSAGE_TEXT, finalize_text, parse_text
 
 CHAT_ACTIONS = frozenset(

@@ -45,7 +45,8 @@ from aiohttp import BodyPartReader, web
 
 from sandbox.actions import member_update, person_chat, post_message, set_blocked, tap
 from sandbox.images import image_size
-from sandbox.state import FileKind, Person, Sandbox
+from sandbox.records import FileKind, Person
+from sandbox.state import Sandbox
 from sandbox.text import TEXT_LIMIT
 from sandbox.wire import (
     PersonError,
