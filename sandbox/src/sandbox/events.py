@@ -19,6 +19,8 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from sandbox.waiters import Waiters
+
 Event = dict[str, Any]
 
 HISTORY = 1000
@@ -58,7 +60,7 @@ class EventHub:
         self.history: deque[Event] = deque(maxlen=HISTORY)
         self.subscribers: set[Subscription] = set()
         self.closed = False
-        self._waiters: set[asyncio.Future[None]] = set()
+        self._waiters = Waiters()
 
     def publish(self, kind: str, **fields: Any) -> Event:
         self.last_id += 1
@@ -66,10 +68,7 @@ class EventHub:
         self.history.append(event)
         for subscriber in self.subscribers:
             subscriber.offer(event)
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
+        self._waiters.wake_all()
         return event
 
     def since(self, last_seen: int) -> list[Event]:
@@ -100,14 +99,7 @@ class EventHub:
         events = self.since(last_seen)
         if events or timeout <= 0 or self.closed:
             return events
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            pass
-        finally:
-            self._waiters.discard(waiter)
+        await self._waiters.wait(timeout)
         return self.since(last_seen)
 
     def close(self) -> None:
@@ -115,7 +107,4 @@ class EventHub:
         self.closed = True
         for subscriber in self.subscribers:
             subscriber.offer(None)
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
+        self._waiters.wake_all()

@@ -37,8 +37,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from sandbox.events import Event
-from sandbox.people import PersonError, _guarded, _ok
 from sandbox.state import Sandbox
+from sandbox.wire import PersonError, guarded, ok
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 KEEPALIVE = 15.0
@@ -100,11 +100,11 @@ class Page:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
         app.router.add_get("/web/{name}", self.static)
-        app.router.add_get("/sandbox/events", _guarded(self.events))
-        app.router.add_get("/sandbox/events/poll", _guarded(self.poll))
-        app.router.add_get("/sandbox/files/{file_id}", _guarded(self.file))
-        app.router.add_get("/sandbox/clock", _guarded(self.get_clock))
-        app.router.add_post("/sandbox/clock", _guarded(self.set_clock))
+        app.router.add_get("/sandbox/events", guarded(self.events))
+        app.router.add_get("/sandbox/events/poll", guarded(self.poll))
+        app.router.add_get("/sandbox/files/{file_id}", guarded(self.file))
+        app.router.add_get("/sandbox/clock", guarded(self.get_clock))
+        app.router.add_post("/sandbox/clock", guarded(self.set_clock))
 
         async def end_streams(_: web.Application) -> None:
             self.sandbox.events.close()
@@ -164,10 +164,10 @@ class Page:
         since = int(_number(request.query.get("since"), "since"))
         timeout = min(max(_number(request.query.get("timeout"), "timeout", 25), 0), MAX_POLL)
         events = await self.sandbox.events.wait_after(since, timeout)
-        return _ok({"events": events, "last_id": self.sandbox.events.last_id})
+        return ok({"events": events, "last_id": self.sandbox.events.last_id})
 
     async def get_clock(self, request: web.Request) -> web.Response:
-        return _ok(self.clock)
+        return ok(self.clock)
 
     async def set_clock(self, request: web.Request) -> web.Response:
         try:
@@ -175,7 +175,7 @@ class Page:
         except ValueError:
             raise PersonError(400, "the body must be a JSON object") from None
         self.clock = None if body is None else _clock(body)
-        return _ok(self.clock)
+        return ok(self.clock)
 
     async def file(self, request: web.Request) -> web.Response:
         stored = self.sandbox.files.get(request.match_info["file_id"])

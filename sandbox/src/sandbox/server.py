@@ -1,8 +1,8 @@
 """Running the sandbox: the aiohttp application, an in-process server and ``serve``.
 
 * :func:`make_app` wires the Bot API (:mod:`sandbox.botapi`), the person API
-  (:mod:`sandbox.people`) and the chat page with its live events (:mod:`sandbox.page`)
-  around one :class:`Sandbox`.
+  (:mod:`sandbox.people`, :mod:`sandbox.steering`) and the chat page with its live events
+  (:mod:`sandbox.page`) around one :class:`Sandbox`.
 * :class:`SandboxServer` is an async context manager for tests and tools that run the
   sandbox inside their own event loop; with ``port=0`` the OS picks a free port.
 * :func:`serve` runs it in the foreground until SIGINT/SIGTERM, printing one line with the
@@ -28,6 +28,7 @@ from sandbox.page import Page
 from sandbox.people import People
 from sandbox.ratelimit import Limits
 from sandbox.state import DEFAULT_TOKEN, Sandbox, check_latency
+from sandbox.steering import Steering
 
 __all__ = ["DEFAULT_TOKEN", "Sandbox", "SandboxServer", "make_app", "parse_latency", "serve"]
 
@@ -39,6 +40,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD)
     BotApi(sandbox).add_routes(app)
     People(sandbox).add_routes(app)
+    Steering(sandbox).add_routes(app)
     Page(sandbox).add_routes(app)
 
     async def close(_: web.Application) -> None:

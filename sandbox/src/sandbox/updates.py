@@ -27,12 +27,12 @@ across ``/sandbox/reset``, so a polling client never confirms updates it has not
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import deque
 from typing import Any
 
 from sandbox.errors import conflict
+from sandbox.waiters import Waiters
 
 ALL_UPDATE_TYPES = (
     "message",
@@ -94,7 +94,7 @@ class UpdateQueue:
         self.items: deque[dict[str, Any]] = deque()
         self.next_id = 1
         self.allowed: frozenset[str] = DEFAULT_ALLOWED
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters = Waiters()
         self._long_poll: asyncio.Future[None] | None = None
 
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,10 +104,7 @@ class UpdateQueue:
         update = {"update_id": self.next_id, kind: payload}
         self.next_id += 1
         self.items.append(update)
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._waiters.wake_all()
         return update
 
     def confirm(self, offset: int) -> None:
@@ -131,21 +128,14 @@ class UpdateQueue:
 
     async def wait(self, timeout: float | None) -> None:
         """Return when an update is pushed or ``timeout`` seconds pass."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiter, timeout)
+        await self._waiters.wait(timeout)
 
     async def long_poll(self, timeout: float) -> None:
         """Wait like a getUpdates long poll; a newer long poll or setWebhook ends it with 409."""
         self.abort_long_poll(TERMINATED_BY_GET_UPDATES)
-        poll: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._long_poll = poll
-        self._waiters.append(poll)
+        poll = self._long_poll = self._waiters.new()
         try:
-            await asyncio.wait_for(poll, timeout)
-        except TimeoutError:
-            pass
+            await self._waiters.wait(timeout, poll)
         finally:
             if self._long_poll is poll:
                 self._long_poll = None
@@ -161,7 +151,4 @@ class UpdateQueue:
         """Drop pending updates and restore the default filter; ids keep increasing."""
         self.items.clear()
         self.allowed = DEFAULT_ALLOWED
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._waiters.wake_all()
