@@ -1,9 +1,11 @@
-"""Forged and malformed input end to end: over 200 generated updates (a fixed seed) that no
+"""Forged and malformed input in-process, with Telegram's limits on (the sandbox enforces them,
+the bot paces): over 200 generated updates (a fixed seed) that no
 honest client sends or that are plain wrong: taps by the wrong person, forged callback data,
 typed replies with wrong numbers or times, oversized and odd text, files nobody asked for,
 unknown commands, junk invite codes, and taps on yesterday's nudge after the grace. None of
 them may change a stored row; every tap is answered exactly once; afterwards the bot still
-records a normal Done tap.
+records a normal Done tap. The passes run after each batch of inputs, at the same fake time,
+where ``execbot run``'s tick would have run them.
 
 Which tables may change: none of them, in the quiet minutes the test uses (no reminder or
 escalation is due then), with two precise exceptions: ``audit_event`` may gain rows (the log
@@ -14,26 +16,28 @@ edits the nudge's stored payload, and a block would queue an escalation."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import SQLModel, col
 
 import models.tables  # noqa: F401  (registers every table in SQLModel.metadata)
-from bot import config
 from bot.services import planning
-from models.tables import Occurrence, Person, Reply
-from sandbox.client import SandboxError
-from tests.e2e.harness import Proc, World, world
+from models.tables import Occurrence, Outbox, Person, Reply
+from sandbox.client import AsyncSandboxClient, SandboxError
+from tests.adapters.harness import Harness, harness
 
 SEED = 20261117
 W1, W2, STRANGER = 901, 902, 903
@@ -42,8 +46,9 @@ PNG = (
     b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
     b"\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-DAY1_START = "2026-11-17T06:59:57+01:00"  # a Tuesday; nudges at 07:00, due 09:00, grace 1h
-DAY2_START = "2026-11-18T06:59:57+01:00"  # yesterday's deadline (10:00) long gone
+DAY1_START = datetime.fromisoformat("2026-11-17T07:00:00+01:00")  # a Tuesday; due 09:00
+DAY2_START = datetime.fromisoformat("2026-11-18T07:00:00+01:00")  # yesterday's 10:00 gone
+PASSES = ("plan", "nudges", "escalation", "reports", "dead")
 HEADER = "your duties for"
 FAILURE_MARKERS = ("update handling failed", "Traceback", "Something went wrong")
 
@@ -129,18 +134,25 @@ def snapshot(engine: Engine) -> Snapshot:
         }
 
 
-def settled(w: World, timeout: float = 30.0) -> Snapshot:
-    """The database once it stops changing (two equal snapshots two ticks apart)."""
-    deadline = time.monotonic() + timeout
-    last = snapshot(w.engine)
-    while True:
-        time.sleep(2.2)
-        current = snapshot(w.engine)
+async def settled(h: Harness) -> Snapshot:
+    """The database once the bot is idle: every update handled, nothing left to send, and two
+    snapshots a moment apart equal."""
+
+    def sent() -> bool:
+        with h.session() as session:
+            busy = col(Outbox.state).in_(["pending", "sending"])
+            return not session.execute(select(Outbox).where(busy)).scalars().all()
+
+    await h.settle()
+    await h.wait("everything sent", sent)
+    last = snapshot(h.engine)
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        current = snapshot(h.engine)
         if current == last:
             return current
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the database kept changing:\n{diff(last, current)}")
         last = current
+    raise AssertionError("the database kept changing")
 
 
 def diff(before: Snapshot, after: Snapshot) -> str:
@@ -184,7 +196,7 @@ class Tap:
 class Message:
     kind: str
     who: int
-    send: Callable[[], object]
+    send: Callable[[], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -268,11 +280,10 @@ def forged_taps(
     return taps
 
 
-def messages(rng: random.Random, w: World) -> list[Message]:
+def messages(rng: random.Random, c: AsyncSandboxClient) -> list[Message]:
     """Wrong numbers and times, oversized or odd text, unknown commands, junk invite codes,
     files nobody asked for. W1 has items 1-3 and W2 item 1: no text here names a number and
     a valid answer for its sender."""
-    c = w.client
     out: list[Message] = []
 
     def text(kind: str, who: int, body: str) -> None:
@@ -357,90 +368,75 @@ def schedule(rng: random.Random, taps: list[Tap], said: list[Message]) -> list[T
 # --- the test -----------------------------------------------------------------------------------
 
 
-def setup(w: World) -> Proc:
-    w.write_config(
-        f'[replies]\ngrace = "1h"\nevidence_dir = "{(w.root / "evidence").as_posix()}"\n'
-    )
-    (w.root / "org.toml").write_text(ORG)
-    w.execbot("org", "import", str(w.root / "org.toml"))
-    with Session(w.engine) as session:
+async def setup(h: Harness) -> None:
+    h.import_org(ORG)
+    with h.session() as session:
         for key, chat in [("w1", W1), ("w2", W2)]:
             session.execute(
                 update(Person).where(col(Person.key) == key).values(telegram_user_id=chat)
             )
         session.commit()
-    # The day planned from here, as the bot's first planning pass would: that pass can come a
-    # whole plan_every late (scheduler/jobs.py: the JobQueue computes the first run of an
-    # interval job when it starts, and one whose `first` has passed by then waits an interval).
-    planning.plan(w.engine, config.load(w.root / "config.toml"), datetime.fromisoformat(DAY1_START))
-    w.client.create_person("Walt", id=W1, started=True)
-    w.client.create_person("Wanda", id=W2, started=True)
-    w.client.create_person("Mallory", id=STRANGER)
-    bot = w.start_bot(EXECBOT_CLOCK_START=DAY1_START)
-    w.wait_ready(bot)
-    return bot
+    planning.plan(h.engine, h.settings, h.clock())
+    await h.people.create_person("Walt", id=W1, started=True)
+    await h.people.create_person("Wanda", id=W2, started=True)
+    await h.people.create_person("Mallory", id=STRANGER)
+    await h.start_bot()
+    await h.run_pass(*PASSES)
 
 
-def nudge(w: World, chat: int, day: str) -> dict[str, Any]:
-    return w.wait(
-        f"the {day} nudge to {chat}",
-        lambda: next(
-            (
-                m
-                for m in w.messages(chat)
-                if m["from"] == "bot" and f"{HEADER} {day}" in (m["text"] or "")
-            ),
-            None,
-        ),
-        timeout=30,
-    )
+async def nudge(h: Harness, chat: int, day: str) -> dict[str, Any]:
+    return await h.message(chat, re.escape(f"{HEADER} {day}"))
 
 
-def transcript_sizes(w: World) -> dict[int, int]:
-    return {chat: len(w.client.transcript(chat)) for chat in (W1, W2, STRANGER)}
+async def transcript_sizes(h: Harness) -> dict[int, int]:
+    return {chat: len(await h.people.transcript(chat)) for chat in (W1, W2, STRANGER)}
 
 
-def send_all(w: World, ordered: list[Tap | Message], where: dict[int, int]) -> list[Sent]:
+async def send_all(h: Harness, ordered: list[Tap | Message], where: dict[int, int]) -> list[Sent]:
     sent: list[Sent] = []
     for item in ordered:
         if isinstance(item, Tap):
-            query = w.client.tap(item.who, where[item.who], data=item.data, forge=True)
+            query = await h.people.tap(item.who, where[item.who], data=item.data, forge=True)
             sent.append(Sent(item.kind, item.who, query, item.data))
         else:
-            item.send()
+            await item.send()
             sent.append(Sent(item.kind, item.who))
     return sent
 
 
-def wait_drained(w: World, sizes: dict[int, int], sent: list[Sent], timeout: float) -> None:
+async def wait_drained(h: Harness, sizes: dict[int, int], sent: list[Sent]) -> None:
     """Every tap answered, and every message answered by (at least) one bot message."""
     expected = Counter(s.who for s in sent if s.callback_id is None)
 
-    def drained() -> bool:
-        counters = w.client.counters()
+    async def drained() -> bool:
+        counters = await h.people.counters()
         if counters["unanswered_callback_queries"]:
             return False
         for chat, size in sizes.items():
-            entries = w.client.transcript(chat)[size:]
+            entries = (await h.people.transcript(chat))[size:]
             bot = [e for e in entries if e.get("kind") == "message" and e["from"] == "bot"]
             if len(bot) < expected[chat]:
                 return False
         return True
 
-    w.wait("every input answered", drained, timeout=timeout, every=0.5)
+    deadline = asyncio.get_running_loop().time() + 120  # at one message a second per chat
+    while not await drained():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("not every input was answered")
+        await asyncio.sleep(0.2)
 
 
-def toasts(w: World) -> dict[str, str]:
+async def toasts(h: Harness) -> dict[str, str]:
     return {
         str(call["params"]["callback_query_id"]): str(call["params"].get("text", ""))
-        for call in w.client.calls("answerCallbackQuery")
+        for call in await h.people.calls("answerCallbackQuery")
     }
 
 
-def assert_answers(w: World, sent: list[Sent], sizes: dict[int, int]) -> None:
+async def assert_answers(h: Harness, sent: list[Sent], sizes: dict[int, int]) -> None:
     """No toast or message says something was recorded or asks a follow-up question, and a
     stranger hears only that the bot does not know them."""
-    answers = toasts(w)
+    answers = await toasts(h)
     wrong = []
     for s in sent:
         if s.callback_id is not None:
@@ -450,7 +446,7 @@ def assert_answers(w: World, sent: list[Sent], sizes: dict[int, int]) -> None:
             ):
                 wrong.append(f"{s.kind} {s.data!r} by {s.who}: {toast!r}")
     for chat, size in sizes.items():
-        for entry in w.client.transcript(chat)[size:]:
+        for entry in (await h.people.transcript(chat))[size:]:
             if entry.get("kind") == "message" and entry["from"] == "bot":
                 said = entry["text"] or ""
                 if re.search(
@@ -460,96 +456,97 @@ def assert_answers(w: World, sent: list[Sent], sizes: dict[int, int]) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_forged_and_malformed_input_changes_nothing(tmp_path: Path) -> None:
+async def test_forged_and_malformed_input_changes_nothing(
+    tmp_path: Path, template_db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the bot runs with --log-level DEBUG end to end
     started_at = time.monotonic()
     rng = random.Random(SEED)
     people = {W1, W2, STRANGER}
     counts: Counter[str] = Counter()
-    with world(tmp_path) as w:
-        setup(w)
-        day1 = {chat: nudge(w, chat, "Tue 17 Nov") for chat in (W1, W2)}
+    evidence = tmp_path / "evidence"
+    config = f'[replies]\ngrace = "1h"\nevidence_dir = "{evidence.as_posix()}"\n'
+    async with harness(tmp_path, template_db, DAY1_START, config_extra=config, paced=True) as h:
+        await setup(h)
+        day1 = {chat: await nudge(h, chat, "Tue 17 Nov") for chat in (W1, W2)}
         w1_ids, w2_ids = occurrence_ids(day1[W1]), occurrence_ids(day1[W2])
         assert len(w1_ids) == 3 and len(w2_ids) == 1
-        w.client.send_command(STRANGER, "start")  # opens the stranger's chat
-        refusal = w.wait(
-            "the stranger's first answer",
-            lambda: next((m for m in w.messages(STRANGER) if m["from"] == "bot"), None),
-        )
+        await h.people.send_command(STRANGER, "start")  # opens the stranger's chat
+        refusal = await h.message(STRANGER, "")
         where = {W1: day1[W1]["message_id"], W2: day1[W2]["message_id"]}
         where[STRANGER] = refusal["message_id"]
-        with Session(w.engine) as session:
+        with h.session() as session:
             top = max(o.id or 0 for o in session.execute(select(Occurrence)).scalars())
 
         # Day 1, 07:00: the inputs, then the database must be as it was.
-        before = settled(w)
+        before = await settled(h)
         rows = {name: len(table_rows) for name, table_rows in before.items()}
-        sizes = transcript_sizes(w)
-        ordered = schedule(rng, forged_taps(rng, w1_ids, w2_ids, top + 1), messages(rng, w))
-        sent = send_all(w, ordered, where)
+        sizes = await transcript_sizes(h)
+        inputs = messages(rng, h.people)
+        ordered = schedule(rng, forged_taps(rng, w1_ids, w2_ids, top + 1), inputs)
+        sent = await send_all(h, ordered, where)
         counts.update(s.kind for s in sent)
         try:
-            w.client.send_text(W1, "done 1 " + "x" * 4993)
+            await h.people.send_text(W1, "done 1 " + "x" * 4993)
         except SandboxError as error:  # 5,000 characters: Telegram refuses it, so does the sandbox
             assert "longer than 4096" in str(error)
             counts["oversized text (5000 characters): refused before the bot"] += 1
         else:
             raise AssertionError("the sandbox took a 5,000-character message")
-        wait_drained(w, sizes, sent, timeout=60)
-        time.sleep(1.5)  # a tick more: anything the inputs set off would show now
-        assert_answers(w, sent, sizes)
-        assert_unchanged(before, snapshot(w.engine), people)
+        await wait_drained(h, sizes, sent)
+        await h.run_pass(*PASSES)  # a tick more: anything the inputs set off would show now
+        await assert_answers(h, sent, sizes)
+        assert_unchanged(before, await settled(h), people)
 
         # Day 2: yesterday's nudge after a restart, long past its grace. Every button refused.
-        assert w.bots[-1].stop() == 0
-        commands_before = len(w.client.calls("setMyCommands"))
-        bot = w.start_bot(EXECBOT_CLOCK_START=DAY2_START)
-        w.wait(
-            "the restarted bot",
-            lambda: len(w.client.calls("setMyCommands")) > commands_before,
-        )
-        day2 = {chat: nudge(w, chat, "Wed 18 Nov") for chat in (W1, W2)}
-        before = settled(w)
-        sizes = transcript_sizes(w)
+        await h.bot.stop()
+        h.clock.set(DAY2_START)
+        await h.start_bot()
+        await h.run_pass(*PASSES)
+        day2 = {chat: await nudge(h, chat, "Wed 18 Nov") for chat in (W1, W2)}
+        before = await settled(h)
+        sizes = await transcript_sizes(h)
         stale: list[Sent] = []
         for chat in (W1, W2):
             for data in button_data(day1[chat]):
-                query = stale_tap(w, chat, day1[chat], data)
+                query = await stale_tap(h, chat, day1[chat], data)
                 stale.append(Sent("yesterday's nudge: its real buttons", chat, query))
         for occurrence in w1_ids:
             for prefix in ("c:w:", "c:o:", "t:1h:", "t:tm:", "k:s:"):
-                query = w.client.tap(W1, where[W1], data=f"{prefix}{occurrence}", forge=True)
+                data = f"{prefix}{occurrence}"
+                query = await h.people.tap(W1, where[W1], data=data, forge=True)
                 stale.append(Sent("yesterday's items: follow-up buttons", W1, query))
         counts.update(s.kind for s in stale)
-        wait_drained(w, sizes, stale, timeout=30)
-        time.sleep(1.5)
-        assert_answers(w, stale, sizes)
-        answers = toasts(w)
+        await wait_drained(h, sizes, stale)
+        await h.run_pass(*PASSES)
+        await assert_answers(h, stale, sizes)
+        answers = await toasts(h)
         assert all("too late" in answers[s.callback_id or ""] for s in stale)
-        assert_unchanged(before, snapshot(w.engine), people)
+        assert_unchanged(before, await settled(h), people)
 
         # Nothing broke: every tap answered once, no failed answer, no 429; the bot is alive
         # and records a normal tap.
-        counters = w.client.counters()
+        counters = await h.people.counters()
         assert counters["unanswered_callback_queries"] == 0
         assert counters["callback_queries"] == counters["answered_callback_queries"]
-        failed = [c for c in w.client.calls("answerCallbackQuery") if c["status"] != 200]
+        failed = [c for c in await h.people.calls("answerCallbackQuery") if c["status"] != 200]
         assert failed == []
         assert counters["429"] == 0
-        w.client.tap(W1, day2[W1]["message_id"], label="1 ✅ Done")
-        w.wait(
-            "a normal Done recorded",
-            lambda: "Recorded: 1. Close the valve is done." in toasts(w).values(),
-        )
-        assert bot.popen.poll() is None
-        with Session(w.engine) as session:
+        await h.people.tap(W1, day2[W1]["message_id"], label="1 ✅ Done")
+
+        async def done_recorded() -> bool:
+            return "Recorded: 1. Close the valve is done." in (await toasts(h)).values()
+
+        await h.until("a normal Done recorded", done_recorded)
+        assert not h.bot.task.done()
+        with h.session() as session:
             replies = session.execute(select(Reply)).scalars().all()
             days = {o.id: o.day for o in session.execute(select(Occurrence)).scalars()}
             assert [(days[r.occurrence_id], r.kind, r.via) for r in replies] == [
                 (date(2026, 11, 18), "done", "button")
             ]
-        logs = "\n".join(proc.log.read_text(errors="replace") for proc in w.bots)
-        assert not [m for m in FAILURE_MARKERS if m in logs], w.logs()
-        evidence = w.root / "evidence"
+        assert not [m for m in FAILURE_MARKERS if m in caplog.text]
+        assert not h.errors.records, h.errors.records
         assert not evidence.exists() or not any(evidence.iterdir()), "unasked files were kept"
 
     total = sum(counts.values())
@@ -560,10 +557,10 @@ def test_forged_and_malformed_input_changes_nothing(tmp_path: Path) -> None:
     assert total >= 200
 
 
-def stale_tap(w: World, chat: int, message: dict[str, Any], data: str) -> str:
+async def stale_tap(h: Harness, chat: int, message: dict[str, Any], data: str) -> str:
     """A tap on a button of yesterday's nudge; if the bot has removed the button, the same
     data as a client that still shows the old keyboard would send it."""
     try:
-        return w.client.tap(chat, message["message_id"], data=data)
+        return await h.people.tap(chat, message["message_id"], data=data)
     except SandboxError:
-        return w.client.tap(chat, message["message_id"], data=data, forge=True)
+        return await h.people.tap(chat, message["message_id"], data=data, forge=True)
