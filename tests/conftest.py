@@ -114,7 +114,12 @@ def engine(db_url: str, template_db: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-SLOW_FIRST = ("tests/e2e/test_demo_browser.py", "tests/e2e/", "tests/adapters/")
+SLOW_FIRST = (
+    "tests/e2e/test_demo_browser.py",
+    "tests/e2e/",
+    "tests/adapters/test_forged_input.py",  # paced: about 20 s of Telegram's limits
+    "tests/adapters/",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
