@@ -5,7 +5,10 @@ The org (imported from TOML, as a plant would): plant (Paula Manager, no deputy)
 (Walter Head, deputy Doris Deputy) > team (Tina Lead) with Willy One, Wanda Two and Nina Never
 (who never joined), and a vacant team (no leader, no deputy) with Victor Three. Ada Admin is
 an admin. The day is Tuesday 2026-11-17; Berlin is then UTC+1.
-"""
+
+One module over 400 lines: every test here runs on one org and one timeline (planned,
+nudged, escalated at exact instants) on both databases; the fixtures that build them are
+most of the file's weight, and a split would copy them or hide them in another module."""
 
 from __future__ import annotations
 
