@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.render import texts
+from bot.render.notices import NOTE_LIMIT
 from bot.services import notices, problems
 from bot.store import absences, audit, escalation, occurrences, org, replies
 from bot.store.engine import session_scope
@@ -93,7 +94,7 @@ def note_added(session: Session, occ: Occurrence, now: datetime) -> int:
             session, leader, "escalation.note_added", now, f"note:{reply.id}:{leader.id}",
             name=person.name, number=occ.number, title=duty.title,
             category=texts.render(leader.language, f"reply.category_{category}"),
-            note=cut(reply.text, notices.NOTE_LIMIT),
+            note=cut(reply.text, NOTE_LIMIT),
         )  # fmt: skip
     return len(leaders)
 

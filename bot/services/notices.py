@@ -16,11 +16,9 @@ from bot.config import Settings
 from bot.delivery.outcomes import Edit
 from bot.render import texts
 from bot.render.notices import MAX_ITEMS, Item, Markup, blocks, compose
-from bot.render.notices import NOTE_LIMIT as NOTE_LIMIT  # quoted notes are cut to it
 from bot.store import escalation, occurrences, org, outbox, replies
 from models.nudging import split_blocks
-from models.occurrence import MOOT as MOOT  # finished: nothing left to tell anybody about
-from models.occurrence import TAKEN, NoticeState
+from models.occurrence import MOOT, TAKEN, NoticeState
 from models.tables import Duty, Notice, Occurrence, Outbox, Person
 from models.text_limits import TEXT_LIMIT
 from models.timezones import TimezoneOf

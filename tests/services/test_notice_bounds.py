@@ -16,9 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.render.notices import NOTE_LIMIT
 from bot.services import notices
 from bot.store import migrate
 from bot.store.engine import make_engine
+from models.occurrence import MOOT
 from models.tables import Duty, Notice, Occurrence, Person, Reply, Unit
 from models.text_limits import MAX_BUTTONS, TEXT_LIMIT
 
@@ -167,7 +169,7 @@ def test_item3_every_escalation_message_fits_telegrams_limits(
             live = {
                 n.occurrence_id
                 for n in recipient_group
-                if session.get(Occurrence, n.occurrence_id).status not in notices.MOOT  # type: ignore[union-attr]
+                if session.get(Occurrence, n.occurrence_id).status not in MOOT  # type: ignore[union-attr]
             }
             assert sorted(listed) == sorted(live)  # each live item in exactly one message
             # Edits: the items change (a long note arrives, somebody takes one); the
@@ -196,7 +198,7 @@ def test_item3_a_long_note_is_cut_with_a_mark(engine: Engine) -> None:
         [notice] = build(session, [("Wanda Two", "Service the pump", note, "blocked", "esc")])
         [(outbox, _)] = notices.queue_group(session, SETTINGS, [notice], NOW)
         text = outbox.payload["text"]
-        quoted = note[: notices.NOTE_LIMIT - 1].rstrip() + "…"
+        quoted = note[: NOTE_LIMIT - 1].rstrip() + "…"
         assert text.endswith(f"⛔ blocked (Materials, tools, equipment): {quoted}")
         short = "The valve waits for the part from Keller."
         [notice] = build(session, [("Wanda Two", "Service the pump", short, "blocked", "esc")])
