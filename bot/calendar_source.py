@@ -2,7 +2,8 @@
 
 Rules:
 - No ``country`` means no public holidays: only the weekend and the plant's own days off and
-  extra working days count (``models.calendar.calendar_from_config`` builds the calendar).
+  extra working days count (``bot.services.calendar.work_calendar`` builds the calendar from
+  the config and these holidays, with ``models.calendar.calendar_from_config``).
 - Holidays are looked up for whole years, the years the caller asks for; a day outside them
   is never a holiday. A lookup is cached per (country, subdivision, years, language).
 - Holiday names are in the plant's language where the package has it ("en" reads the
@@ -18,32 +19,13 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import holidays
 
-from models.calendar import WorkCalendar, calendar_from_config
-
-if TYPE_CHECKING:
-    from bot.config import Settings
-
-
-def work_calendar(settings: Settings, years: Iterable[int]) -> WorkCalendar:
-    """The plant's calendar with the public holidays of ``years``."""
-    calendar = settings.calendar
-    found: Mapping[date, str] = {}
-    if calendar.country:
-        found = _public_holidays(
-            calendar.country,
-            calendar.subdivision,
-            tuple(sorted(set(years))),
-            settings.plant.language,
-        )
-    return calendar_from_config(calendar.table(), found)
-
 
 @lru_cache(maxsize=64)
-def _public_holidays(
+def public_holidays(
     country: str, subdivision: str, years: tuple[int, ...], language: str
 ) -> Mapping[date, str]:
     entity = _entity(country, subdivision)

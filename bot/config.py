@@ -192,7 +192,7 @@ class InviteSettings(_Section):
 
 class CalendarSettings(_Section):
     """Which days are worked (rules in ``models.calendar``). Holds the values as plain, checked
-    data; ``bot.calendar_source.work_calendar`` adds public holidays and builds the calendar."""
+    data; ``bot.services.calendar.work_calendar`` adds public holidays and builds the calendar."""
 
     country: str = ""  # ISO 3166 code for public holidays; "" for none
     subdivision: str = ""  # e.g. "BY" for Bavaria; needs a country

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot.calendar_source import work_calendar
 from bot.config import Settings
+from bot.services.calendar import work_calendar
 from bot.services.planning import absence_index, load_org, plan_duty
 from bot.store import org, planning
 from bot.store.engine import session_scope

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.calendar_source import work_calendar
 from bot.config import Settings
 from bot.services import escalation, problems
+from bot.services.calendar import work_calendar
 from bot.store import absences, org, planning
 from bot.store.engine import session_scope
 from models.calendar import Absence, AbsenceIndex, zone

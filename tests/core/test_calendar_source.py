@@ -11,7 +11,7 @@ import holidays
 import pytest
 
 from bot import calendar_source, config
-from bot.calendar_source import work_calendar
+from bot.services.calendar import work_calendar
 from models.calendar import DayKind, DayStatus
 
 BAVARIA: dict[str, object] = {
@@ -66,7 +66,7 @@ def test_no_country_means_no_public_holidays() -> None:
 def test_lookups_are_cached_per_country_subdivision_and_years(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calendar_source._public_holidays.cache_clear()
+    calendar_source.public_holidays.cache_clear()
     calls: list[tuple[str, object]] = []
     real = holidays.country_holidays
 
