@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
@@ -99,16 +98,3 @@ def _our_command(update: Update, context: Context, username: str) -> bool:
         for name in handler.commands
     }
     return command.casefold() in known
-
-
-ESCALATION_JOB = "escalation"
-
-
-def wake_escalation(context: Context) -> None:
-    """Run the escalation pass now (a block notifies the leader at once, not at the next
-    tick). The pass itself decides; this only brings it forward."""
-    jobs = context.application.job_queue
-    if jobs is None:
-        return
-    for job in jobs.get_jobs_by_name(ESCALATION_JOB):
-        job.job.modify(next_run_time=datetime.now(UTC))

@@ -16,7 +16,8 @@ from bot.render import texts
 from bot.services import actions, evidence, replies
 from bot.services.evidence import EvidenceFile
 from bot.services.recording import Incoming
-from handlers.common import actor_or_refuse, answer, wake_escalation
+from handlers.common import actor_or_refuse, answer
+from scheduler.jobs import wake_escalation
 
 log = logging.getLogger(__name__)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer

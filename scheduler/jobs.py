@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import NudgeSettings
 from bot.context import App, Context
 from bot.services import escalation, nudging, planning, reports
-from handlers.common import ESCALATION_JOB
 
 log = logging.getLogger(__name__)
+ESCALATION_JOB = "escalation"
 Pass = Callable[[Context], Coroutine[Any, Any, None]]
 
 
@@ -99,3 +99,13 @@ def repeat(context: Context) -> None:
         jobs.run_repeating(
             callback, interval=interval, first=interval, name=name, job_kwargs=late_ok
         )
+
+
+def wake_escalation(context: Context) -> None:
+    """Run the escalation pass now (a block notifies the leader at once, not at the next
+    tick). The pass itself decides; this only brings it forward."""
+    jobs = context.application.job_queue
+    if jobs is None:
+        return
+    for job in jobs.get_jobs_by_name(ESCALATION_JOB):
+        job.job.modify(next_run_time=datetime.now(UTC))
