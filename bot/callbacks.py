@@ -31,8 +31,9 @@ LEADER_PREFIX = "e:"  # leader actions; every other button answers the person's 
 LEADER_PATTERN = f"^{LEADER_PREFIX}"  # for the CallbackQueryHandler of leader taps
 ID_DIGITS = 12  # the longest id read back; a longer one is refused as forged
 
-_SHAPE = re.compile(r"([a-z]):([a-z0-9]{1,13}):([0-9]{1,12})", re.ASCII)
-_PICK = re.compile(r"p([0-9]{1,12})", re.ASCII)
+_ID = f"([0-9]{{1,{ID_DIGITS}}})"
+_SHAPE = re.compile(f"([a-z]):([a-z0-9]{{1,{ID_DIGITS + 1}}}):{_ID}", re.ASCII)  # code: p + id
+_PICK = re.compile(f"p{_ID}", re.ASCII)
 _PAGE = re.compile(r"g([0-9]{1,4})", re.ASCII)
 
 REPLY_CODES = {"d": Reply.DONE, "b": Reply.BLOCKED, "l": Reply.LATER}

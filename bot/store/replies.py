@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -28,11 +27,6 @@ def last_reply(session: Session, occurrence_id: int) -> Reply | None:
         .limit(1)
     )
     return session.exec(query).first()
-
-
-def replies_of(session: Session, occurrence_id: int) -> Sequence[Reply]:
-    query = select(Reply).where(Reply.occurrence_id == occurrence_id).order_by(col(Reply.id))
-    return session.exec(query).all()
 
 
 def pending_input(session: Session, person_id: int, now: datetime) -> PendingInput | None:
