@@ -18,58 +18,7 @@ from sqlmodel import col, select
 from models.tables import Notice, Outbox
 from tests.adapters.harness import Harness, harness
 from tests.adapters.org import START
-
-WORKER, LEADER, BOSS = 921, 922, 923
-LATENCY = (0.1, 0.3)
-ORG = """
-[[units]]
-key = "plant"
-name = "Plant"
-kind = "plant"
-leader = "boss"
-
-[[units]]
-key = "team"
-name = "Team"
-kind = "team"
-parent = "plant"
-leader = "lead"
-
-[[people]]
-key = "boss"
-name = "Bea Boss"
-unit = "plant"
-post = "plant manager"
-
-[[people]]
-key = "lead"
-name = "Lea Leader"
-unit = "team"
-post = "team leader"
-{lead_extra}
-
-[[people]]
-key = "wor"
-name = "Walt Worker"
-unit = "team"
-post = "operator"
-"""
-DUTY = """
-[[duties]]
-key = "{key}"
-title = "{title}"
-assignee = "wor"
-nudge = "07:00"
-due = "{due}"
-"""
-TITLES = ("Close the valve", "Fix the pump", "Clean the filter", "Check the guard rail")
-
-
-def org(due: str = "09:00", duties: int = 1, lead_extra: str = "") -> str:
-    text = ORG.format(lead_extra=lead_extra)
-    for index in range(duties):
-        text += DUTY.format(key=f"d{index}", title=TITLES[index], due=due)
-    return text
+from tests.notice_org import BOSS, LATENCY, LEADER, TITLES, WORKER, org
 
 
 @asynccontextmanager
