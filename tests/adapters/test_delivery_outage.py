@@ -21,49 +21,8 @@ from sqlmodel import col, select
 from models.tables import AuditEvent, Outbox, Person
 from tests.adapters.harness import Harness, harness
 from tests.cli.runner import execbot
+from tests.outage_org import BOSS, CONFIG, GHOST, LATENCY, ORG, TL, W1
 
-LATENCY = (0.1, 0.3)
-W1, TL, BOSS, GHOST = 801, 802, 803, 804
-
-ORG = """
-[[units]]
-key = "plant"
-name = "Plant"
-kind = "plant"
-leader = "boss"
-
-[[units]]
-key = "team"
-name = "Team"
-kind = "team"
-parent = "plant"
-leader = "tl"
-
-[[people]]
-key = "boss"
-name = "Bea Boss"
-unit = "plant"
-post = "manager"
-
-[[people]]
-key = "tl"
-name = "Tina Lead"
-unit = "team"
-post = "team leader"
-
-[[people]]
-key = "w1"
-name = "Willy One"
-unit = "team"
-post = "operator"
-
-[[duties]]
-key = "reading"
-title = "Read the meters"
-assignee = "w1"
-nudge = "07:00"
-due = "+30m"
-"""
 GHOST_ORG = """
 [[people]]
 key = "ghost"
@@ -79,17 +38,6 @@ nudge = "07:00"
 due = "+30m"
 """
 
-CONFIG = """
-[access]
-admins = ["boss"]
-[escalation]
-group_window = "0s"
-quiet_hours = ""
-[escalation.policies.standard]
-reminders = []
-levels = [{ after = "1m", notify = "next" }]
-ack_timeout = "2h"
-"""
 START = datetime.fromisoformat("2026-11-17T07:00:00+01:00")  # a Tuesday, the nudge time
 PASSES = ("plan", "nudges", "escalation", "reports", "dead")
 

@@ -16,61 +16,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import Outbox, Person
 from tests.e2e.harness import World, world
-
-LATENCY = (0.1, 0.3)
-W1, TL, BOSS, GHOST = 801, 802, 803, 804
-
-ORG = """
-[[units]]
-key = "plant"
-name = "Plant"
-kind = "plant"
-leader = "boss"
-
-[[units]]
-key = "team"
-name = "Team"
-kind = "team"
-parent = "plant"
-leader = "tl"
-
-[[people]]
-key = "boss"
-name = "Bea Boss"
-unit = "plant"
-post = "manager"
-
-[[people]]
-key = "tl"
-name = "Tina Lead"
-unit = "team"
-post = "team leader"
-
-[[people]]
-key = "w1"
-name = "Willy One"
-unit = "team"
-post = "operator"
-
-[[duties]]
-key = "reading"
-title = "Read the meters"
-assignee = "w1"
-nudge = "07:00"
-due = "+30m"
-"""
-
-CONFIG = """
-[access]
-admins = ["boss"]
-[escalation]
-group_window = "0s"
-quiet_hours = ""
-[escalation.policies.standard]
-reminders = []
-levels = [{ after = "1m", notify = "next" }]
-ack_timeout = "2h"
-"""
+from tests.outage_org import BOSS, CONFIG, GHOST, LATENCY, ORG, TL, W1
 
 
 def set_up(w: World, chats: dict[str, int], org: str) -> None:
