@@ -7,6 +7,7 @@ person API answers (with the ``update_id`` of the update the bot gets).  A refus
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sandbox.markup import MAX_CALLBACK_DATA
@@ -134,7 +135,9 @@ def _callback(
     sandbox: Sandbox, bot: Bot, person: Person, chat: Chat, message: Message, callback_data: str
 ) -> dict[str, Any]:
     """The ``callback_query`` update of a tap."""
-    query = CallbackQuery(sandbox.new_callback_id(), person, chat, message, callback_data)
+    query = CallbackQuery(
+        sandbox.new_callback_id(), person, chat, message, callback_data, time.monotonic()
+    )
     bot.callback_queries[query.id] = query
     sandbox.counters.callbacks_issued += 1
     update = bot.updates.push(
