@@ -1,7 +1,8 @@
 """Bot API methods that hand updates to the bot: getUpdates and the webhook methods.
 
-One way at a time, as on Telegram: getUpdates while a webhook is set is a 409, and a newer
-long poll or setWebhook ends a waiting long poll with a 409 (:mod:`sandbox.updates`).
+One way at a time, as on Telegram: getUpdates while a webhook is set is a 409, and any newer
+getUpdates or setWebhook ends a waiting long poll with a 409 (:mod:`sandbox.updates`); the
+long polls ended by another getUpdates are counted (``polling_conflicts``).
 setWebhook and deleteWebhook answer with Telegram's ``description`` (:class:`Described`).
 """
 
@@ -19,6 +20,7 @@ from sandbox.state import Bot, Sandbox
 from sandbox.updates import (
     DEFAULT_ALLOWED,
     MAX_LONG_POLL,
+    TERMINATED_BY_GET_UPDATES,
     TERMINATED_BY_SET_WEBHOOK,
     parse_allowed_updates,
 )
@@ -48,6 +50,8 @@ async def get_updates(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     allowed = parse_allowed_updates(params.get("allowed_updates"))
     if allowed is not None:
         queue.allowed = allowed
+    if queue.abort_long_poll(TERMINATED_BY_GET_UPDATES):
+        sandbox.counters.polling_conflicts += 1
     queue.confirm(offset)
     if not queue.items and timeout > 0:
         await queue.long_poll(timeout)

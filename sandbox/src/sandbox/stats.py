@@ -20,6 +20,9 @@ milliseconds (nearest-rank percentiles; ``null`` before the first answer), and
 Telegram) and were refused with 400 "query is too old ...".  A late answer is not counted
 as answered.
 
+``polling_conflicts``: long polls ended with 409 "Conflict: terminated by other getUpdates
+request; ..." because another getUpdates came (two pollers on one token).
+
 When the log is read, parameters that Telegram defines as JSON (``reply_markup``,
 ``commands``, ``entities``, ...) are shown decoded when they arrived as JSON text, so
 ``calls("setMyCommands")[-1]["params"]["commands"]`` is a list.
@@ -120,6 +123,7 @@ class Counters:
         self.callbacks_issued = 0
         self.callbacks_answered = 0
         self.late_answers = 0
+        self.polling_conflicts = 0
         self.tap_seconds: list[float] = []
         self.meter = RateMeter()
 
@@ -147,6 +151,7 @@ class Counters:
             "answered_callback_queries": self.callbacks_answered,
             "unanswered_callback_queries": self.callbacks_issued - self.callbacks_answered,
             "late_callback_answers": self.late_answers,
+            "polling_conflicts": self.polling_conflicts,
             "tap_to_answer_ms": latency_summary(self.tap_seconds),
         }
 

@@ -11,7 +11,8 @@ Semantics follow https://core.telegram.org/bots/api#getupdates and the real serv
 * limit: "Values between 1-100 are accepted. Defaults to 100." (out-of-range values are
   clamped, as the server does).
 * timeout: long polling waits up to ``timeout`` seconds (clamped to 0-50) and answers as soon
-  as an update arrives.  A second long poll makes the first one answer 409 "Conflict:
+  as an update arrives.  Any second getUpdates (long or not) makes a waiting long poll answer
+  409 "Conflict:
   terminated by other getUpdates request; make sure that only one bot instance is running";
   setWebhook makes it answer 409 "Conflict: terminated by setWebhook request".
 * allowed_updates: persists across calls ("If not specified, the previous setting will be
@@ -140,12 +141,14 @@ class UpdateQueue:
             if self._long_poll is poll:
                 self._long_poll = None
 
-    def abort_long_poll(self, description: str) -> None:
-        """Make a waiting long poll answer 409 with ``description``."""
+    def abort_long_poll(self, description: str) -> bool:
+        """Make a waiting long poll answer 409 with ``description``; True if one was waiting."""
         poll = self._long_poll
+        self._long_poll = None
         if poll is not None and not poll.done():
             poll.set_exception(conflict(description))
-        self._long_poll = None
+            return True
+        return False
 
     def clear(self) -> None:
         """Drop pending updates and restore the default filter; ids keep increasing."""
