@@ -53,7 +53,7 @@ async def get_updates(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     if queue.abort_long_poll(TERMINATED_BY_GET_UPDATES):
         sandbox.counters.polling_conflicts += 1
     queue.confirm(offset)
-    if not queue.items and timeout > 0:
+    if not queue.count() and timeout > 0:
         await queue.long_poll(timeout)
         queue.confirm(offset)
     return queue.pending(limit)
@@ -70,7 +70,7 @@ def set_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     if allowed is not None:
         bot.updates.allowed = allowed
     if bool_arg(params, "drop_pending_updates"):
-        bot.updates.items.clear()
+        bot.updates.drop()
     max_connections = min(max(int_arg(params, "max_connections", 40), 1), 100)
     secret = text_arg(params, "secret_token")
     current = bot.webhook
@@ -88,7 +88,7 @@ def set_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     if sandbox.http is None:
         sandbox.http = aiohttp.ClientSession()
     webhook.task = asyncio.get_running_loop().create_task(
-        deliver(webhook, bot.updates, sandbox.http)
+        deliver(webhook, bot.updates, sandbox.http, sandbox.counters)
     )
     return Described(True, "Webhook was set")
 
@@ -96,7 +96,7 @@ def set_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
 def delete_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     """Stop webhook delivery; pending updates stay unless drop_pending_updates is true."""
     if bool_arg(params, "drop_pending_updates"):
-        bot.updates.items.clear()
+        bot.updates.drop()
     if bot.webhook is None:
         return Described(True, "Webhook is already deleted")
     bot.webhook.stop()
@@ -111,6 +111,6 @@ def get_webhook_info(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
         return {
             "url": "",
             "has_custom_certificate": False,
-            "pending_update_count": len(queue.items),
+            "pending_update_count": queue.count(),
         }
-    return bot.webhook.info(len(queue.items), queue.allowed, DEFAULT_ALLOWED)
+    return bot.webhook.info(queue.count(), queue.allowed, DEFAULT_ALLOWED)

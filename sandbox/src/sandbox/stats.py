@@ -22,6 +22,8 @@ as answered.
 
 ``polling_conflicts``: long polls ended with 409 "Conflict: terminated by other getUpdates
 request; ..." because another getUpdates came (two pollers on one token).
+``webhook_deliveries`` / ``webhook_failures`` / ``webhook_confirmed``: webhook POSTs started,
+answered non-2XX or not at all, and accepted (:mod:`sandbox.webhook`).
 
 When the log is read, parameters that Telegram defines as JSON (``reply_markup``,
 ``commands``, ``entities``, ...) are shown decoded when they arrived as JSON text, so
@@ -124,6 +126,9 @@ class Counters:
         self.callbacks_answered = 0
         self.late_answers = 0
         self.polling_conflicts = 0
+        self.webhook_deliveries = 0
+        self.webhook_failures = 0
+        self.webhook_confirmed = 0
         self.tap_seconds: list[float] = []
         self.meter = RateMeter()
 
@@ -152,6 +157,9 @@ class Counters:
             "unanswered_callback_queries": self.callbacks_issued - self.callbacks_answered,
             "late_callback_answers": self.late_answers,
             "polling_conflicts": self.polling_conflicts,
+            "webhook_deliveries": self.webhook_deliveries,
+            "webhook_failures": self.webhook_failures,
+            "webhook_confirmed": self.webhook_confirmed,
             "tap_to_answer_ms": latency_summary(self.tap_seconds),
         }
 
