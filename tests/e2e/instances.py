@@ -260,16 +260,18 @@ class Cluster:
             raise AssertionError(f"{instance.proc and instance.proc.name} is still running")
         return self.launch(instance)
 
-    def stop_all(self) -> dict[str, int]:
-        """SIGTERM every instance (they must exit within 10 s); their exit codes by name."""
-        codes: dict[str, int] = {}
-        for instance in self.instances:
-            if instance.alive and instance.proc is not None:
-                instance.proc.popen.send_signal(signal.SIGTERM)
-        for instance in self.instances:
-            if instance.proc is not None and instance.proc.popen.returncode is None:
-                codes[instance.proc.name] = instance.proc.stop(signal.SIGTERM, timeout=15)
-        return codes
+    def stop_all(self) -> dict[str, tuple[int, float]]:
+        """SIGTERM every running instance at once; (exit code, seconds to exit) by name.
+        One still running after 15 s is killed (and shows 15 s)."""
+        began = time.monotonic()
+        running = [i.proc for i in self.instances if i.alive and i.proc is not None]
+        for proc in running:
+            proc.popen.send_signal(signal.SIGTERM)
+        stopped: dict[str, tuple[int, float]] = {}
+        for proc in running:
+            code = proc.stop(signal.SIGTERM, timeout=max(0.1, 15 - (time.monotonic() - began)))
+            stopped[proc.name] = (code, time.monotonic() - began)
+        return stopped
 
     def wait_ready(self, instances: list[Instance] | None = None, timeout: float = 60) -> None:
         """Until every given instance answers /readyz with 200 (and, behind HAProxy, the
@@ -281,19 +283,24 @@ class Cluster:
                 timeout,
             )
 
-    def poller(self) -> Instance | None:
-        """The instance holding the polling lease (by the process id in the holder)."""
+    def holder_of(self, word: str) -> Instance | None:
+        """The running instance holding a live lease whose name contains ``word`` ("poll",
+        "send", ...), found by the process id in the lease's holder (host:pid:random)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text("SELECT name, holder FROM lease WHERE expires_at > now()")
             ).all()
         for name, holder in rows:
-            if "poll" not in name:
+            if word not in name:
                 continue
             for instance in self.instances:
                 if instance.alive and f":{instance.pid}:" in f"{holder}:":
                     return instance
         return None
+
+    def poller(self) -> Instance | None:
+        """The instance holding the polling lease."""
+        return self.holder_of("poll")
 
     # --- HAProxy and the webhook ---
 
