@@ -144,6 +144,8 @@ class Cluster:
     haproxy: Proc | None = None
     frontend_port: int = 0
     config_extra: str = ""
+    # what runs as an instance: ``execbot --config FILE run`` unless a test gives a stand-in
+    command: list[str] | None = None
     _engine: Engine | None = None
 
     # --- reading ---
@@ -234,8 +236,9 @@ class Cluster:
         instance.runs += 1
         name = f"execbot-{instance.port}" + (f"-run{instance.runs}" if instance.runs > 1 else "")
         log = self.world.root / f"{name}.log"
+        command = self.command or [EXECBOT, "--config", str(config), "--log-level", "DEBUG", "run"]
         popen = subprocess.Popen(
-            [EXECBOT, "--config", str(config), "--log-level", "DEBUG", "run"],
+            command,
             cwd=self.world.root,
             env=clean_env(
                 EXECBOT_TOKEN=DEFAULT_TOKEN,
@@ -268,9 +271,13 @@ class Cluster:
         for proc in running:
             proc.popen.send_signal(signal.SIGTERM)
         stopped: dict[str, tuple[int, float]] = {}
-        for proc in running:
-            code = proc.stop(signal.SIGTERM, timeout=max(0.1, 15 - (time.monotonic() - began)))
-            stopped[proc.name] = (code, time.monotonic() - began)
+        for proc in running:  # one SIGTERM each: a second one could cut a graceful stop short
+            try:
+                proc.popen.wait(max(0.1, 15 - (time.monotonic() - began)))
+            except subprocess.TimeoutExpired:
+                proc.popen.kill()
+                proc.popen.wait(5)
+            stopped[proc.name] = (int(proc.popen.returncode), time.monotonic() - began)
         return stopped
 
     def wait_ready(self, instances: list[Instance] | None = None, timeout: float = 60) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import configparser
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -295,3 +296,43 @@ def test_cluster_wires_sandbox_haproxy_and_database(tmp_path: Path, backends: Ba
             other.invalidate()
             other.close()
         assert haproxy.popen.poll() is None
+
+
+@needs_haproxy
+@pytest.mark.skipif(postgres_unavailable() is not None, reason=str(postgres_unavailable()))
+def test_cluster_kills_restarts_and_stops_instances(tmp_path: Path) -> None:
+    """Three stand-in instances (processes serving /readyz and the webhook path on
+    EXECBOT_SERVER_PORT) behind HAProxy: the sandbox's updates reach them; one is SIGKILLed
+    and delivery goes on through the others; it restarts on its port; SIGTERM stops all."""
+    start = datetime(2026, 11, 17, 5, 59, 50, tzinfo=UTC)
+    with cluster(tmp_path, clock_start=start) as c:
+        c.command = [sys.executable, str(Path(__file__).with_name("standin_instance.py"))]
+        c.start(3)
+        c.wait_ready(timeout=30)
+        c.set_webhook()
+        people = [p["id"] for p in c.client.create_people([{"first_name": "A"}] * 60, started=True)]
+
+        def received() -> list[int]:
+            ids: list[int] = []
+            for instance in c.instances:
+                path = tmp_path / f"received-{instance.port}.txt"
+                if path.exists():
+                    ids += [int(n) for n in path.read_text().split()]
+            return ids
+
+        first = c.client.send_texts(people[:30], "one")["sent"]
+        c.wait("the first batch", lambda: len(received()) >= 30)
+        victim = c.instances[1]
+        c.kill(victim)
+        assert not victim.alive
+        second = c.client.send_texts(people[30:], "two")["sent"]
+        c.wait("the second batch despite the kill", lambda: len(set(received())) >= 60)
+        c.restart(victim)
+        assert victim.runs == 2
+        c.wait_ready([victim])
+        produced = {s["update_id"] for s in first + second}
+        assert set(received()) == produced
+        assert c.client.counters()["webhook_confirmed"] == 60
+        stopped = c.stop_all()
+        assert sorted(stopped) == sorted(i.proc.name for i in c.instances if i.proc)
+        assert all(code == 0 and seconds < 10 for code, seconds in stopped.values()), stopped
