@@ -22,6 +22,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from sandbox.server import DEFAULT_TOKEN
 from tests.conftest import postgres_unavailable
 from tests.e2e.harness import Proc, free_port
 from tests.e2e.instances import (
@@ -336,3 +337,36 @@ def test_cluster_kills_restarts_and_stops_instances(tmp_path: Path) -> None:
         stopped = c.stop_all()
         assert sorted(stopped) == sorted(i.proc.name for i in c.instances if i.proc)
         assert all(code == 0 and seconds < 10 for code, seconds in stopped.values()), stopped
+
+
+@pytest.mark.skipif(postgres_unavailable() is not None, reason=str(postgres_unavailable()))
+def test_wave_follower_taps_each_nudge_once(tmp_path: Path) -> None:
+    """The wave helpers of test_instances.py: people imported and bound, nudges (sent here
+    through the Bot API as execbot would) seen in the call log, tappers tap Done once,
+    answers counted."""
+    from tests.e2e.test_instances import WAVE_START, Wave, answered_taps, prepare_wave
+
+    with cluster(tmp_path, clock_start=WAVE_START) as c:
+        chats = prepare_wave(c, 40)
+        bound = c.scalar("SELECT count(*) FROM person WHERE telegram_user_id IS NOT NULL")
+        assert bound == 40
+        wave = Wave(c, chats, set(chats[::4]))
+        api = f"{c.world.url}/bot{DEFAULT_TOKEN}"
+        keyboard = '{"inline_keyboard": [[{"text": "Done", "callback_data": "d"}]]}'
+        for chat in chats:
+            httpx.post(
+                f"{api}/sendMessage",
+                data={
+                    "chat_id": chat,
+                    "text": "Ann, your duties for today:",
+                    "reply_markup": keyboard,
+                },
+            ).raise_for_status()
+        wave.until("everyone nudged", wave.everyone_nudged, timeout=30)
+        assert sorted(tap["person_id"] for tap in wave.taps.values()) == chats[::4]
+        first = next(iter(wave.taps))
+        httpx.post(f"{api}/answerCallbackQuery", data={"callback_query_id": first})
+        wave.follow()
+        assert len(wave.taps) == 10  # nobody taps twice
+        assert answered_taps(c) == {first}
+        assert wave.sent() == 40
