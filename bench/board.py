@@ -68,7 +68,7 @@ class Plant:
 def plant(workshops: int) -> Plant:
     units = [{"id": 1, "key": "plant", "name": "Plant", "kind": "plant", "parent_id": None}]
     people: list[dict[str, Any]] = [{"id": 1, "unit_id": 1}]
-    leaders = [{"unit_id": 1, "role": "leader", "person_id": 1}]
+    leaders: list[dict[str, Any]] = [{"unit_id": 1, "role": "leader", "person_id": 1}]
 
     def unit(kind: str, parent: int) -> int:
         uid = len(units) + 1
@@ -113,7 +113,9 @@ def occurrence_rows(people: list[dict[str, Any]]) -> Iterator[list[dict[str, Any
             oid += 1
             status = rng.choices(names, weights)[0]
             due_at = NOW - timedelta(hours=3) + timedelta(minutes=rng.randrange(600))
-            promised = NOW + timedelta(minutes=rng.randrange(-60, 120)) if status == "late" else None
+            promised = (
+                NOW + timedelta(minutes=rng.randrange(-60, 120)) if status == "late" else None
+            )
             taken = status in ("open", "blocked", "late") and due_at < NOW and rng.random() < 0.1
             chunk.append(
                 {"id": oid, "duty_id": duty, "person_id": p["id"], "day": DAY, "number": duty,

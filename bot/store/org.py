@@ -141,33 +141,54 @@ class TreeFacts:
 
 
 def tree_facts(session: Session) -> TreeFacts:
-    roles: dict[tuple[int, str], int] = {
-        (row.unit_id, row.role): row.person_id for row in session.exec(select(Leadership)).all()
-    }
-    units = [
-        TreeUnit(
-            u.id or 0,
-            u.key,
-            u.parent_id,
-            roles.get((u.id or 0, "leader")),
-            roles.get((u.id or 0, "deputy")),
-        )
-        for u in session.exec(select(Unit)).all()
-    ]
     query = sa_select(
         col(Person.id), col(Person.key), col(Person.unit_id), col(Person.post), col(Person.active)
     )
     people = [
         TreePerson(int(a), b, int(c), d, bool(e)) for a, b, c, d, e in session.execute(query).all()
     ]
-    return TreeFacts(units, people)
+    return TreeFacts(_tree_units(session), people)
+
+
+def _tree_units(session: Session) -> list[TreeUnit]:
+    roles: dict[tuple[int, str], int] = {
+        (int(unit_id), role): int(person_id)
+        for unit_id, role, person_id in session.execute(
+            sa_select(col(Leadership.unit_id), col(Leadership.role), col(Leadership.person_id))
+        ).all()
+    }
+    query = sa_select(col(Unit.id), col(Unit.key), col(Unit.parent_id))
+    return [
+        TreeUnit(int(uid), key, parent, roles.get((uid, "leader")), roles.get((uid, "deputy")))
+        for uid, key, parent in session.execute(query).all()
+    ]
 
 
 def tree(session: Session) -> OrgTree:
-    """The org tree of the stored units and people (who is whose superior): the one place it
-    is built from the database."""
+    """The org tree of the stored units and people (who is whose superior): the one place the
+    whole tree is built from the database."""
     facts = tree_facts(session)
     return OrgTree(facts.units, facts.people)
+
+
+def unit_tree(session: Session) -> OrgTree:
+    """The org tree of the stored units and their leaders and deputies, without the people:
+    enough to walk a subtree or find the units somebody leads, for the price of the units."""
+    return OrgTree(_tree_units(session), [])
+
+
+def unit_names(session: Session, unit_ids: Sequence[int]) -> dict[int, str]:
+    def query(chunk: Sequence[int]) -> Select[int | None, str]:
+        return sa_select(col(Unit.id), col(Unit.name)).where(col(Unit.id).in_(chunk))
+
+    return {int(uid or 0): name for uid, name in select_in(session, unit_ids, query)}
+
+
+def person_names(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
+    def query(chunk: Sequence[int]) -> Select[int | None, str]:
+        return sa_select(col(Person.id), col(Person.name)).where(col(Person.id).in_(chunk))
+
+    return {int(pid or 0): name for pid, name in select_in(session, person_ids, query)}
 
 
 def unit_timezones(session: Session) -> list[tuple[int, int | None, str | None]]:

@@ -1,0 +1,109 @@
+"""The leader's board, read at scale: today's occurrences of a set of units counted by the
+database, and only the few items the board shows.
+
+An occurrence belongs to the unit its person is in now (``person.unit_id``). Both reads go
+from the units' people to their occurrences of the day (index ``ix_occurrence_person_day``),
+so they cost what the subtree holds, not what the plant holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, and_, case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from bot.store.chunks import select_in
+from models.tables import Duty, Occurrence, Person
+
+TallyRow = tuple[int, str, bool, bool, int]  # unit id, status, past due, owned, count
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One occurrence as the board shows it."""
+
+    occurrence_id: int
+    person_id: int
+    unit_id: int
+    status: str
+    due_at: datetime
+    promised_at: datetime | None
+    owner_id: int | None
+    number: int
+    title: str
+    person_name: str
+
+
+def _past_due(now: datetime) -> ColumnElement[bool]:
+    return func.coalesce(col(Occurrence.promised_at), col(Occurrence.due_at)) < now
+
+
+def _of_the_day(day: date) -> ColumnElement[bool]:
+    return and_(col(Occurrence.person_id) == col(Person.id), col(Occurrence.day) == day)
+
+
+def tallies(
+    session: Session, day: date, unit_ids: Sequence[int], statuses: Collection[str], now: datetime
+) -> list[TallyRow]:
+    """(unit id, status, past due, owned, count) for the day's occurrences of the people of
+    ``unit_ids`` with one of ``statuses``; past due: the promised instant, else the due one,
+    is before ``now``; owned: somebody took it."""
+    past = _past_due(now).label("past")
+    owned = col(Occurrence.acked_by).is_not(None).label("owned")
+
+    def query(chunk: Sequence[int]) -> Select[int, str, bool, bool, int]:
+        return (
+            sa_select(col(Person.unit_id), col(Occurrence.status), past, owned, func.count())
+            .select_from(Person)
+            .join(Occurrence, _of_the_day(day))
+            .where(col(Person.unit_id).in_(chunk), col(Occurrence.status).in_(list(statuses)))
+            .group_by(col(Person.unit_id), col(Occurrence.status), past, owned)
+        )
+
+    return [
+        (int(unit), str(status), bool(is_past), bool(is_owned), int(count))
+        for unit, status, is_past, is_owned, count in select_in(session, unit_ids, query)
+    ]
+
+
+def items(
+    session: Session,
+    day: date,
+    unit_ids: Sequence[int],
+    statuses: Collection[str],
+    now: datetime,
+    *,
+    past_due: bool,
+    unowned: bool,
+    limit: int,
+) -> list[ItemRow]:
+    """The first ``limit`` of the day's occurrences of the people of ``unit_ids`` with one of
+    ``statuses`` (past due only if ``past_due``, taken by nobody only if ``unowned``), in the
+    order of ``unit_ids`` then occurrence id. ``unit_ids`` is short (the units the board
+    shows items of), so it is bound in one statement."""
+    if not unit_ids or limit <= 0:
+        return []
+    rank = case({unit: index for index, unit in enumerate(unit_ids)}, value=col(Person.unit_id))
+    columns = (
+        col(Occurrence.id), col(Occurrence.person_id), col(Person.unit_id),
+        col(Occurrence.status), col(Occurrence.due_at), col(Occurrence.promised_at),
+        col(Occurrence.acked_by), col(Occurrence.number), col(Duty.title), col(Person.name),
+    )  # fmt: skip
+    query = (
+        sa_select(*columns)
+        .select_from(Person)
+        .join(Occurrence, _of_the_day(day))
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .where(col(Person.unit_id).in_(list(unit_ids)), col(Occurrence.status).in_(list(statuses)))
+        .order_by(rank, col(Occurrence.id))
+        .limit(limit)
+    )
+    if past_due:
+        query = query.where(_past_due(now))
+    if unowned:
+        query = query.where(col(Occurrence.acked_by).is_(None))
+    return [ItemRow(*row) for row in session.execute(query).all()]
