@@ -9,7 +9,7 @@ what its subtree holds, never the whole plant's day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -38,7 +38,7 @@ from models.board import (
     unit_rows,
 )
 from models.occurrence import BOARD
-from models.orgtree import OrgTree
+from models.orgtree import OrgTree, TreeUnit
 from models.tables import Person
 
 OPEN_SHOWN = 40  # items on /team's open list; the rest are counted ("… and N more")
@@ -126,22 +126,31 @@ def overdue(engine: Engine, settings: Settings, person_id: int, lang: str, now: 
 
 
 def _scope(session: Session, settings: Settings, person_id: int, now: datetime) -> _Scope | None:
-    """The viewer's top units (an admin's: the tree's tops; a leader's or deputy's: the units
-    they lead that no other unit they lead contains) and everything under them; None when
-    there are none."""
+    """The viewer's top units and everything under them; None when there are none. An
+    admin's tops are the tree's; a leader's or deputy's, the units they lead that no other
+    unit they lead contains, in order of unit key. A leader's subtree is read alone, never
+    the whole plant's tree."""
     viewer = org.person_by_id(session, person_id)
     assert viewer is not None
-    tree = org.unit_tree(session)
     if viewer.key in settings.access.admins:
+        tree = org.unit_tree(session)
         roots = [unit.id for unit in tree.units() if unit.parent_id is None]
     else:
-        led = tree.units_led_by(person_id)
-        roots = [u for u in led if not any(u != o and u in tree.subtree(o) for o in led)]
+        led = org.leadership_units(session, person_id)
+        if not led:
+            return None
+        tree = org.units_under(session, led)  # a led unit inside another is no top here
+        tops = sorted((unit for unit in tree.units() if unit.parent_id is None), key=_key)
+        roots = [unit.id for unit in tops]
     if not roots:
         return None
     units = [unit for root in roots for unit in tree.subtree(root)]
     day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
     return _Scope(viewer, tree, roots, units, day)
+
+
+def _key(unit: TreeUnit) -> str:
+    return unit.key
 
 
 def _tallies(session: Session, scope: _Scope, now: datetime) -> list[Tally]:
@@ -183,25 +192,14 @@ def _read(
     names = {row.person_id: row.person_name for row in rows}
     names |= org.person_names(session, sorted({i.owner_id for i in items if i.owner_id}))
     promised: dict[int, str] = {}
-    zone: Callable[[], ZoneInfo] = _zone_of(session, settings, scope.viewer)
+    zone: ZoneInfo | None = None  # the viewer's, read when a promised time is shown
     for row in rows:
         if BOARD[row.status] == "late" and row.promised_at is not None:
-            label = when_label(scope.viewer.language, row.promised_at, zone(), now)
+            if zone is None:
+                zone = ZoneInfo(org.timezone_of(session, scope.viewer, settings.plant.timezone))
+            label = when_label(scope.viewer.language, row.promised_at, zone, now)
             promised[row.occurrence_id] = label
     return _Shown(items, names, promised)
-
-
-def _zone_of(session: Session, settings: Settings, person: Person) -> Callable[[], ZoneInfo]:
-    """The person's time zone, looked up the first time it is asked for."""
-    found: list[ZoneInfo] = []
-
-    def zone() -> ZoneInfo:
-        if not found:
-            resolve = org.timezones(session, settings.plant.timezone)
-            found.append(ZoneInfo(resolve(person.timezone, person.unit_id)))
-        return found[0]
-
-    return zone
 
 
 def _item(lang: str, item: BoardItem, shown: _Shown) -> str:

@@ -2,8 +2,9 @@
 database, and only the few items the board shows.
 
 An occurrence belongs to the unit its person is in now (``person.unit_id``). Both reads go
-from the units' people to their occurrences of the day (index ``ix_occurrence_person_day``),
-so they cost what the subtree holds, not what the plant holds.
+from the units' people (index ``ix_person_unit_id``) to their occurrences of the day (index
+``ix_occurrence_person_day``), so they cost what the subtree holds, not what the plant
+holds.
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ def _past_due(now: datetime) -> ColumnElement[bool]:
     return func.coalesce(col(Occurrence.promised_at), col(Occurrence.due_at)) < now
 
 
-def _of_the_day(day: date) -> ColumnElement[bool]:
-    return and_(col(Occurrence.person_id) == col(Person.id), col(Occurrence.day) == day)
+def _of_the_day(day: date, unit_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The day's occurrences of the people of ``unit_ids``. Put as ``person_id IN (people of
+    the units)``, not as a join condition on the units, so that SQLite (which keeps no
+    statistics) reads them by person and day rather than the whole plant's day by ``day``."""
+    people = sa_select(col(Person.id)).where(col(Person.unit_id).in_(list(unit_ids)))
+    return and_(col(Occurrence.person_id).in_(people), col(Occurrence.day) == day)
 
 
 def tallies(
@@ -58,9 +63,8 @@ def tallies(
     def query(chunk: Sequence[int]) -> Select[int, str, bool, bool, int]:
         return (
             sa_select(col(Person.unit_id), col(Occurrence.status), past, owned, func.count())
-            .select_from(Person)
-            .join(Occurrence, _of_the_day(day))
-            .where(col(Person.unit_id).in_(chunk), col(Occurrence.status).in_(list(statuses)))
+            .join(Person, col(Person.id) == col(Occurrence.person_id))
+            .where(_of_the_day(day, chunk), col(Occurrence.status).in_(list(statuses)))
             .group_by(col(Person.unit_id), col(Occurrence.status), past, owned)
         )
 
@@ -95,10 +99,9 @@ def items(
     )  # fmt: skip
     query = (
         sa_select(*columns)
-        .select_from(Person)
-        .join(Occurrence, _of_the_day(day))
+        .join(Person, col(Person.id) == col(Occurrence.person_id))
         .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
-        .where(col(Person.unit_id).in_(list(unit_ids)), col(Occurrence.status).in_(list(statuses)))
+        .where(_of_the_day(day, unit_ids), col(Occurrence.status).in_(list(statuses)))
         .order_by(rank, col(Occurrence.id))
         .limit(limit)
     )

@@ -177,6 +177,29 @@ def unit_tree(session: Session) -> OrgTree:
     return OrgTree(_tree_units(session), [])
 
 
+def units_under(session: Session, unit_ids: Sequence[int]) -> OrgTree:
+    """The units given and everything under them (found by the database, a recursive query
+    down ``unit.parent_id``), as a tree of their own: a unit whose parent is not among them
+    is a top here. No people and no leaders: for walking the subtrees, for the price of
+    what they hold rather than of the whole plant."""
+    below = sa_select(col(Unit.id)).where(col(Unit.id).in_(list(unit_ids))).cte(recursive=True)
+    below = below.union(sa_select(col(Unit.id)).join(below, col(Unit.parent_id) == below.c.id))
+    query = sa_select(col(Unit.id), col(Unit.key), col(Unit.parent_id)).where(
+        col(Unit.id).in_(sa_select(below.c.id))
+    )
+    rows = [(int(uid), key, parent) for uid, key, parent in session.execute(query).all()]
+    found = {uid for uid, _, _ in rows}
+    units = [TreeUnit(uid, key, parent if parent in found else None, None, None)
+             for uid, key, parent in rows]  # fmt: skip
+    return OrgTree(units, [])
+
+
+def leadership_units(session: Session, person_id: int) -> list[int]:
+    """Units where the person is the leader or the deputy (active units or not)."""
+    query = sa_select(col(Leadership.unit_id)).where(col(Leadership.person_id) == person_id)
+    return [int(uid) for uid in session.execute(query).scalars().all()]
+
+
 def unit_names(session: Session, unit_ids: Sequence[int]) -> dict[int, str]:
     def query(chunk: Sequence[int]) -> Select[int | None, str]:
         return sa_select(col(Unit.id), col(Unit.name)).where(col(Unit.id).in_(chunk))
@@ -201,6 +224,16 @@ def timezones(session: Session, plant_tz: str) -> TimezoneOf:
     """People's time zones from the stored units (a person's own, else their unit's or the
     nearest ancestor's, else ``plant_tz``): the one place the resolver is built."""
     return timezone_resolver(unit_timezones(session), plant_tz)
+
+
+def timezone_of(session: Session, person: Person, plant_tz: str) -> str:
+    """The person's time zone, as ``timezones`` resolves it, reading only the units from
+    theirs up to the top (a recursive query up ``unit.parent_id``)."""
+    columns = (col(Unit.id), col(Unit.parent_id), col(Unit.timezone))
+    up = sa_select(*columns).where(col(Unit.id) == person.unit_id).cte(recursive=True)
+    up = up.union(sa_select(*columns).join(up, col(Unit.id) == up.c.parent_id))
+    rows = [(int(uid), parent, tz) for uid, parent, tz in session.execute(sa_select(up)).all()]
+    return timezone_resolver(rows, plant_tz)(person.timezone, person.unit_id)
 
 
 def add_invite(session: Session, invite: Invite) -> Invite:
