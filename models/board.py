@@ -173,14 +173,15 @@ _OPEN_GROUPS: tuple[tuple[BoardStatus, bool], ...] = (
     ("open", True),
 )
 _LIVE: tuple[BoardStatus, ...] = ("blocked", "late", "open")
+_PLACE = {status: index for index, status in enumerate(BOARD_STATUSES)}  # Counts' field order
 
 
 def counts_by_unit(tallies: Iterable[Tally]) -> dict[int, Counts]:
     """Each unit's own counts."""
-    own: dict[int, Counts] = {}
+    sums: dict[int, list[int]] = {}
     for tally in tallies:
-        own[tally.unit_id] = own.get(tally.unit_id, Counts()) + _one(tally.status, tally.count)
-    return own
+        sums.setdefault(tally.unit_id, [0] * len(BOARD_STATUSES))[_PLACE[tally.status]] += tally.count
+    return {unit: Counts(*found) for unit, found in sums.items()}
 
 
 def open_total(tree: OrgTree, roots: Sequence[int], tallies: Iterable[Tally]) -> int:
@@ -306,5 +307,5 @@ def _on_overdue_list(status: BoardStatus, overdue: bool, owned: bool) -> bool:
     return status in _OPEN_ORDER and overdue and not owned
 
 
-def _one(status: BoardStatus, times: int = 1) -> Counts:
-    return Counts(**{"no_reply" if status == "open" else status: times})
+def _one(status: BoardStatus) -> Counts:
+    return Counts(**{"no_reply" if status == "open" else status: 1})
