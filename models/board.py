@@ -180,7 +180,8 @@ def counts_by_unit(tallies: Iterable[Tally]) -> dict[int, Counts]:
     """Each unit's own counts."""
     sums: dict[int, list[int]] = {}
     for tally in tallies:
-        sums.setdefault(tally.unit_id, [0] * len(BOARD_STATUSES))[_PLACE[tally.status]] += tally.count
+        found = sums.setdefault(tally.unit_id, [0] * len(BOARD_STATUSES))
+        found[_PLACE[tally.status]] += tally.count
     return {unit: Counts(*found) for unit, found in sums.items()}
 
 
