@@ -182,12 +182,10 @@ def units_under(session: Session, unit_ids: Sequence[int]) -> OrgTree:
     down ``unit.parent_id``), as a tree of their own: a unit whose parent is not among them
     is a top here. No people and no leaders: for walking the subtrees, for the price of
     what they hold rather than of the whole plant."""
-    below = sa_select(col(Unit.id)).where(col(Unit.id).in_(list(unit_ids))).cte(recursive=True)
-    below = below.union(sa_select(col(Unit.id)).join(below, col(Unit.parent_id) == below.c.id))
-    query = sa_select(col(Unit.id), col(Unit.key), col(Unit.parent_id)).where(
-        col(Unit.id).in_(sa_select(below.c.id))
-    )
-    rows = [(int(uid), key, parent) for uid, key, parent in session.execute(query).all()]
+    columns = (col(Unit.id), col(Unit.key), col(Unit.parent_id))
+    below = sa_select(*columns).where(col(Unit.id).in_(list(unit_ids))).cte(recursive=True)
+    below = below.union(sa_select(*columns).join(below, col(Unit.parent_id) == below.c.id))
+    rows = [(int(uid), key, parent) for uid, key, parent in session.execute(sa_select(below))]
     found = {uid for uid, _, _ in rows}
     units = [TreeUnit(uid, key, parent if parent in found else None, None, None)
              for uid, key, parent in rows]  # fmt: skip
