@@ -38,7 +38,7 @@ from models.board import (
     unit_rows,
 )
 from models.occurrence import BOARD
-from models.orgtree import OrgTree, TreeUnit
+from models.orgtree import OrgTree
 from models.tables import Person
 
 OPEN_SHOWN = 40  # items on /team's open list; the rest are counted ("… and N more")
@@ -53,6 +53,7 @@ class _Scope:
     tree: OrgTree
     roots: list[int]
     units: list[int]  # every unit under the roots, in board order
+    whole: bool  # the whole plant (an admin's): no unit left out
     day: date
 
 
@@ -132,7 +133,8 @@ def _scope(session: Session, settings: Settings, person_id: int, now: datetime) 
     the whole plant's tree."""
     viewer = org.person_by_id(session, person_id)
     assert viewer is not None
-    if viewer.key in settings.access.admins:
+    admin = viewer.key in settings.access.admins
+    if admin:
         tree = org.unit_tree(session)
         roots = [unit.id for unit in tree.units() if unit.parent_id is None]
     else:
@@ -140,24 +142,20 @@ def _scope(session: Session, settings: Settings, person_id: int, now: datetime) 
         if not led:
             return None
         tree = org.units_under(session, led)  # a led unit inside another is no top here
-        tops = sorted((unit for unit in tree.units() if unit.parent_id is None), key=_key)
-        roots = [unit.id for unit in tops]
+        tops = [unit for unit in tree.units() if unit.parent_id is None]
+        roots = [unit.id for unit in sorted(tops, key=lambda unit: unit.key)]
     if not roots:
         return None
     units = [unit for root in roots for unit in tree.subtree(root)]
     day = now.astimezone(ZoneInfo(settings.plant.timezone)).date()
-    return _Scope(viewer, tree, roots, units, day)
-
-
-def _key(unit: TreeUnit) -> str:
-    return unit.key
+    return _Scope(viewer, tree, roots, units, admin, day)
 
 
 def _tallies(session: Session, scope: _Scope, now: datetime) -> list[Tally]:
     return [
         Tally(unit, BOARD[status], past, owned, count)
         for unit, status, past, owned, count in store.tallies(
-            session, scope.day, scope.units, BOARD.keys(), now
+            session, scope.day, None if scope.whole else scope.units, BOARD.keys(), now
         )
     ]
 

@@ -52,25 +52,36 @@ def _of_the_day(day: date, unit_ids: Sequence[int]) -> ColumnElement[bool]:
 
 
 def tallies(
-    session: Session, day: date, unit_ids: Sequence[int], statuses: Collection[str], now: datetime
+    session: Session,
+    day: date,
+    unit_ids: Sequence[int] | None,
+    statuses: Collection[str],
+    now: datetime,
 ) -> list[TallyRow]:
     """(unit id, status, past due, owned, count) for the day's occurrences of the people of
-    ``unit_ids`` with one of ``statuses``; past due: the promised instant, else the due one,
-    is before ``now``; owned: somebody took it."""
+    ``unit_ids`` (None: of every unit, as for an admin's whole plant) with one of
+    ``statuses``; past due: the promised instant, else the due one, is before ``now``; owned:
+    somebody took it."""
     past = _past_due(now).label("past")
     owned = col(Occurrence.acked_by).is_not(None).label("owned")
 
-    def query(chunk: Sequence[int]) -> Select[int, str, bool, bool, int]:
+    def query(chunk: Sequence[int] | None) -> Select[int, str, bool, bool, int]:
+        day_of = col(Occurrence.day) == day if chunk is None else _of_the_day(day, chunk)
         return (
             sa_select(col(Person.unit_id), col(Occurrence.status), past, owned, func.count())
             .join(Person, col(Person.id) == col(Occurrence.person_id))
-            .where(_of_the_day(day, chunk), col(Occurrence.status).in_(list(statuses)))
+            .where(day_of, col(Occurrence.status).in_(list(statuses)))
             .group_by(col(Person.unit_id), col(Occurrence.status), past, owned)
         )
 
+    rows = (
+        [tuple(row) for row in session.execute(query(None)).all()]
+        if unit_ids is None
+        else select_in(session, unit_ids, query)
+    )
     return [
         (int(unit), str(status), bool(is_past), bool(is_owned), int(count))
-        for unit, status, is_past, is_owned, count in select_in(session, unit_ids, query)
+        for unit, status, is_past, is_owned, count in rows
     ]
 
 
