@@ -137,9 +137,8 @@ def overdue_items(tree: OrgTree, unit_id: int, items: Iterable[BoardItem]) -> li
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """How many of today's occurrences of one unit's people share a status, whether they are
-    past due (their due or promised instant has passed; counts only while not finished) and
-    whether somebody took them."""
+    """How many of today's occurrences of one unit's people share a status, whether their due
+    (or promised) instant has passed, whatever the status, and whether somebody took them."""
 
     unit_id: int
     status: BoardStatus
@@ -174,6 +173,8 @@ _OPEN_GROUPS: tuple[tuple[BoardStatus, bool], ...] = (
 )
 _LIVE: tuple[BoardStatus, ...] = ("blocked", "late", "open")
 _PLACE = {status: index for index, status in enumerate(BOARD_STATUSES)}  # Counts' field order
+# One list's group to pick from: statuses, past due only, unowned only, items per unit.
+_Group = tuple[tuple[BoardStatus, ...], bool, bool, dict[int, int]]
 
 
 def counts_by_unit(tallies: Iterable[Tally]) -> dict[int, Counts]:
@@ -240,9 +241,6 @@ def overdue_list(
     """The overdue lists of ``roots``, one after the other."""
     items = list(items)
     return [item for root in roots for item in overdue_items(tree, root, items)]
-
-
-_Group = tuple[tuple[BoardStatus, ...], bool, bool, dict[int, int]]
 
 
 def _picks(tree: OrgTree, roots: Sequence[int], groups: list[_Group], limit: int) -> list[Pick]:
