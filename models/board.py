@@ -138,7 +138,9 @@ def overdue_items(tree: OrgTree, unit_id: int, items: Iterable[BoardItem]) -> li
 @dataclass(frozen=True, slots=True)
 class Tally:
     """How many of today's occurrences of one unit's people share a status, whether their due
-    (or promised) instant has passed, whatever the status, and whether somebody took them."""
+    (or promised) instant has passed and whether somebody took them. The last two matter
+    only for open, late and blocked items past due; the database may leave them false for
+    the others (fewer rows)."""
 
     unit_id: int
     status: BoardStatus

@@ -43,6 +43,7 @@ from models.tables import Person
 
 OPEN_SHOWN = 40  # items on /team's open list; the rest are counted ("… and N more")
 OVERDUE_SHOWN = 60  # items on /overdue
+_LIVE = [status for status, shown in BOARD.items() if shown in ("open", "late", "blocked")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,7 @@ def _tallies(session: Session, scope: _Scope, now: datetime) -> list[Tally]:
     return [
         Tally(unit, BOARD[status], past, owned, count)
         for unit, status, past, owned, count in store.tallies(
-            session, scope.day, None if scope.whole else scope.units, BOARD.keys(), now
+            session, scope.day, None if scope.whole else scope.units, BOARD.keys(), _LIVE, now
         )
     ]
 

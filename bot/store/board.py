@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, func
+from sqlalchemy import ColumnElement, Select, and_, case, false, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -56,14 +56,19 @@ def tallies(
     day: date,
     unit_ids: Sequence[int] | None,
     statuses: Collection[str],
+    live: Collection[str],
     now: datetime,
 ) -> list[TallyRow]:
     """(unit id, status, past due, owned, count) for the day's occurrences of the people of
     ``unit_ids`` (None: of every unit, as for an admin's whole plant) with one of
-    ``statuses``; past due: the promised instant, else the due one, is before ``now``; owned:
-    somebody took it."""
-    past = _past_due(now).label("past")
-    owned = col(Occurrence.acked_by).is_not(None).label("owned")
+    ``statuses``. For ``live`` statuses only (false for the others, so that the finished
+    items of a unit make one row per status): past due, the promised instant, else the due
+    one, is before ``now``; owned (of those past due), somebody took it."""
+    is_live = col(Occurrence.status).in_(list(live))
+    past = case((is_live, _past_due(now)), else_=false()).label("past")
+    owned = case(
+        (and_(is_live, _past_due(now)), col(Occurrence.acked_by).is_not(None)), else_=false()
+    ).label("owned")
 
     def query(chunk: Sequence[int] | None) -> Select[int, str, bool, bool, int]:
         day_of = col(Occurrence.day) == day if chunk is None else _of_the_day(day, chunk)
