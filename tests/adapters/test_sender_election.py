@@ -93,7 +93,7 @@ async def instance(server: SandboxServer, engine: Engine, name: str) -> Instance
     keeper = LeaseKeeper(engine, SENDER_LEASE, name, TTL)
     sender = Sender(
         engine,
-        bot,  # type: ignore[arg-type]
+        bot,
         clock=lambda: NOW,
         pacer=pacer,
         idle_poll=0.2,
