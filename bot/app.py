@@ -16,7 +16,7 @@ from telegram.ext import ApplicationBuilder
 import handlers
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
 from bot.delivery import polling
-from bot.delivery.lease import LeaseKeeper
+from bot.delivery.lease import LeaseKeeper, several_instances
 from bot.delivery.pause import SharedPause
 from bot.delivery.sender import SENDER_LEASE, PacedLimiter, Sender
 from bot.render import texts
@@ -81,7 +81,11 @@ def build_application(rt: Runtime, token: str) -> App:
     app = builder.build()
     # One instance at a time sends (the lease "sender"); on PostgreSQL messages are stored by
     # handlers on every instance, so the sender looks at the outbox often.
-    keeper = LeaseKeeper(rt.engine, SENDER_LEASE, rt.instance, rt.settings.instances.sender_lease)
+    keeper = (
+        LeaseKeeper(rt.engine, SENDER_LEASE, rt.instance, rt.settings.instances.sender_lease)
+        if several_instances(rt.engine)
+        else None
+    )
     sender = Sender(
         rt.engine,
         app.bot,

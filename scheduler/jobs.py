@@ -4,7 +4,7 @@ Each job is a thin, idempotent "do what is due by now": every due time lives in 
 so a restart, a missed tick or a second instance loses nothing and repeats nothing. The jobs
 only turn time into service calls; the services decide.
 
-With several instances on one database each pass runs on one of them: the job takes (or
+With several instances on one (PostgreSQL) database each pass runs on one of them: the job takes (or
 renews) the lease ``pass:<name>`` before it runs, and an instance that does not hold it skips
 that run. The lease lasts three intervals (at least ``[instances] pass_lease_min``), so when
 its holder dies another instance runs the pass within that time. Correctness never depends on
@@ -85,8 +85,10 @@ async def run_leased(context: Context, callback: Pass, name: str, interval: time
     woken = isinstance(data, Wake) and data.now
     if isinstance(data, Wake):
         data.now = False
-    ttl = lease_ttl(interval, rt.settings.instances.pass_lease_min)
-    mine = await asyncio.to_thread(lease.take, rt.engine, f"pass:{name}", rt.instance, ttl)
+    mine = True
+    if lease.several_instances(rt.engine):
+        ttl = lease_ttl(interval, rt.settings.instances.pass_lease_min)
+        mine = await asyncio.to_thread(lease.take, rt.engine, f"pass:{name}", rt.instance, ttl)
     if not mine and not woken:
         log.debug("%s pass skipped: another instance runs it", name)
         return False

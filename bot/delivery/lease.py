@@ -13,6 +13,10 @@ on time). ``held`` says whether this process may act now. It turns false
 
 A clean ``stop`` releases the lease, so another instance takes it within ``ttl / 3``; a
 process that dies without releasing it is replaced after the ttl.
+
+Leases are used on PostgreSQL only (``several_instances``): a SQLite file serves one instance,
+which needs no election, and a process restarted after a crash must not wait for its dead
+predecessor's lease to expire.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ RELEASE_TIMEOUT = 3.0  # seconds a clean stop waits to release the lease before 
 
 def wall_now() -> datetime:
     return datetime.now(UTC)
+
+
+def several_instances(engine: Engine) -> bool:
+    """Whether instances on this database elect who polls, sends and runs each pass."""
+    return engine.dialect.name == "postgresql"
 
 
 def take(engine: Engine, name: str, holder: str, ttl: timedelta) -> bool:

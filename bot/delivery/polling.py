@@ -8,7 +8,7 @@ Handling an update twice is safe: a reply stores its update id (unique), and eve
 handler only answers again.
 
 Telegram lets one client poll a bot at a time (a second getUpdates gets 409 Conflict). With
-several instances on one database only the one holding the lease ``poller`` polls
+several instances on one PostgreSQL database only the one holding the lease ``poller`` polls
 (``standby``); the others wait and take over when it stops (at once after a clean stop, after
 ``[instances] poller_lease`` when it died). A 409 means another poller is about: back off.
 """
@@ -26,7 +26,7 @@ from typing import Any
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
 from bot.context import App
-from bot.delivery.lease import LeaseKeeper
+from bot.delivery.lease import LeaseKeeper, several_instances
 
 log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
@@ -34,14 +34,20 @@ POLLER_LEASE = "poller"
 
 
 async def standby(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) -> None:
-    """Poll while this instance holds the lease ``poller``; wait while another does."""
+    """Poll while this instance holds the lease ``poller``; wait while another does. On
+    SQLite (one instance) poll without a lease."""
     rt = app.bot_data.runtime
-    keeper = LeaseKeeper(rt.engine, POLLER_LEASE, rt.instance, rt.settings.instances.poller_lease)
-    keeper.start()
+    keeper = (
+        LeaseKeeper(rt.engine, POLLER_LEASE, rt.instance, rt.settings.instances.poller_lease)
+        if several_instances(rt.engine)
+        else None
+    )
+    if keeper is not None:
+        keeper.start()
     backoff = BACKOFF_START
     try:
         while not stop.is_set():
-            if not await _until_held(keeper, stop):
+            if keeper is not None and not await _until_held(keeper, stop):
                 break
             log.info("polling as %s", rt.instance)
             stop_polling = asyncio.Event()  # set when the lease is lost or the bot stops
@@ -55,10 +61,11 @@ async def standby(app: App, stop: asyncio.Event, timeout: int, allowed: list[str
                 backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
                 watch.cancel()
-            if not stop.is_set() and not keeper.held:
+            if keeper is not None and not stop.is_set() and not keeper.held:
                 log.warning("stopped polling: the lease %s went to another instance", POLLER_LEASE)
     finally:
-        await keeper.stop()
+        if keeper is not None:
+            await keeper.stop()
 
 
 async def _until_held(keeper: LeaseKeeper, stop: asyncio.Event) -> bool:
@@ -76,14 +83,15 @@ async def _until_held(keeper: LeaseKeeper, stop: asyncio.Event) -> bool:
     return not stop.is_set()
 
 
-async def _until_lost(keeper: LeaseKeeper, stop: asyncio.Event, done: asyncio.Event) -> None:
-    lost = asyncio.ensure_future(keeper.wait_lost())
-    stopping = asyncio.ensure_future(stop.wait())
+async def _until_lost(keeper: LeaseKeeper | None, stop: asyncio.Event, done: asyncio.Event) -> None:
+    waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(stop.wait())}
+    if keeper is not None:
+        waits.add(asyncio.ensure_future(keeper.wait_lost()))
     try:
-        await asyncio.wait({lost, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        lost.cancel()
-        stopping.cancel()
+        for wait in waits:
+            wait.cancel()
         done.set()
 
 

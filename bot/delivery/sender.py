@@ -7,7 +7,7 @@ up). A crash loses nothing: unfinished claims return to ``pending`` (at start-up
 which has one instance; after the claim lease on PostgreSQL), so only a message that was in
 flight at the crash can arrive twice.
 
-Several instances on one database send through one of them: the one holding the lease
+Several instances on one PostgreSQL database send through one of them: the one holding the lease
 ``sender`` (``LeaseKeeper``); the others wait to take over. So one ``Pacer`` paces every
 message of the bot, as Telegram counts them. A sender that loses the lease starts no further
 send, finishes and records the ones under way, and returns the rest to ``pending``; a new
@@ -177,8 +177,8 @@ class Sender:
                     log.info("sending as %s", self.keeper.holder)
                 loop = asyncio.get_running_loop()
                 self.pacer.pause(loop.time() + self.pacer.window + self.pacer.margin)
-                if first and self.engine.dialect.name == "sqlite":  # one instance: every
-                    # claim is ours, and dead
+                if first and self.engine.dialect.name == "sqlite":
+                    # one instance: every claim is ours, and dead
                     await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
                 first = False
                 await self._send_while_held()
