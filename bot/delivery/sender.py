@@ -88,9 +88,7 @@ class PacedLimiter(BaseRateLimiter[str]):
                 await self.shared.apply(self.pacer, max_age=1.0)
             chat = data.get("chat_id")
             chat_id = chat if isinstance(chat, int) else hash(str(chat))
-            delay = self.pacer.reserve(chat_id, loop.time()) - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await _paced(self.pacer, chat_id)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
@@ -277,7 +275,6 @@ class Sender:
             log.warning("returned %d unfinished sends to the outbox", released)
 
     async def _send_batch(self, claimed: list[outbox.Claimed]) -> None:
-        loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
         done = asyncio.Event()
@@ -292,10 +289,7 @@ class Sender:
                     heapq.heappush(queue, (self.pacer.chat_ready(item.chat_id), item.id, item))
                     continue
                 await slots.acquire()
-                at = self.pacer.reserve(item.chat_id, loop.time())
-                delay = at - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await _paced(self.pacer, item.chat_id)
                 if not self.holding():  # lost while waiting for the slot: not sent
                     slots.release()
                     break
@@ -461,6 +455,18 @@ class Sender:
         self.stats.given_up += given_up
         self.stats.retried += retried
         self.stats.skipped += skipped
+
+
+async def _paced(pacer: Pacer, chat_id: int) -> None:
+    """Wait for a turn to send to ``chat_id``; book again if a pause (a 429) began while
+    waiting: a turn booked before the pause must not go out during it."""
+    loop = asyncio.get_running_loop()
+    while True:
+        delay = pacer.reserve(chat_id, loop.time()) - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if not pacer.paused(loop.time()):
+            return
 
 
 def _seconds(exc: RetryAfter) -> float:
