@@ -63,7 +63,11 @@ def database_unreachable(url: str, exc: SQLAlchemyError) -> str:
 def build_application(rt: Runtime, token: str) -> App:
     tg = rt.settings.telegram
     delivery = rt.settings.delivery
-    pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
+    pacer = Pacer(
+        rate=delivery.rate,
+        chat_interval=delivery.chat_interval.total_seconds(),
+        margin=delivery.margin,
+    )
     shared = SharedPause(rt.engine)  # a 429 seen by any instance holds every instance's sends
     builder = (
         ApplicationBuilder()

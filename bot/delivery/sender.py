@@ -54,6 +54,7 @@ PACED_METHODS = frozenset(
 )
 PREPACED = "prepaced"  # rate_limit_args of a call the Sender has already paced
 MAX_WRITE_PAUSE = 5.0  # seconds between tries to record outcomes while the database fails
+IN_FLIGHT_GRACE = 2.0  # seconds a stopping sender lets the sends under way finish
 SENDER_LEASE = "sender"
 STOP_TIMEOUT = 3.0  # seconds a stopping sender spends on each database step of its clean-up
 
@@ -299,9 +300,13 @@ class Sender:
             if tasks:
                 await asyncio.gather(*tasks)
         except asyncio.CancelledError:
-            for task in list(tasks):  # cut off: their outcome is unknown, they go back
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # A stop: the sends already on their way may finish (bounded), so their outcome
+            # is known and none goes back to be sent twice; those cut off go back.
+            if tasks:
+                _, cut = await asyncio.wait(set(tasks), timeout=IN_FLIGHT_GRACE)
+                for task in cut:
+                    task.cancel()
+                await asyncio.gather(*cut, return_exceptions=True)
             raise
         finally:
             # Stop the flusher between two flushes (a cancelled thread would go on writing

@@ -35,7 +35,7 @@ from sandbox.server import DEFAULT_TOKEN, SandboxServer
 
 MESSAGES, CHATS, FIRST = 200, 50, 60_000
 TTL = timedelta(seconds=3)
-ONE_SENDER_PEAK = 34  # the sandbox's peak_overall_rate for one sender alone, measured
+TELEGRAM_PEAK = 30  # at most this many sends in any second, all instances together
 NOW = datetime(2026, 11, 17, 6, 0, tzinfo=UTC)
 
 
@@ -159,9 +159,9 @@ async def test_two_senders_one_budget_and_a_handover_mid_drain(
     texts = Counter(str(c["params"]["text"]) for c in calls if c["status"] == 200)
     twice = sum(n - 1 for n in texts.values())
     assert counters["429"] == 0, counters
-    # One sender alone measures 31-34 here (arrival jitter against the Pacer's even spacing,
-    # see the report); two senders at once would measure about 60.
-    assert counters["peak_overall_rate"] <= ONE_SENDER_PEAK, counters
+    # One sender alone measured 31-34 here with a 20 ms margin (arrival jitter against the
+    # even spacing; the margin is 0.1 s now); two senders at once would measure about 60.
+    assert counters["peak_overall_rate"] <= TELEGRAM_PEAK, counters
     assert counters["peak_chat_rate"] <= 1, counters
     assert sorted(texts) == sorted(f"message {i}" for i in range(MESSAGES))
     assert a.sender.stats.sent >= sent_by_a and b.sender.stats.sent > 0
