@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +47,19 @@ def clock_from_env() -> Callable[[], datetime]:
     return virtual_now
 
 
+def new_instance_id() -> str:
+    """This process's name among the instances on one database: host, process id and a random
+    part (a restarted process with a reused pid is still another instance)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     settings: Settings
     engine: Engine
     clock: Callable[[], datetime] = field(default=utc_now)
+    # who holds inbox claims and leases (bot.store.inbox, bot.store.leases)
+    instance: str = field(default_factory=new_instance_id)
 
     @property
     def admin_keys(self) -> frozenset[str]:

@@ -320,3 +320,44 @@ class Setting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
     updated_at: datetime = _utc()
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update, stored before it is confirmed to Telegram (the polling offset moves
+    past it, or the webhook answers 200), then handled once by a worker.
+
+    ``state``: pending -> handling (claimed by ``claimed_by`` until ``claimed_at`` + lease)
+    -> done; after a failure back to pending with a later ``next_attempt_at``, and after the
+    last try dead (``last_error`` says why). ``chat_key`` is the chat (or, with no chat, the
+    sender) whose updates are handled in order, one at a time.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index("ix_inbox_due", "state", "next_attempt_at"),
+        Index("ix_inbox_chat", "chat_key", "update_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, unique=True)
+    chat_key: int = Field(sa_type=BigInteger)
+    payload: Any = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    received_at: datetime = _utc()
+    next_attempt_at: datetime = _utc()
+    claimed_at: datetime | None = _utc(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    handled_at: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class Lease(SQLModel, table=True):
+    """A named lease: while ``expires_at`` is ahead, only ``holder`` (one running instance)
+    does the thing named (polls Telegram, sends the outbox, runs a pass). The holder renews
+    it; another instance takes it over once it has expired."""
+
+    name: str = Field(primary_key=True, max_length=60)
+    holder: str = Field(max_length=100)
+    acquired_at: datetime = _utc()
+    expires_at: datetime = _utc()

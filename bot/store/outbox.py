@@ -101,10 +101,11 @@ def claim(session: Session, now: datetime, limit: int) -> list[Claimed]:
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")  # evaluated once: as an IN subquery PostgreSQL may rescan it past the limit
     )
     claim = (
         update(Outbox)
-        .where(col(Outbox.id).in_(due.scalar_subquery()), col(Outbox.state) == "pending")
+        .where(col(Outbox.id).in_(sa_select(due.c.id)), col(Outbox.state) == "pending")
         .values(state="sending", claimed_at=now)
         .returning(
             col(Outbox.id),

@@ -74,3 +74,12 @@ def test_item2_dead_messages_not_yet_reported(engine: Engine) -> None:
     assert [row.id for row in unreported] == [claimed[1].id]
     assert [row.id for row in everything] == [claimed[1].id, claimed[0].id]  # newest first
     assert everything[0].last_error == "Bad Request: message is too long"
+
+
+def test_a_claim_takes_at_most_its_limit(engine: Engine) -> None:
+    """PostgreSQL may rescan an ``IN (... LIMIT n FOR UPDATE SKIP LOCKED)`` subquery and so
+    claim past the limit; the claim is a CTE, evaluated once."""
+    queue(engine, 5)
+    with session_scope(engine) as session:
+        assert len(outbox.claim(session, T0, 2)) == 2
+    assert [s for s, _ in states(engine)] == ["sending"] * 2 + ["pending"] * 3
