@@ -41,7 +41,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 if not __package__:  # run as a script: import from the repository root instead of bench/
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
@@ -65,6 +65,7 @@ NUDGE_AT = datetime(2026, 11, 17, 6, 0, 30, tzinfo=UTC)  # 07:00:30 in Berlin
 TAP_AT = datetime(2026, 11, 17, 6, 10, tzinfo=UTC)
 TARGET_MS = 5.0
 TELEGRAM_BASE = 1_000_000  # person id + this = their Telegram id
+T = TypeVar("T")
 
 
 @dataclass
@@ -192,9 +193,16 @@ def wakes(outcome: Outcome) -> bool:
     return bool(outcome.recorded if flag is None else flag)
 
 
-async def run_taps(engine: Engine, planned: list[tuple[str, Tap]], figures: Figures) -> None:
+async def run_taps(
+    engine: Engine, planned: list[tuple[str, Tap]], figures: Figures, *, direct: bool = False
+) -> None:
+    """Every tap in turn; ``direct``: in this thread (cProfile sees only its own thread)."""
     settings = Settings.model_validate({})
     rt = Runtime(settings, engine, lambda: TAP_AT)
+
+    async def call(fn: Callable[..., T], *args: Any) -> T:
+        return fn(*args) if direct else await rt.call(fn, *args)
+
     update_id = 10_000
     step = timedelta(milliseconds=5)
 
@@ -202,7 +210,7 @@ async def run_taps(engine: Engine, planned: list[tuple[str, Tap]], figures: Figu
         nonlocal update_id
         update_id += 1
         incoming = Incoming(tap.chat_id, update_id, tap.message_id, at)
-        outcome, ms = await rt.call(timed_tap, engine, settings, incoming, data)
+        outcome, ms = await call(timed_tap, engine, settings, incoming, data)
         figures.thread_ms.append(ms)
         if outcome.recorded:
             figures.recorded += 1
@@ -210,7 +218,7 @@ async def run_taps(engine: Engine, planned: list[tuple[str, Tap]], figures: Figu
             key = outcome.answer[:40]
             figures.not_recorded[key] = figures.not_recorded.get(key, 0) + 1
         if wakes(outcome):
-            figures.pass_ms.append(await rt.call(timed_pass, engine, settings, at))
+            figures.pass_ms.append(await call(timed_pass, engine, settings, at))
         return outcome
 
     now = TAP_AT
@@ -243,7 +251,7 @@ def bench(
         profiler = cProfile.Profile() if options.profile else None
         if profiler is not None:
             profiler.enable()
-        asyncio.run(run_taps(engine, planned, figures))
+        asyncio.run(run_taps(engine, planned, figures, direct=profiler is not None))
         if profiler is not None:
             profiler.disable()
             print_profile(profiler, options.profile_lines)
@@ -273,7 +281,9 @@ def report(figures: Figures) -> None:
         f"p99 {p99:.2f}  max {ms[-1]:.2f}"
     )
     if passes:
-        say(f"  woken passes CPU (ms): mean {statistics.fmean(passes):.2f}, total {sum(passes):.0f}")
+        say(
+            f"  woken passes CPU (ms): mean {statistics.fmean(passes):.2f}, total {sum(passes):.0f}"
+        )
     process_ms = figures.process_seconds * 1000 / figures.taps
     say(
         f"  per tap with its passes: {figures.with_passes():.2f} ms thread CPU, "

@@ -130,7 +130,8 @@ class Occurrence(SQLModel, table=True):
     status: str = Field(default="open", max_length=12)
     status_at: datetime = _utc()
     nudge_state: str = Field(default="pending", max_length=10)
-    nudge_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    # indexed: an answer re-renders the nudge message it was listed in
+    nudge_outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     created_at: datetime = _utc()
     # Escalation: the policy as it was when the occurrence opened, and where its climb stands.
     policy: Any = Field(default=None, sa_type=JSON, nullable=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.config import NudgeSettings
@@ -36,7 +36,8 @@ async def nudge_pass(context: Context) -> None:
 
 async def escalation_pass(context: Context) -> None:
     rt = context.bot_data.runtime
-    result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
+    async with context.bot_data.escalation.lock:  # the tick and a woken run take turns
+        result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
     if result.messages or result.steps:
         log.info("escalation: %d step(s), %d message(s)", result.steps, result.messages)
         context.bot_data.sender.wake()
@@ -102,10 +103,29 @@ def repeat(context: Context) -> None:
 
 
 def wake_escalation(context: Context) -> None:
-    """Run the escalation pass now (a block notifies the leader at once, not at the next
-    tick). The pass itself decides; this only brings it forward."""
-    jobs = context.application.job_queue
-    if jobs is None:
+    """Run the escalation pass now, not at its next tick (a block notifies the leader at
+    once). Cheap and coalesced: while a woken run is in flight, any number of wakes queue one
+    more run after it, no more (a run reads everything due by then, so one run serves every
+    wake before it). The pass itself decides; this only brings it forward. Nothing when the
+    passes are not scheduled (the adapter harness runs them by hand)."""
+    woken = context.bot_data.escalation
+    if woken.task is not None and not woken.task.done():
+        woken.again = True
         return
-    for job in jobs.get_jobs_by_name(ESCALATION_JOB):
-        job.job.modify(next_run_time=datetime.now(UTC))
+    jobs = context.application.job_queue
+    if jobs is None or not jobs.get_jobs_by_name(ESCALATION_JOB):
+        return
+    woken.task = context.application.create_task(_woken_runs(context), name="escalation-wake")
+
+
+async def _woken_runs(context: Context) -> None:
+    woken = context.bot_data.escalation
+    while True:
+        woken.again = False
+        woken.runs += 1
+        try:
+            await escalation_pass(context)
+        except Exception:
+            log.exception("a woken escalation pass failed; its next tick runs it again")
+        if not woken.again:
+            return

@@ -57,7 +57,7 @@ class ReplyContext:
             incoming,
         )
         self.lang = person.language
-        self.tz = org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
+        self.tz = org.timezone_of(session, settings.plant.timezone, person.timezone, person.unit_id)
         self.now = incoming.now
 
     def text(self, message_id: str, **params: object) -> str:
@@ -78,7 +78,7 @@ def load(ctx: ReplyContext, occurrence_id: int) -> Loaded | Outcome:
     if found is None:
         return Outcome(ctx.text("reply.gone"))
     occ, duty = found
-    last = replies.last_reply(ctx.session, occurrence_id)
+    last = replies.last_answers(ctx.session, [occurrence_id]).get(occurrence_id)
     facts = OccurrenceFacts(
         id=occurrence_id,
         person_id=occ.person_id,
@@ -189,37 +189,39 @@ def record(
             "reply.recorded_later", number=number, title=title, time=clock(ctx, promised)
         )
     edits = _nudge_edit(ctx, occ)
-    return Outcome(answer, edits, recorded=True)
+    return Outcome(answer, edits, recorded=True, wake_escalation=life.step_due(new, ctx.now))
 
 
 def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
     """The nudge message holding this occurrence, re-rendered with every duty's status; no
-    edit when nothing visible changed (Telegram refuses an edit that changes nothing)."""
+    edit when nothing visible changed (Telegram refuses an edit that changes nothing).
+    Plain rows, a few queries whatever the message lists: this runs on every answer."""
     if occ.nudge_outbox_id is None:
         return []
-    outbox = outbox_store.by_id(ctx.session, occ.nudge_outbox_id)
+    outbox = outbox_store.sent_message(ctx.session, occ.nudge_outbox_id)
     if outbox is None or outbox.telegram_message_id is None:
         return []
+    members = occurrences.message_lines(ctx.session, outbox.id)
+    if not members:
+        return []
+    last = replies.last_answers(ctx.session, [member.id for member in members])
     lines = []
-    members = occurrences.occurrences_in_message(ctx.session, outbox.id or 0)
-    for member, duty in members:
-        last = replies.last_reply(ctx.session, member.id or 0)
-        promised = last.new_due_at if last and last.kind == "later" else None
+    for member in members:
+        answer = last.get(member.id)
+        promised = answer.new_due_at if answer and answer.kind == "later" else None
         lines.append(
             NudgeLine(
-                occurrence_id=member.id or 0,
+                occurrence_id=member.id,
                 number=member.number,
-                title=duty.title,
-                details=duty.details,
+                title=member.title,
+                details=member.details,
                 due_at=member.due_at,
                 status=member.status,
                 status_text=clock(ctx, promised) if promised else "",
             )
         )
-    if not lines:
-        return []
-    payload = dict(outbox.payload)
-    nudge_at = min(member.nudge_at for member, _ in members)
+    payload = outbox.payload
+    nudge_at = min(member.nudge_at for member in members)
     [message] = nudge_messages(
         ctx.lang,
         ctx.person.name,
@@ -232,8 +234,7 @@ def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
     if message.text == payload.get("text") and message.reply_markup == payload.get("reply_markup"):
         return []
     payload |= {"text": message.text, "reply_markup": message.reply_markup}
-    outbox.payload = payload
-    outbox_store.save(ctx.session, outbox)
+    outbox_store.set_payload(ctx.session, outbox.id, payload)
     return [Edit(outbox.chat_id, outbox.telegram_message_id, message.text, message.reply_markup)]
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -51,6 +52,34 @@ def occurrences_in_message(session: Session, outbox_id: int) -> list[tuple[Occur
         .order_by(col(Occurrence.number))
     )
     return [(occ, duty) for occ, duty in session.exec(query).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLine:
+    """An occurrence listed in a nudge message, as its re-rendering needs it."""
+
+    id: int
+    number: int
+    title: str
+    details: str
+    due_at: datetime
+    status: str
+    nudge_at: datetime
+
+
+def message_lines(session: Session, outbox_id: int) -> list[MessageLine]:
+    """The occurrences a nudge message lists, by number: plain rows, not ORM objects (the
+    columns its rendering reads)."""
+    query = (
+        sa_select(
+            col(Occurrence.id), col(Occurrence.number), col(Duty.title), col(Duty.details),
+            col(Occurrence.due_at), col(Occurrence.status), col(Occurrence.nudge_at),
+        )
+        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+        .where(col(Occurrence.nudge_outbox_id) == outbox_id)
+        .order_by(col(Occurrence.number))
+    )  # fmt: skip
+    return [MessageLine(*row) for row in session.execute(query).all()]
 
 
 def occurrence_of(session: Session, duty_id: int, person_id: int, day: date) -> Occurrence | None:

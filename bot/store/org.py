@@ -3,7 +3,7 @@ from the stored rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import chunked, select_in
+from models.org_spec import effective_timezone
 from models.orgtree import OrgTree, TreePerson, TreeUnit
 from models.tables import Invite, Leadership, Occurrence, Person, Unit
 from models.timezones import TimezoneOf, timezone_resolver
@@ -180,6 +181,27 @@ def timezones(session: Session, plant_tz: str) -> TimezoneOf:
     """People's time zones from the stored units (a person's own, else their unit's or the
     nearest ancestor's, else ``plant_tz``): the one place the resolver is built."""
     return timezone_resolver(unit_timezones(session), plant_tz)
+
+
+def timezone_of(session: Session, plant_tz: str, person_tz: str | None, unit_id: int) -> str:
+    """One person's time zone, as ``timezones`` resolves it, reading only what it needs: their
+    unit and its ancestors up to the first with a time zone (none when they have their own).
+    For one answer, where loading every unit would cost more than the answer itself."""
+
+    def chain() -> Iterator[str | None]:
+        current: int | None = unit_id
+        seen: set[int] = set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            row = session.execute(
+                sa_select(col(Unit.parent_id), col(Unit.timezone)).where(col(Unit.id) == current)
+            ).first()
+            if row is None:
+                return
+            current = row[0]
+            yield row[1]
+
+    return effective_timezone(person_tz, chain(), plant_tz)
 
 
 def add_invite(session: Session, invite: Invite) -> Invite:
