@@ -158,10 +158,13 @@ class Occurrence(SQLModel, table=True):
         return OccurrenceState(**values)
 
     def apply(self, life: OccurrenceState) -> None:
-        """Copy a state from ``models.occurrence`` onto the row (statuses as plain text)."""
+        """Copy a state from ``models.occurrence`` onto the row (statuses as plain text): only
+        the fields it changes (setting a field of a table model is not cheap)."""
         for f in fields(OccurrenceState):
             value = getattr(life, f.name)
-            setattr(self, f.name, value.value if isinstance(value, StrEnum) else value)
+            value = value.value if isinstance(value, StrEnum) else value
+            if getattr(self, f.name) != value:
+                setattr(self, f.name, value)
 
 
 class Notice(SQLModel, table=True):

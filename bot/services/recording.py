@@ -127,7 +127,17 @@ def record(
             ctx.text("reply.same", status=_status_text(ctx, STATUS_OF[action], promised))
         )
     before = occ.status
-    reply = Reply(
+    # A note never reopens a resolved block. An answer: a block climbs at once, a later
+    # waits for its time, done stops the climb.
+    new = (
+        life.note(occ.life(), ctx.now)
+        if note_only
+        else life.answer(occ.life(), action, ctx.now, promised)
+    )
+    if isinstance(new, life.Refused):  # ``load`` checked it under the row's lock already
+        return Outcome(ctx.text("reply.closed", status=ctx.text(f"status.{occ.status}", time="")))
+    replies.add_reply(
+        ctx.session,
         occurrence_id=occ.id or 0,
         person_id=ctx.person.id or 0,
         kind=action.value,
@@ -141,18 +151,7 @@ def record(
         telegram_update_id=ctx.incoming.update_id,
         created_at=ctx.now,
     )
-    # A note never reopens a resolved block. An answer: a block climbs at once, a later
-    # waits for its time, done stops the climb.
-    new = (
-        life.note(occ.life(), ctx.now)
-        if note_only
-        else life.answer(occ.life(), action, ctx.now, promised)
-    )
-    if isinstance(new, life.Refused):  # ``load`` checked it under the row's lock already
-        return Outcome(ctx.text("reply.closed", status=ctx.text(f"status.{occ.status}", time="")))
-    replies.add_reply(ctx.session, reply)
-    occ.apply(new)
-    occurrences.save(ctx.session, occ)
+    occurrences.write_state(ctx.session, occ, new)
     audit.record(
         ctx.session,
         "reply.recorded",
@@ -170,6 +169,7 @@ def record(
             "note": bool(note),
             "evidence": bool(evidence),
         },
+        at_once=True,
     )
     write_now(ctx.session)
     number, title = occ.number, duty.title
@@ -188,27 +188,28 @@ def record(
         answer = ctx.text(
             "reply.recorded_later", number=number, title=title, time=clock(ctx, promised)
         )
-    edits = _nudge_edit(ctx, occ)
+    edits = _nudge_edit(ctx, occ, replies.LastAnswer(action.value, cat, promised))
     return Outcome(answer, edits, recorded=True, wake_escalation=life.step_due(new, ctx.now))
 
 
-def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
-    """The nudge message holding this occurrence, re-rendered with every duty's status; no
-    edit when nothing visible changed (Telegram refuses an edit that changes nothing).
-    Plain rows, a few queries whatever the message lists: this runs on every answer."""
+def _nudge_edit(ctx: ReplyContext, occ: Occurrence, answer: replies.LastAnswer) -> list[Edit]:
+    """The nudge message holding this occurrence (whose latest reply is ``answer``, just
+    stored), re-rendered with every duty's status; no edit when nothing visible changed
+    (Telegram refuses an edit that changes nothing). Plain rows, a few queries whatever the
+    message lists: this runs on every answer."""
     if occ.nudge_outbox_id is None:
         return []
-    outbox = outbox_store.sent_message(ctx.session, occ.nudge_outbox_id)
-    if outbox is None or outbox.telegram_message_id is None:
+    nudge = occurrences.sent_nudge(ctx.session, occ.nudge_outbox_id)
+    if nudge is None:
         return []
-    members = occurrences.message_lines(ctx.session, outbox.id)
-    if not members:
-        return []
-    last = replies.last_answers(ctx.session, [member.id for member in members])
+    members = nudge.lines
+    others = [member.id for member in members if member.id != occ.id]
+    last = replies.last_answers(ctx.session, others) if others else {}
+    last[occ.id or 0] = answer
     lines = []
     for member in members:
-        answer = last.get(member.id)
-        promised = answer.new_due_at if answer and answer.kind == "later" else None
+        latest = last.get(member.id)
+        promised = latest.new_due_at if latest and latest.kind == "later" else None
         lines.append(
             NudgeLine(
                 occurrence_id=member.id,
@@ -220,7 +221,7 @@ def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
                 status_text=clock(ctx, promised) if promised else "",
             )
         )
-    payload = outbox.payload
+    payload = nudge.payload
     nudge_at = min(member.nudge_at for member in members)
     [message] = nudge_messages(
         ctx.lang,
@@ -234,8 +235,8 @@ def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
     if message.text == payload.get("text") and message.reply_markup == payload.get("reply_markup"):
         return []
     payload |= {"text": message.text, "reply_markup": message.reply_markup}
-    outbox_store.set_payload(ctx.session, outbox.id, payload)
-    return [Edit(outbox.chat_id, outbox.telegram_message_id, message.text, message.reply_markup)]
+    outbox_store.set_payload(ctx.session, occ.nudge_outbox_id, payload)
+    return [Edit(nudge.chat_id, nudge.telegram_message_id, message.text, message.reply_markup)]
 
 
 def question(

@@ -5,21 +5,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, inspect, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import select_in
-from models.tables import Duty, Occurrence, Person
+from models.occurrence import OccurrenceState
+from models.tables import Duty, Occurrence, Outbox, Person
+
+_OCCURRENCE = Occurrence.__table__  # type: ignore[attr-defined]
+
+# Statements run on every answer are built once, here: building one costs more than running it.
+_WITH_DUTY = (
+    select(Occurrence, Duty)
+    .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+    .where(col(Occurrence.id) == bindparam("occurrence_id"))
+)
+_LOCK = (
+    sa_select(col(Occurrence.id))
+    .where(col(Occurrence.id) == bindparam("occurrence_id"))
+    .with_for_update()
+)
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_DUTY = Duty.__table__  # type: ignore[attr-defined]
+_SENT_NUDGE = (  # plain tables: rows come back as tuples, without the ORM's work
+    sa_select(
+        _OUTBOX.c.chat_id, _OUTBOX.c.telegram_message_id, _OUTBOX.c.payload,
+        _OCCURRENCE.c.id, _OCCURRENCE.c.number, _DUTY.c.title, _DUTY.c.details,
+        _OCCURRENCE.c.due_at, _OCCURRENCE.c.status, _OCCURRENCE.c.nudge_at,
+    )
+    .select_from(
+        _OUTBOX.join(_OCCURRENCE, _OCCURRENCE.c.nudge_outbox_id == _OUTBOX.c.id).join(
+            _DUTY, _DUTY.c.id == _OCCURRENCE.c.duty_id
+        )
+    )
+    .where(_OUTBOX.c.id == bindparam("outbox_id"), _OUTBOX.c.telegram_message_id.is_not(None))
+    .order_by(_OCCURRENCE.c.number)
+)  # fmt: skip
 
 
 def occurrence_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
-    row = session.exec(
-        select(Occurrence, Duty)
-        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
-        .where(col(Occurrence.id) == occurrence_id)
-    ).first()
+    row = session.exec(_WITH_DUTY, params={"occurrence_id": occurrence_id}).first()
     return (row[0], row[1]) if row else None
 
 
@@ -37,21 +66,7 @@ def occurrence_by_number(session: Session, person_id: int, day: date, number: in
 def lock_occurrence(session: Session, occurrence_id: int) -> None:
     """Serialise answers to one occurrence (PostgreSQL row lock; SQLite has one writer)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            sa_select(col(Occurrence.id))
-            .where(col(Occurrence.id) == occurrence_id)
-            .with_for_update()
-        )
-
-
-def occurrences_in_message(session: Session, outbox_id: int) -> list[tuple[Occurrence, Duty]]:
-    query = (
-        select(Occurrence, Duty)
-        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
-        .where(col(Occurrence.nudge_outbox_id) == outbox_id)
-        .order_by(col(Occurrence.number))
-    )
-    return [(occ, duty) for occ, duty in session.exec(query).all()]
+        session.execute(_LOCK, {"occurrence_id": occurrence_id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +82,26 @@ class MessageLine:
     nudge_at: datetime
 
 
-def message_lines(session: Session, outbox_id: int) -> list[MessageLine]:
-    """The occurrences a nudge message lists, by number: plain rows, not ORM objects (the
-    columns its rendering reads)."""
-    query = (
-        sa_select(
-            col(Occurrence.id), col(Occurrence.number), col(Duty.title), col(Duty.details),
-            col(Occurrence.due_at), col(Occurrence.status), col(Occurrence.nudge_at),
-        )
-        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
-        .where(col(Occurrence.nudge_outbox_id) == outbox_id)
-        .order_by(col(Occurrence.number))
-    )  # fmt: skip
-    return [MessageLine(*row) for row in session.execute(query).all()]
+@dataclass(frozen=True, slots=True)
+class SentNudge:
+    """A sent nudge message as an edit of it needs it: where it is, what it said, and the
+    occurrences it lists (by number)."""
+
+    chat_id: int
+    telegram_message_id: int
+    payload: dict[str, Any]
+    lines: list[MessageLine]
+
+
+def sent_nudge(session: Session, outbox_id: int) -> SentNudge | None:
+    """The nudge message (one query, plain rows); None when it was never sent (no Telegram
+    message id), is gone, or lists nothing."""
+    rows = session.execute(_SENT_NUDGE, {"outbox_id": outbox_id}).all()
+    if not rows:
+        return None
+    chat_id, message_id, payload = rows[0][:3]
+    lines = [MessageLine(*row[3:]) for row in rows]
+    return SentNudge(int(chat_id), int(message_id), dict(payload), lines)
 
 
 def occurrence_of(session: Session, duty_id: int, person_id: int, day: date) -> Occurrence | None:
@@ -116,6 +138,23 @@ def loaded_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, 
 
 def duty_by_id(session: Session, duty_id: int) -> Duty | None:
     return session.get(Duty, duty_id)
+
+
+def write_state(session: Session, occurrence: Occurrence, state: OccurrenceState) -> None:
+    """Store a stored occurrence's new state at once, with a plain UPDATE of the columns it
+    changes, and set them on the row object as stored (nothing left for the session to
+    flush): an answer changes one row, and the unit of work costs more than the row."""
+    occurrence.apply(state)
+    changes = {
+        attribute.key: attribute.value
+        for attribute in inspect(occurrence).attrs
+        if attribute.history.has_changes()
+    }
+    if not changes:
+        return
+    session.execute(update(_OCCURRENCE).where(_OCCURRENCE.c.id == occurrence.id).values(changes))
+    for key, value in changes.items():
+        set_committed_value(occurrence, key, value)
 
 
 def save(session: Session, occurrence: Occurrence) -> None:

@@ -3,12 +3,13 @@ from the stored rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, bindparam, literal, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import chunked, select_in
@@ -30,8 +31,12 @@ def person_by_id(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
 
+# Statements run on every tap are built once, here: building one costs more than running it.
+_PERSON_BY_TELEGRAM = select(Person).where(col(Person.telegram_user_id) == bindparam("user_id"))
+
+
 def person_by_telegram(session: Session, telegram_user_id: int) -> Person | None:
-    return session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
+    return session.exec(_PERSON_BY_TELEGRAM, params={"user_id": telegram_user_id}).first()
 
 
 def pending_people(session: Session) -> Sequence[Person]:
@@ -183,25 +188,34 @@ def timezones(session: Session, plant_tz: str) -> TimezoneOf:
     return timezone_resolver(unit_timezones(session), plant_tz)
 
 
+def _unit_chain() -> Select[str | None]:
+    """The time zones of a unit and its ancestors, the unit's first (a recursive query; a
+    cycle, which the org import refuses, stops after 100 levels)."""
+    first = (
+        sa_select(col(Unit.parent_id), col(Unit.timezone), literal(0).label("depth"))
+        .where(col(Unit.id) == bindparam("unit_id"))
+        .cte("chain", recursive=True)
+    )
+    parent = aliased(Unit)
+    chain = first.union_all(
+        sa_select(col(parent.parent_id), col(parent.timezone), first.c.depth + 1).where(
+            col(parent.id) == first.c.parent_id, first.c.depth < 100
+        )
+    )
+    return sa_select(chain.c.timezone).order_by(chain.c.depth)
+
+
+_UNIT_CHAIN = _unit_chain()
+
+
 def timezone_of(session: Session, plant_tz: str, person_tz: str | None, unit_id: int) -> str:
-    """One person's time zone, as ``timezones`` resolves it, reading only what it needs: their
-    unit and its ancestors up to the first with a time zone (none when they have their own).
-    For one answer, where loading every unit would cost more than the answer itself."""
-
-    def chain() -> Iterator[str | None]:
-        current: int | None = unit_id
-        seen: set[int] = set()
-        while current is not None and current not in seen:
-            seen.add(current)
-            row = session.execute(
-                sa_select(col(Unit.parent_id), col(Unit.timezone)).where(col(Unit.id) == current)
-            ).first()
-            if row is None:
-                return
-            current = row[0]
-            yield row[1]
-
-    return effective_timezone(person_tz, chain(), plant_tz)
+    """One person's time zone, as ``timezones`` resolves it, reading only what it needs: no
+    query when they have their own, else their unit's and its ancestors' in one query. For one
+    answer, where loading every unit would cost more than the answer itself."""
+    if person_tz:
+        return person_tz
+    chain = session.execute(_UNIT_CHAIN, {"unit_id": unit_id}).scalars().all()
+    return effective_timezone(person_tz, chain, plant_tz)
 
 
 def add_invite(session: Session, invite: Invite) -> Invite:

@@ -73,28 +73,17 @@ def by_id(session: Session, outbox_id: int) -> Outbox | None:
     return session.get(Outbox, outbox_id)
 
 
-@dataclass(frozen=True, slots=True)
-class SentMessage:
-    """A stored message as an edit of it needs it: where it went and what it said."""
-
-    id: int
-    chat_id: int
-    telegram_message_id: int | None
-    payload: dict[str, Any]
-
-
-def sent_message(session: Session, outbox_id: int) -> SentMessage | None:
-    """The message's chat, Telegram message id and payload: a plain row, not an ORM object."""
-    query = sa_select(
-        col(Outbox.chat_id), col(Outbox.telegram_message_id), col(Outbox.payload)
-    ).where(col(Outbox.id) == outbox_id)
-    row = session.execute(query).first()
-    return SentMessage(outbox_id, int(row[0]), row[1], dict(row[2])) if row else None
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_SET_PAYLOAD = (  # built once (it runs on every answer); the table: no ORM object to update
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("outbox_id"))
+    .values(payload=bindparam("payload", type_=_OUTBOX.c.payload.type))
+)
 
 
 def set_payload(session: Session, outbox_id: int, payload: dict[str, Any]) -> None:
     """Store a message's new payload (its text and keyboard after an edit)."""
-    session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(payload=payload))
+    session.execute(_SET_PAYLOAD, {"outbox_id": outbox_id, "payload": payload})
 
 
 def save(session: Session, message: Outbox) -> None:
