@@ -74,11 +74,10 @@ def person_of(session: Session, incoming: Incoming) -> Person | None:
 
 def load(ctx: ReplyContext, occurrence_id: int) -> Loaded | Outcome:
     occurrences.lock_occurrence(ctx.session, occurrence_id)
-    found = occurrences.occurrence_with_duty(ctx.session, occurrence_id)
+    found = occurrences.answered(ctx.session, occurrence_id)
     if found is None:
         return Outcome(ctx.text("reply.gone"))
-    occ, duty = found
-    last = replies.last_answers(ctx.session, [occurrence_id]).get(occurrence_id)
+    occ, duty, last = found
     facts = OccurrenceFacts(
         id=occurrence_id,
         person_id=occ.person_id,

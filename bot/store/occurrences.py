@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, inspect, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import select_in
+from bot.store.replies import LastAnswer
 from models.occurrence import OccurrenceState
-from models.tables import Duty, Occurrence, Outbox, Person
+from models.tables import Duty, Occurrence, Outbox, Person, Reply
 
 _OCCURRENCE = Occurrence.__table__  # type: ignore[attr-defined]
 
@@ -30,6 +32,7 @@ _LOCK = (
     .with_for_update()
 )
 _OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_REPLY = Reply.__table__  # type: ignore[attr-defined]
 _DUTY = Duty.__table__  # type: ignore[attr-defined]
 _SENT_NUDGE = (  # plain tables: rows come back as tuples, without the ORM's work
     sa_select(
@@ -45,6 +48,32 @@ _SENT_NUDGE = (  # plain tables: rows come back as tuples, without the ORM's wor
     .where(_OUTBOX.c.id == bindparam("outbox_id"), _OUTBOX.c.telegram_message_id.is_not(None))
     .order_by(_OCCURRENCE.c.number)
 )  # fmt: skip
+
+
+_LATEST_REPLY = (
+    sa_select(func.max(_REPLY.c.id))
+    .where(_REPLY.c.occurrence_id == _OCCURRENCE.c.id)
+    .correlate(_OCCURRENCE)
+    .scalar_subquery()
+)
+_ANSWERED = (
+    sa_select(Occurrence, Duty, _REPLY.c.kind, _REPLY.c.category, _REPLY.c.new_due_at)
+    .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
+    .outerjoin(_REPLY, _REPLY.c.id == _LATEST_REPLY)
+    .where(col(Occurrence.id) == bindparam("occurrence_id"))
+)
+
+
+def answered(
+    session: Session, occurrence_id: int
+) -> tuple[Occurrence, Duty, LastAnswer | None] | None:
+    """The occurrence, its duty and what its latest reply said (None: no reply yet), in one
+    query: what an answer to it is checked against."""
+    row = session.execute(_ANSWERED, {"occurrence_id": occurrence_id}).first()
+    if row is None:
+        return None
+    occ, duty, kind, category, new_due_at = row
+    return occ, duty, (LastAnswer(kind, category, new_due_at) if kind is not None else None)
 
 
 def occurrence_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
@@ -140,21 +169,28 @@ def duty_by_id(session: Session, duty_id: int) -> Duty | None:
     return session.get(Duty, duty_id)
 
 
+_LIFE = tuple(f.name for f in fields(OccurrenceState))
+_WRITE_STATE = (  # built once: every answer runs it
+    update(_OCCURRENCE)
+    .where(_OCCURRENCE.c.id == bindparam("occurrence_id"))
+    .values({name: bindparam(f"new_{name}", type_=_OCCURRENCE.c[name].type) for name in _LIFE})
+)
+
+
 def write_state(session: Session, occurrence: Occurrence, state: OccurrenceState) -> None:
-    """Store a stored occurrence's new state at once, with a plain UPDATE of the columns it
-    changes, and set them on the row object as stored (nothing left for the session to
+    """Store a stored occurrence's new state at once, with a plain UPDATE of its state's
+    columns, and set them on the row object as stored (nothing left for the session to
     flush): an answer changes one row, and the unit of work costs more than the row."""
-    occurrence.apply(state)
-    changes = {
-        attribute.key: attribute.value
-        for attribute in inspect(occurrence).attrs
-        if attribute.history.has_changes()
-    }
-    if not changes:
-        return
-    session.execute(update(_OCCURRENCE).where(_OCCURRENCE.c.id == occurrence.id).values(changes))
-    for key, value in changes.items():
-        set_committed_value(occurrence, key, value)
+    values = {}
+    for name in _LIFE:
+        value = getattr(state, name)
+        values[name] = value.value if isinstance(value, StrEnum) else value
+    session.execute(
+        _WRITE_STATE,
+        {"occurrence_id": occurrence.id} | {f"new_{name}": v for name, v in values.items()},
+    )
+    for name, value in values.items():
+        set_committed_value(occurrence, name, value)
 
 
 def save(session: Session, occurrence: Occurrence) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from sqlalchemy import Select, bindparam, literal, update
 from sqlalchemy import select as sa_select
@@ -31,12 +32,38 @@ def person_by_id(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
 
-# Statements run on every tap are built once, here: building one costs more than running it.
-_PERSON_BY_TELEGRAM = select(Person).where(col(Person.telegram_user_id) == bindparam("user_id"))
+ZONE_LEVELS = 4  # unit levels whose time zones are read with a person (deeper: on their own)
+_ZONES_KEY = "unit time zones"  # in ``Session.info``: what this session read of them
+
+
+def _person_with_zones() -> Select[
+    Person, str | None, str | None, str | None, str | None, int | None
+]:
+    """A person by Telegram id, with the time zones of their unit and its next ancestors,
+    and the parent id past the last of those (None: the chain ended there). Built once,
+    here: every tap runs it, and building a statement costs more than running it."""
+    units = [aliased(Unit) for _ in range(ZONE_LEVELS)]
+    query = sa_select(Person, *(col(unit.timezone) for unit in units), col(units[-1].parent_id))
+    query = query.outerjoin(units[0], col(units[0].id) == col(Person.unit_id))
+    for child, parent in pairwise(units):
+        query = query.outerjoin(parent, col(parent.id) == col(child.parent_id))
+    return query.where(col(Person.telegram_user_id) == bindparam("user_id"))  # type: ignore[return-value]
+
+
+_PERSON_WITH_ZONES = _person_with_zones()
 
 
 def person_by_telegram(session: Session, telegram_user_id: int) -> Person | None:
-    return session.exec(_PERSON_BY_TELEGRAM, params={"user_id": telegram_user_id}).first()
+    """The person on this Telegram account. Their unit's time zones come with them (one
+    query), kept for ``timezone_of`` in this session."""
+    row = session.execute(_PERSON_WITH_ZONES, {"user_id": telegram_user_id}).first()
+    if row is None:
+        return None
+    person: Person = row[0]
+    zones, beyond = list(row[1:-1]), row[-1]
+    if beyond is None or any(zones):  # the chain is read up to its first time zone
+        session.info.setdefault(_ZONES_KEY, {})[person.unit_id] = zones
+    return person
 
 
 def pending_people(session: Session) -> Sequence[Person]:
@@ -214,7 +241,9 @@ def timezone_of(session: Session, plant_tz: str, person_tz: str | None, unit_id:
     answer, where loading every unit would cost more than the answer itself."""
     if person_tz:
         return person_tz
-    chain = session.execute(_UNIT_CHAIN, {"unit_id": unit_id}).scalars().all()
+    chain = session.info.get(_ZONES_KEY, {}).get(unit_id)  # read with the person
+    if chain is None:
+        chain = session.execute(_UNIT_CHAIN, {"unit_id": unit_id}).scalars().all()
     return effective_timezone(person_tz, chain, plant_tz)
 
 
