@@ -58,12 +58,15 @@ from bot.runtime import Runtime
 from bot.services import escalation, nudging, planning, replies
 from bot.services.recording import Incoming
 from models.tables import Outbox
+from scheduler import jobs
 
 IMPORT_AT = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 PLAN_AT = datetime(2026, 11, 17, 4, 0, tzinfo=UTC)  # 05:00 in Berlin, a Tuesday
 NUDGE_AT = datetime(2026, 11, 17, 6, 0, 30, tzinfo=UTC)  # 07:00:30 in Berlin
 TAP_AT = datetime(2026, 11, 17, 6, 10, tzinfo=UTC)
 TARGET_MS = 5.0
+RATE = 200  # taps a second the target is about
+WAKE_GAP = getattr(jobs, "WAKE_GAP", 1.0)  # (the bench also runs on code from before it)
 TELEGRAM_BASE = 1_000_000  # person id + this = their Telegram id
 T = TypeVar("T")
 
@@ -91,14 +94,30 @@ class Figures:
     def taps(self) -> int:
         return len(self.thread_ms)
 
-    def mean(self) -> float:
-        return statistics.fmean(self.thread_ms)
+    def p50(self) -> float:
+        return statistics.median(self.thread_ms)
 
-    def with_passes(self) -> float:
-        return (sum(self.thread_ms) + sum(self.pass_ms)) / self.taps
+    def p99(self) -> float:
+        ms = sorted(self.thread_ms)
+        return ms[min(len(ms) - 1, int(len(ms) * 0.99))]
 
-    def per_core(self) -> float:
-        return 1000 / self.with_passes()
+    def process_ms(self) -> float:
+        """Process CPU per tap, the passes' own CPU taken out: the service call, the worker
+        thread hand-off and the event loop."""
+        return (self.process_seconds * 1000 - sum(self.pass_ms)) / self.taps
+
+    def pass_mean(self) -> float:
+        return statistics.fmean(self.pass_ms) if self.pass_ms else 0.0
+
+    def coalesced(self) -> float:
+        """Per tap at ``RATE`` taps a second, woken passes coalesced to one per ``WAKE_GAP``
+        (when any tap woke one): the figure the target is about."""
+        share = self.pass_mean() * WAKE_GAP / RATE if self.pass_ms else 0.0
+        return self.process_ms() + share
+
+    def uncoalesced(self) -> float:
+        """Per tap with a whole pass for every tap that woke one (as before coalescing)."""
+        return self.process_ms() + sum(self.pass_ms) / self.taps
 
 
 # --- the day ------------------------------------------------------------------------------------
@@ -189,6 +208,7 @@ def timed_pass(engine: Engine, settings: Settings, now: datetime) -> float:
 
 
 def wakes(outcome: Outcome) -> bool:
+    """Whether the handler would wake the pass (before the flag: every recorded answer)."""
     flag = getattr(outcome, "wake_escalation", None)
     return bool(outcome.recorded if flag is None else flag)
 
@@ -267,28 +287,28 @@ def print_profile(profiler: cProfile.Profile, lines: int) -> None:
 
 
 def report(figures: Figures) -> None:
-    ms = sorted(figures.thread_ms)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
     passes = figures.pass_ms
     say(
         f"{figures.backend}: {figures.taps} taps ({figures.recorded} recorded), "
-        f"{len(passes)} escalation passes woken"
+        f"{len(passes)} woke the escalation pass"
     )
     if figures.not_recorded:
         say(f"  not recorded: {figures.not_recorded}")
     say(
-        f"  tap CPU (thread, ms): mean {figures.mean():.2f}  p50 {statistics.median(ms):.2f}  "
-        f"p99 {p99:.2f}  max {ms[-1]:.2f}"
+        f"  tap CPU in the service call (thread, ms): "
+        f"mean {statistics.fmean(figures.thread_ms):.2f}  p50 {figures.p50():.2f}  "
+        f"p99 {figures.p99():.2f}  max {max(figures.thread_ms):.2f}"
     )
+    say(f"  process CPU per tap, passes left out (ms): {figures.process_ms():.2f}")
     if passes:
         say(
-            f"  woken passes CPU (ms): mean {statistics.fmean(passes):.2f}, total {sum(passes):.0f}"
+            f"  a woken pass (thread CPU, ms): mean {figures.pass_mean():.2f}, "
+            f"max {max(passes):.2f}"
         )
-    process_ms = figures.process_seconds * 1000 / figures.taps
     say(
-        f"  per tap with its passes: {figures.with_passes():.2f} ms thread CPU, "
-        f"{process_ms:.2f} ms process CPU (event loop and hand-offs included); "
-        f"{figures.per_core():.0f} taps/s on one core; wall {figures.wall_seconds:.1f} s"
+        f"  per tap with passes: {figures.coalesced():.2f} ms at {RATE} taps/s (woken passes "
+        f"coalesced, at most one per {WAKE_GAP:.0f} s); {figures.uncoalesced():.2f} ms with a "
+        f"pass for every tap that woke one; wall {figures.wall_seconds:.1f} s"
     )
 
 
@@ -323,18 +343,21 @@ def main() -> None:
             figures = bench(backend, engine_cm, Path(tmp), options)
             report(figures)
             results.append(figures)
-    say(f"\n{'figure':<44} {'mean':>8} {'p50':>8} {'p99':>8} {'taps/s':>8}  target")
+    say(f"\n{'figure':<46} {'mean':>7} {'p50':>7} {'p99':>7} {'taps/s':>7}  target")
     for figures in results:
-        ms = sorted(figures.thread_ms)
-        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-        mean = figures.with_passes()
-        verdict = "ok" if figures.backend != "SQLite" or mean < TARGET_MS else "TARGET MISSED"
-        target = f"< {TARGET_MS:.0f} ms mean" if figures.backend == "SQLite" else "(reported)"
+        mean = figures.coalesced()
+        sqlite = figures.backend == "SQLite"
+        verdict = ("  ok" if mean < TARGET_MS else "  TARGET MISSED") if sqlite else ""
+        target = f"< {TARGET_MS:.0f} ms mean" if sqlite else "(reported)"
         say(
-            f"{'CPU per tap with passes, ' + figures.backend + ' (ms)':<44} {mean:>8.2f} "
-            f"{statistics.median(ms):>8.2f} {p99:>8.2f} {figures.per_core():>8.0f}  "
-            f"{target}  {verdict if figures.backend == 'SQLite' else ''}"
+            f"{'CPU per tap, ' + figures.backend + ' (ms)':<46} {mean:>7.2f} "
+            f"{figures.p50():>7.2f} {figures.p99():>7.2f} {1000 / mean:>7.0f}  {target}{verdict}"
         )
+        say(
+            f"{'  with a pass for every waking tap (ms)':<46} {figures.uncoalesced():>7.2f} "
+            f"{'':>7} {'':>7} {1000 / figures.uncoalesced():>7.0f}"
+        )
+    say("(p50 and p99: thread CPU of the service call; mean: process CPU, see the docstring)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ only turn time into service calls; the services decide.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -18,6 +19,7 @@ from bot.services import escalation, nudging, planning, reports
 
 log = logging.getLogger(__name__)
 ESCALATION_JOB = "escalation"
+WAKE_GAP = 1.0  # seconds from one woken escalation pass to the start of the next
 Pass = Callable[[Context], Coroutine[Any, Any, None]]
 
 
@@ -119,13 +121,19 @@ def wake_escalation(context: Context) -> None:
 
 
 async def _woken_runs(context: Context) -> None:
+    """Run the pass; again while wakes came meanwhile, each run at least ``WAKE_GAP`` after
+    the one before: a storm of blocks costs at most a pass a second, and each block still
+    reaches its leader within about a second."""
     woken = context.bot_data.escalation
+    loop = asyncio.get_running_loop()
     while True:
         woken.again = False
         woken.runs += 1
+        started = loop.time()
         try:
             await escalation_pass(context)
         except Exception:
             log.exception("a woken escalation pass failed; its next tick runs it again")
         if not woken.again:
             return
+        await asyncio.sleep(max(0.0, started + WAKE_GAP - loop.time()))
