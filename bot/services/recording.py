@@ -267,7 +267,7 @@ def time_refused(ctx: ReplyContext, refusal: str | None) -> str:
     return ctx.text("reply.too_far", days=MAX_LATER.days, limit=clock(ctx, ctx.now + MAX_LATER))
 
 
-def already(ctx: ReplyContext, reply: Reply) -> Outcome:
+def already(ctx: ReplyContext, reply: Reply | replies.LastAnswer) -> Outcome:
     """The answer to an update delivered again (after a restart): what it recorded."""
     status = STATUS_OF[Action(reply.kind)]
     return Outcome(ctx.text("reply.same", status=_status_text(ctx, status, reply.new_due_at)))

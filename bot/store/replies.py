@@ -25,7 +25,12 @@ class LastAnswer:
 
 
 # Statements run on every tap are built once, here: building one costs more than running it.
-_REPLY_BY_UPDATE = select(Reply).where(col(Reply.telegram_update_id) == bindparam("update_id"))
+_REPLY_BY_UPDATE = (
+    sa_select(col(Reply.kind), col(Reply.category), col(Reply.new_due_at))
+    .where(col(Reply.telegram_update_id) == bindparam("update_id"))
+    .order_by(col(Reply.id))
+    .limit(1)
+)
 _LATEST = (
     sa_select(func.max(col(Reply.id)))
     .where(col(Reply.occurrence_id).in_(bindparam("ids", expanding=True)))
@@ -36,8 +41,12 @@ _LAST_ANSWERS = sa_select(
 ).where(col(Reply.id).in_(_LATEST.scalar_subquery()))
 
 
-def reply_by_update(session: Session, update_id: int) -> Reply | None:
-    return session.exec(_REPLY_BY_UPDATE, params={"update_id": update_id}).first()
+def reply_by_update(session: Session, update_id: int) -> LastAnswer | None:
+    """What the first reply this update recorded said (None: it recorded none), as a plain
+    row: every tap asks, to answer an update delivered again as it was answered the first
+    time."""
+    row = session.execute(_REPLY_BY_UPDATE, {"update_id": update_id}).first()
+    return LastAnswer(row[0], row[1], row[2]) if row is not None else None
 
 
 def replies_by_update(session: Session, update_id: int) -> list[Reply]:
