@@ -9,12 +9,26 @@ is the application the composition root (``bot.app``) builds; ``context.bot_data
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.delivery.sender import Sender
 from bot.runtime import Runtime
+
+
+@dataclass
+class WokenPass:
+    """A pass brought forward between its ticks (``scheduler.jobs.wake_escalation``): the run
+    in flight, whether one more is wanted after it (at most one, however many wakes came),
+    how many runs were woken, and the lock the pass holds while it runs, so that a woken run
+    and the ticking job never overlap."""
+
+    task: asyncio.Task[None] | None = None
+    again: bool = False
+    runs: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class AppData:
@@ -26,6 +40,7 @@ class AppData:
         self._runtime: Runtime | None = None
         self._sender: Sender | None = None
         self.sender_task: asyncio.Task[None] | None = None
+        self.escalation = WokenPass()
 
     @property
     def runtime(self) -> Runtime:

@@ -55,7 +55,7 @@ async def on_leader_tap(update: Update, context: Context) -> None:
 
 async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome]) -> None:
     """Answer a tap with what the service decided (or "try again" if it failed), then edit
-    and ask what it says, and bring the escalation pass forward if something was recorded."""
+    and ask what it says, and bring the escalation pass forward if a step is due now."""
     query = update.callback_query
     assert query is not None
     try:
@@ -65,7 +65,7 @@ async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome])
         raise
     await _answer_query(query, outcome.answer)
     await _follow_up(update, context, outcome)
-    if outcome.recorded:
+    if outcome.wake_escalation:
         wake_escalation(context)
 
 
@@ -90,7 +90,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     await answer(update, outcome.answer)
     await _follow_up(update, context, outcome)
-    if outcome.recorded:
+    if outcome.wake_escalation:
         wake_escalation(context)
 
 

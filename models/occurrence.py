@@ -236,6 +236,13 @@ def reopen(
 # --- the climb -----------------------------------------------------------------------------
 
 
+def step_due(state: OccurrenceState, now: datetime) -> bool:
+    """Whether its climb has a step due by ``now``: after a block (which climbs at once) the
+    escalation pass should run now rather than at its next tick; after a done (which ends
+    the climb), a later or an ack (which hold it) it need not."""
+    return state.next_step_at is not None and state.next_step_at <= now
+
+
 def escalation_state(state: OccurrenceState) -> EscalationState:
     """What the escalation engine needs to know of the occurrence."""
     status = state.status

@@ -30,10 +30,12 @@ config never changes escalations under way.
 What a policy makes happen to one occurrence: ``models.escalation``.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal
@@ -187,7 +189,25 @@ def policy_to_json(policy: Policy) -> dict[str, object]:
 
 
 def policy_from_json(data: Mapping[str, object]) -> Policy:
-    """The policy ``policy_to_json`` wrote."""
+    """The policy ``policy_to_json`` wrote. Every occurrence carries its snapshot and every
+    answer reads it, while a plant has a handful of policies: each is parsed once (a
+    ``Policy`` is immutable), keyed by its JSON text."""
+    try:
+        key = json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON at all: parsed (and refused) as it is
+        return _policy_from_json(data)
+    try:
+        return _parsed_policy(key)
+    except ValueError:  # refused: say why as the data reads, not as its sorted copy
+        return _policy_from_json(data)
+
+
+@lru_cache(maxsize=256)
+def _parsed_policy(key: str) -> Policy:
+    return _policy_from_json(json.loads(key))
+
+
+def _policy_from_json(data: Mapping[str, object]) -> Policy:
     name = data.get("name")
     if not isinstance(name, str):
         raise ValueError(f"policy.name: expected text, got {name!r}")

@@ -132,7 +132,8 @@ class Occurrence(SQLModel, table=True):
     status: str = Field(default="open", max_length=12)
     status_at: datetime = _utc()
     nudge_state: str = Field(default="pending", max_length=10)
-    nudge_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    # indexed: an answer re-renders the nudge message it was listed in
+    nudge_outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     created_at: datetime = _utc()
     # Escalation: the policy as it was when the occurrence opened, and where its climb stands.
     policy: Any = Field(default=None, sa_type=JSON, nullable=True)
@@ -159,10 +160,13 @@ class Occurrence(SQLModel, table=True):
         return OccurrenceState(**values)
 
     def apply(self, life: OccurrenceState) -> None:
-        """Copy a state from ``models.occurrence`` onto the row (statuses as plain text)."""
+        """Copy a state from ``models.occurrence`` onto the row (statuses as plain text): only
+        the fields it changes (setting a field of a table model is not cheap)."""
         for f in fields(OccurrenceState):
             value = getattr(life, f.name)
-            setattr(self, f.name, value.value if isinstance(value, StrEnum) else value)
+            value = value.value if isinstance(value, StrEnum) else value
+            if getattr(self, f.name) != value:
+                setattr(self, f.name, value)
 
 
 class Notice(SQLModel, table=True):

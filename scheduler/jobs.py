@@ -18,8 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.config import NudgeSettings
@@ -30,6 +29,7 @@ from bot.services import escalation, nudging, planning, reports
 
 log = logging.getLogger(__name__)
 ESCALATION_JOB = "escalation"
+WAKE_GAP = 1.0  # seconds from one woken escalation pass to the start of the next
 Pass = Callable[[Context], Coroutine[Any, Any, None]]
 
 
@@ -48,7 +48,8 @@ async def nudge_pass(context: Context) -> None:
 
 async def escalation_pass(context: Context) -> None:
     rt = context.bot_data.runtime
-    result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
+    async with context.bot_data.escalation.lock:  # the tick and a woken run take turns
+        result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
     if result.messages or result.steps:
         log.info("escalation: %d step(s), %d message(s)", result.steps, result.messages)
         context.bot_data.sender.wake()
@@ -66,38 +67,31 @@ async def dead_pass(context: Context) -> None:
         context.bot_data.sender.wake()
 
 
-@dataclass(slots=True)
-class Wake:
-    """A repeating job's data: set by ``wake_escalation`` so the next run is not skipped."""
-
-    now: bool = False
-
-
 def lease_ttl(interval: timedelta, minimum: timedelta) -> timedelta:
     return max(interval * 3, minimum)
 
 
 async def run_leased(context: Context, callback: Pass, name: str, interval: timedelta) -> bool:
-    """Run one pass if this instance holds (or now takes) the lease ``pass:<name>``, or if it
-    was woken on purpose; False when another instance holds the lease (the run is skipped)."""
+    """Run one pass if this instance holds (or now takes) the lease ``pass:<name>``; False
+    when another instance holds it (the run is skipped)."""
     rt = context.bot_data.runtime
-    data = context.job.data if context.job is not None else None
-    woken = isinstance(data, Wake) and data.now
-    if isinstance(data, Wake):
-        data.now = False
-    mine = True
     if lease.several_instances(rt.engine):
         ttl = lease_ttl(interval, rt.settings.instances.pass_lease_min)
         mine = await asyncio.to_thread(lease.take, rt.engine, f"pass:{name}", rt.instance, ttl)
-    if not mine and not woken:
-        log.debug("%s pass skipped: another instance runs it", name)
-        return False
+        if not mine:
+            log.debug("%s pass skipped: another instance runs it", name)
+            return False
+    await observed(context, callback, name)
+    return True
+
+
+async def observed(context: Context, callback: Pass, name: str) -> None:
+    """Run a pass and record its duration (``execbot_pass_seconds``)."""
     started = time.perf_counter()
     try:
         await callback(context)
     finally:
         PASS_SECONDS.labels(name).observe(time.perf_counter() - started)
-    return True
 
 
 def job_for(callback: Pass, name: str, interval: timedelta) -> Pass:
@@ -157,18 +151,41 @@ def repeat(context: Context) -> None:
             interval=interval,
             first=interval,
             name=name,
-            data=Wake(),
             job_kwargs=late_ok,
         )
 
 
 def wake_escalation(context: Context) -> None:
-    """Run the escalation pass now (a block notifies the leader at once, not at the next
-    tick). The pass itself decides; this only brings it forward."""
-    jobs = context.application.job_queue
-    if jobs is None:
+    """Run the escalation pass now, not at its next tick (a block notifies the leader at
+    once). Cheap and coalesced: while a woken run is in flight, any number of wakes queue one
+    more run after it, no more (a run reads everything due by then, so one run serves every
+    wake before it). The pass itself decides; this only brings it forward. Nothing when the
+    passes are not scheduled (the adapter harness runs them by hand)."""
+    woken = context.bot_data.escalation
+    if woken.task is not None and not woken.task.done():
+        woken.again = True
         return
-    for job in jobs.get_jobs_by_name(ESCALATION_JOB):
-        if isinstance(job.data, Wake):
-            job.data.now = True
-        job.job.modify(next_run_time=datetime.now(UTC))
+    jobs = context.application.job_queue
+    if jobs is None or not jobs.get_jobs_by_name(ESCALATION_JOB):
+        return
+    woken.task = context.application.create_task(woken_runs(context), name="escalation-wake")
+
+
+async def woken_runs(context: Context) -> None:
+    """Run the pass; again while wakes came meanwhile, each run at least ``WAKE_GAP`` after
+    the one before: a storm of blocks costs at most a pass a second, and each block still
+    reaches its leader within about a second. A woken run takes no lease: it runs on the
+    instance the block came to."""
+    woken = context.bot_data.escalation
+    loop = asyncio.get_running_loop()
+    while True:
+        woken.again = False
+        woken.runs += 1
+        started = loop.time()
+        try:
+            await observed(context, escalation_pass, ESCALATION_JOB)
+        except Exception:
+            log.exception("a woken escalation pass failed; its next tick runs it again")
+        if not woken.again:
+            return
+        await asyncio.sleep(max(0.0, started + WAKE_GAP - loop.time()))

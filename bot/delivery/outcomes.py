@@ -24,9 +24,13 @@ class Prompt:
 @dataclass(slots=True)
 class Outcome:
     """What to tell the person (a toast for a tap, a message for typed input), which nudge
-    messages to edit, and a question to ask."""
+    messages to edit, and a question to ask. ``recorded``: something was stored.
+    ``wake_escalation``: what was stored has an escalation step due now (a block climbs at
+    once), so the escalation pass should run now rather than at its next tick; a "done" or
+    a "later" never sets it."""
 
     answer: str
     edits: list[Edit] = field(default_factory=list)
     prompt: Prompt | None = None
     recorded: bool = False
+    wake_escalation: bool = False

@@ -27,7 +27,7 @@ from bot.render import texts
 from bot.render.messages import when_label
 from bot.render.notices import renudge
 from bot.services import notices, reassign
-from bot.services.leader_item import Loaded, ask, audit, item_params, load, save
+from bot.services.leader_item import Loaded, ask, audit, item_params, load, save, steps_due
 from bot.store import escalation as escalation_store
 from bot.store import org, replies
 from bot.store import outbox as outbox_store
@@ -81,13 +81,17 @@ def act(
             texts.render(lang, "action.acked", timeout=timeout, **params),
             notices.edits(session, settings, occ),
             recorded=True,
+            wake_escalation=steps_due(now, occ),
         )
     if lead is LeadKind.EXCUSE:
         return _ask_excuse(session, settings, actor, occ, now, params)
     if lead is LeadKind.NUDGE:
         _renudge(session, settings, actor, loaded, now)
         audit(session, "escalation.renudged", occ, actor, now)
-        return Outcome(texts.render(lang, "action.nudged", **params), recorded=True)
+        wake = steps_due(now, occ)
+        return Outcome(
+            texts.render(lang, "action.nudged", **params), recorded=True, wake_escalation=wake
+        )
     if lead is LeadKind.REASSIGN:
         return reassign.ask(session, settings, tree, actor, occ, now, params)
     if lead is LeadKind.RESOLVE:
@@ -143,7 +147,8 @@ def excuse(
         leader=actor.name, number=occ.number, title=duty.title, reason=reason,
     )  # fmt: skip
     text = texts.render(actor.language, "action.excused", **item_params(occ, duty, person))
-    return Outcome(text, notices.edits(session, settings, occ), recorded=True)
+    edits = notices.edits(session, settings, occ)
+    return Outcome(text, edits, recorded=True, wake_escalation=steps_due(now, occ))
 
 
 def _renudge(
@@ -185,4 +190,5 @@ def _resolve(
         texts.render(actor.language, "action.resolved", **item_params(occ, duty, person)),
         notices.edits(session, settings, occ),
         recorded=True,
+        wake_escalation=steps_due(now, occ),
     )

@@ -195,7 +195,11 @@ def _read(
     for row in rows:
         if BOARD[row.status] == "late" and row.promised_at is not None:
             if zone is None:
-                zone = ZoneInfo(org.timezone_of(session, scope.viewer, settings.plant.timezone))
+                viewer = scope.viewer
+                tz = org.timezone_of(
+                    session, settings.plant.timezone, viewer.timezone, viewer.unit_id
+                )
+                zone = ZoneInfo(tz)
             label = when_label(scope.viewer.language, row.promised_at, zone, now)
             promised[row.occurrence_id] = label
     return _Shown(items, names, promised)

@@ -71,6 +71,12 @@ def save(occ: Occurrence, new: OccurrenceState | Refused) -> None:
     occ.apply(new)
 
 
+def steps_due(now: datetime, *occs: Occurrence) -> bool:
+    """Whether any of these items has an escalation step due by ``now`` after the action
+    (``Outcome.wake_escalation``: the pass should run now, not at its next tick)."""
+    return any(life.step_due(occ.life(), now) for occ in occs)
+
+
 def audit(
     session: Session, kind: str, occ: Occurrence, actor: Person, now: datetime, **data: object
 ) -> None:

@@ -16,7 +16,7 @@ from bot.render.messages import due_label
 from bot.render.notices import reassign_page
 from bot.services import notices
 from bot.services.leader_item import ask as ask_question
-from bot.services.leader_item import audit, item_params, load, save
+from bot.services.leader_item import audit, item_params, load, save, steps_due
 from bot.store import occurrences, org, replies
 from models import occurrence as life
 from models.occurrence import Refused
@@ -177,4 +177,5 @@ def _reassign(
         texts.render(actor.language, "action.reassigned", **params),
         notices.edits(session, settings, occ),
         recorded=True,
+        wake_escalation=steps_due(now, occ, existing),
     )

@@ -57,7 +57,7 @@ class ReplyContext:
             incoming,
         )
         self.lang = person.language
-        self.tz = org.timezones(session, settings.plant.timezone)(person.timezone, person.unit_id)
+        self.tz = org.timezone_of(session, settings.plant.timezone, person.timezone, person.unit_id)
         self.now = incoming.now
 
     def text(self, message_id: str, **params: object) -> str:
@@ -74,11 +74,10 @@ def person_of(session: Session, incoming: Incoming) -> Person | None:
 
 def load(ctx: ReplyContext, occurrence_id: int) -> Loaded | Outcome:
     occurrences.lock_occurrence(ctx.session, occurrence_id)
-    found = occurrences.occurrence_with_duty(ctx.session, occurrence_id)
+    found = occurrences.answered(ctx.session, occurrence_id)
     if found is None:
         return Outcome(ctx.text("reply.gone"))
-    occ, duty = found
-    last = replies.last_reply(ctx.session, occurrence_id)
+    occ, duty, last = found
     facts = OccurrenceFacts(
         id=occurrence_id,
         person_id=occ.person_id,
@@ -127,7 +126,17 @@ def record(
             ctx.text("reply.same", status=_status_text(ctx, STATUS_OF[action], promised))
         )
     before = occ.status
-    reply = Reply(
+    # A note never reopens a resolved block. An answer: a block climbs at once, a later
+    # waits for its time, done stops the climb.
+    new = (
+        life.note(occ.life(), ctx.now)
+        if note_only
+        else life.answer(occ.life(), action, ctx.now, promised)
+    )
+    if isinstance(new, life.Refused):  # ``load`` checked it under the row's lock already
+        return Outcome(ctx.text("reply.closed", status=ctx.text(f"status.{occ.status}", time="")))
+    replies.add_reply(
+        ctx.session,
         occurrence_id=occ.id or 0,
         person_id=ctx.person.id or 0,
         kind=action.value,
@@ -141,18 +150,7 @@ def record(
         telegram_update_id=ctx.incoming.update_id,
         created_at=ctx.now,
     )
-    # A note never reopens a resolved block. An answer: a block climbs at once, a later
-    # waits for its time, done stops the climb.
-    new = (
-        life.note(occ.life(), ctx.now)
-        if note_only
-        else life.answer(occ.life(), action, ctx.now, promised)
-    )
-    if isinstance(new, life.Refused):  # ``load`` checked it under the row's lock already
-        return Outcome(ctx.text("reply.closed", status=ctx.text(f"status.{occ.status}", time="")))
-    replies.add_reply(ctx.session, reply)
-    occ.apply(new)
-    occurrences.save(ctx.session, occ)
+    occurrences.write_state(ctx.session, occ, new)
     audit.record(
         ctx.session,
         "reply.recorded",
@@ -170,6 +168,7 @@ def record(
             "note": bool(note),
             "evidence": bool(evidence),
         },
+        at_once=True,
     )
     write_now(ctx.session)
     number, title = occ.number, duty.title
@@ -188,38 +187,41 @@ def record(
         answer = ctx.text(
             "reply.recorded_later", number=number, title=title, time=clock(ctx, promised)
         )
-    edits = _nudge_edit(ctx, occ)
-    return Outcome(answer, edits, recorded=True)
+    edits = _nudge_edit(ctx, occ, replies.LastAnswer(action.value, cat, promised))
+    return Outcome(answer, edits, recorded=True, wake_escalation=life.step_due(new, ctx.now))
 
 
-def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
-    """The nudge message holding this occurrence, re-rendered with every duty's status; no
-    edit when nothing visible changed (Telegram refuses an edit that changes nothing)."""
+def _nudge_edit(ctx: ReplyContext, occ: Occurrence, answer: replies.LastAnswer) -> list[Edit]:
+    """The nudge message holding this occurrence (whose latest reply is ``answer``, just
+    stored), re-rendered with every duty's status; no edit when nothing visible changed
+    (Telegram refuses an edit that changes nothing). Plain rows, a few queries whatever the
+    message lists: this runs on every answer."""
     if occ.nudge_outbox_id is None:
         return []
-    outbox = outbox_store.by_id(ctx.session, occ.nudge_outbox_id)
-    if outbox is None or outbox.telegram_message_id is None:
+    nudge = occurrences.sent_nudge(ctx.session, occ.nudge_outbox_id)
+    if nudge is None:
         return []
+    members = nudge.lines
+    others = [member.id for member in members if member.id != occ.id]
+    last = replies.last_answers(ctx.session, others) if others else {}
+    last[occ.id or 0] = answer
     lines = []
-    members = occurrences.occurrences_in_message(ctx.session, outbox.id or 0)
-    for member, duty in members:
-        last = replies.last_reply(ctx.session, member.id or 0)
-        promised = last.new_due_at if last and last.kind == "later" else None
+    for member in members:
+        latest = last.get(member.id)
+        promised = latest.new_due_at if latest and latest.kind == "later" else None
         lines.append(
             NudgeLine(
-                occurrence_id=member.id or 0,
+                occurrence_id=member.id,
                 number=member.number,
-                title=duty.title,
-                details=duty.details,
+                title=member.title,
+                details=member.details,
                 due_at=member.due_at,
                 status=member.status,
                 status_text=clock(ctx, promised) if promised else "",
             )
         )
-    if not lines:
-        return []
-    payload = dict(outbox.payload)
-    nudge_at = min(member.nudge_at for member, _ in members)
+    payload = nudge.payload
+    nudge_at = min(member.nudge_at for member in members)
     [message] = nudge_messages(
         ctx.lang,
         ctx.person.name,
@@ -232,9 +234,8 @@ def _nudge_edit(ctx: ReplyContext, occ: Occurrence) -> list[Edit]:
     if message.text == payload.get("text") and message.reply_markup == payload.get("reply_markup"):
         return []
     payload |= {"text": message.text, "reply_markup": message.reply_markup}
-    outbox.payload = payload
-    outbox_store.save(ctx.session, outbox)
-    return [Edit(outbox.chat_id, outbox.telegram_message_id, message.text, message.reply_markup)]
+    outbox_store.set_payload(ctx.session, occ.nudge_outbox_id, payload)
+    return [Edit(nudge.chat_id, nudge.telegram_message_id, message.text, message.reply_markup)]
 
 
 def question(
@@ -266,7 +267,7 @@ def time_refused(ctx: ReplyContext, refusal: str | None) -> str:
     return ctx.text("reply.too_far", days=MAX_LATER.days, limit=clock(ctx, ctx.now + MAX_LATER))
 
 
-def already(ctx: ReplyContext, reply: Reply) -> Outcome:
+def already(ctx: ReplyContext, reply: Reply | replies.LastAnswer) -> Outcome:
     """The answer to an update delivered again (after a restart): what it recorded."""
     status = STATUS_OF[Action(reply.kind)]
     return Outcome(ctx.text("reply.same", status=_status_text(ctx, status, reply.new_due_at)))

@@ -188,6 +188,7 @@ def _typed_reply(ctx: ReplyContext, parsed: Typed) -> Outcome:
         answers.append(outcome.answer)
         combined.edits.extend(outcome.edits)
         combined.recorded = combined.recorded or outcome.recorded
+        combined.wake_escalation = combined.wake_escalation or outcome.wake_escalation
     if unknown:
         shown = ", ".join(str(n) for n in unknown[:UNKNOWN_SHOWN])
         shown += ", …" if len(unknown) > UNKNOWN_SHOWN else ""

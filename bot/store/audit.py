@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from models.tables import AuditEvent, Person, Report
 
 SUBJECT_LIMIT = 80  # AuditEvent.subject's column
+_INSERT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 def record(
@@ -22,21 +24,27 @@ def record(
     actor: Person | None = None,
     actor_telegram_id: int | None = None,
     data: dict[str, Any] | None = None,
+    at_once: bool = False,
 ) -> None:
     """One audit event. A subject longer than its column (a long file path) keeps its end,
-    the most telling part, behind "…"; callers put the whole value in ``data``."""
+    the most telling part, behind "…"; callers put the whole value in ``data``. Stored with
+    the session's next flush (a pass's many events go in batches), or ``at_once`` with a
+    plain INSERT (one answer's single event, where the unit of work costs more than the row).
+    """
     if len(subject) > SUBJECT_LIMIT:
         subject = "…" + subject[-(SUBJECT_LIMIT - 1) :]
-    session.add(
-        AuditEvent(
-            at=now,
-            kind=kind,
-            subject=subject,
-            actor_person_id=actor.id if actor else None,
-            actor_telegram_id=actor_telegram_id,
-            data=data or {},
-        )
-    )
+    values: dict[str, Any] = {
+        "at": now,
+        "kind": kind,
+        "subject": subject,
+        "actor_person_id": actor.id if actor else None,
+        "actor_telegram_id": actor_telegram_id,
+        "data": data or {},
+    }
+    if at_once:
+        session.execute(_INSERT, values)
+    else:
+        session.add(AuditEvent(**values))
 
 
 def events(session: Session, kind: str | None = None) -> Sequence[AuditEvent]:

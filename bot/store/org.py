@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, bindparam, literal, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import chunked, select_in
+from models.org_spec import effective_timezone
 from models.orgtree import OrgTree, TreePerson, TreeUnit
 from models.tables import Invite, Leadership, Occurrence, Person, Unit
 from models.timezones import TimezoneOf, timezone_resolver
@@ -29,8 +32,38 @@ def person_by_id(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
 
+ZONE_LEVELS = 4  # unit levels whose time zones are read with a person (deeper: on their own)
+_ZONES_KEY = "unit time zones"  # in ``Session.info``: what this session read of them
+
+
+def _person_with_zones() -> Select[
+    Person, str | None, str | None, str | None, str | None, int | None
+]:
+    """A person by Telegram id, with the time zones of their unit and its next ancestors,
+    and the parent id past the last of those (None: the chain ended there). Built once,
+    here: every tap runs it, and building a statement costs more than running it."""
+    units = [aliased(Unit) for _ in range(ZONE_LEVELS)]
+    query = sa_select(Person, *(col(unit.timezone) for unit in units), col(units[-1].parent_id))
+    query = query.outerjoin(units[0], col(units[0].id) == col(Person.unit_id))
+    for child, parent in pairwise(units):
+        query = query.outerjoin(parent, col(parent.id) == col(child.parent_id))
+    return query.where(col(Person.telegram_user_id) == bindparam("user_id"))  # type: ignore[return-value]
+
+
+_PERSON_WITH_ZONES = _person_with_zones()
+
+
 def person_by_telegram(session: Session, telegram_user_id: int) -> Person | None:
-    return session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
+    """The person on this Telegram account. Their unit's time zones come with them (one
+    query), kept for ``timezone_of`` in this session."""
+    row = session.execute(_PERSON_WITH_ZONES, {"user_id": telegram_user_id}).first()
+    if row is None:
+        return None
+    person: Person = row[0]
+    zones, beyond = list(row[1:-1]), row[-1]
+    if beyond is None or any(zones):  # the chain is read up to its first time zone
+        session.info.setdefault(_ZONES_KEY, {})[person.unit_id] = zones
+    return person
 
 
 def pending_people(session: Session) -> Sequence[Person]:
@@ -224,14 +257,36 @@ def timezones(session: Session, plant_tz: str) -> TimezoneOf:
     return timezone_resolver(unit_timezones(session), plant_tz)
 
 
-def timezone_of(session: Session, person: Person, plant_tz: str) -> str:
-    """The person's time zone, as ``timezones`` resolves it, reading only the units from
-    theirs up to the top (a recursive query up ``unit.parent_id``)."""
-    columns = (col(Unit.id), col(Unit.parent_id), col(Unit.timezone))
-    up = sa_select(*columns).where(col(Unit.id) == person.unit_id).cte(recursive=True)
-    up = up.union(sa_select(*columns).join(up, col(Unit.id) == up.c.parent_id))
-    rows = [(int(uid), parent, tz) for uid, parent, tz in session.execute(sa_select(up)).all()]
-    return timezone_resolver(rows, plant_tz)(person.timezone, person.unit_id)
+def _unit_chain() -> Select[str | None]:
+    """The time zones of a unit and its ancestors, the unit's first (a recursive query; a
+    cycle, which the org import refuses, stops after 100 levels)."""
+    first = (
+        sa_select(col(Unit.parent_id), col(Unit.timezone), literal(0).label("depth"))
+        .where(col(Unit.id) == bindparam("unit_id"))
+        .cte("chain", recursive=True)
+    )
+    parent = aliased(Unit)
+    chain = first.union_all(
+        sa_select(col(parent.parent_id), col(parent.timezone), first.c.depth + 1).where(
+            col(parent.id) == first.c.parent_id, first.c.depth < 100
+        )
+    )
+    return sa_select(chain.c.timezone).order_by(chain.c.depth)
+
+
+_UNIT_CHAIN = _unit_chain()
+
+
+def timezone_of(session: Session, plant_tz: str, person_tz: str | None, unit_id: int) -> str:
+    """One person's time zone, as ``timezones`` resolves it, reading only what it needs: no
+    query when they have their own, else their unit's and its ancestors' in one query. For one
+    answer, where loading every unit would cost more than the answer itself."""
+    if person_tz:
+        return person_tz
+    chain = session.info.get(_ZONES_KEY, {}).get(unit_id)  # read with the person
+    if chain is None:
+        chain = session.execute(_UNIT_CHAIN, {"unit_id": unit_id}).scalars().all()
+    return effective_timezone(person_tz, chain, plant_tz)
 
 
 def add_invite(session: Session, invite: Invite) -> Invite:

@@ -73,6 +73,19 @@ def by_id(session: Session, outbox_id: int) -> Outbox | None:
     return session.get(Outbox, outbox_id)
 
 
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_SET_PAYLOAD = (  # built once (it runs on every answer); the table: no ORM object to update
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("outbox_id"))
+    .values(payload=bindparam("payload", type_=_OUTBOX.c.payload.type))
+)
+
+
+def set_payload(session: Session, outbox_id: int, payload: dict[str, Any]) -> None:
+    """Store a message's new payload (its text and keyboard after an edit)."""
+    session.execute(_SET_PAYLOAD, {"outbox_id": outbox_id, "payload": payload})
+
+
 def save(session: Session, message: Outbox) -> None:
     """Store the changes made to a stored message (its payload, after an edit)."""
     session.add(message)

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from telegram.ext import CallbackContext, Job
+from telegram.ext import CallbackContext
 
 from bot import config
 from bot.app import build_application
-from bot.context import App, Context
+from bot.context import App
 from bot.delivery.lease import wall_now
 from bot.metrics import REGISTRY
 from bot.runtime import Runtime
@@ -89,10 +89,9 @@ def table(h: Plant) -> dict[str, tuple[jobs.Pass, timedelta]]:
     return {name: (run, every) for run, every, name in jobs.passes(h.settings.nudges)}
 
 
-async def run(app: App, h: Plant, name: str, job: Job[Context] | None = None) -> bool:
+async def run(app: App, h: Plant, name: str) -> bool:
     callback, every = table(h)[name]
-    context = CallbackContext.from_job(job, app) if job is not None else CallbackContext(app)
-    return await jobs.run_leased(context, callback, name, every)
+    return await jobs.run_leased(CallbackContext(app), callback, name, every)
 
 
 async def test_one_instance_runs_a_pass_the_other_skips_then_takes_over(h: Plant) -> None:
@@ -123,10 +122,10 @@ async def test_a_woken_escalation_pass_runs_without_the_lease(h: Plant) -> None:
     assert await run(a, h, jobs.ESCALATION_JOB)
     assert not await run(b, h, jobs.ESCALATION_JOB)
 
-    callback, _ = table(h)[jobs.ESCALATION_JOB]
-    job: Job[Context] = Job(callback, data=jobs.Wake(now=True), name="escalation")
-    assert await run(b, h, jobs.ESCALATION_JOB, job)  # a block on b: at once, on b
-    assert not await run(b, h, jobs.ESCALATION_JOB, job)  # the next tick is an ordinary one
+    before = ran(jobs.ESCALATION_JOB)
+    await jobs.woken_runs(CallbackContext(b))  # a block on b: at once, on b
+    assert ran(jobs.ESCALATION_JOB) == before + 1
+    assert not await run(b, h, jobs.ESCALATION_JOB)  # the next tick is an ordinary one
     with Session(h.engine) as session:
         lease = session.get(Lease, f"pass:{jobs.ESCALATION_JOB}")
         assert lease is not None and lease.holder == a.bot_data.runtime.instance
