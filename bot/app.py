@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
@@ -14,8 +12,9 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ApplicationBuilder
 
 import handlers
+from bot import ops
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
-from bot.delivery import polling
+from bot.delivery import polling, webhook
 from bot.delivery.sender import PacedLimiter, Sender
 from bot.render import texts
 from bot.runtime import Runtime
@@ -72,9 +71,10 @@ def build_application(rt: Runtime, token: str) -> App:
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer))
+        # No Updater: polling (bot.delivery.polling) and the webhook (bot.delivery.webhook)
+        # confirm an update to Telegram only after it is handled or stored.
+        .updater(None)
     )
-    if tg.mode == "polling":
-        builder = builder.updater(None)  # bot.delivery.polling confirms updates only after handling
     app = builder.build()
     sender = Sender(
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
@@ -121,23 +121,34 @@ async def _on_error(update: object, context: Context) -> None:
 
 
 def _run(rt: Runtime, token: str) -> None:
-    prepare_database(rt)
-    app = build_application(rt, token)
     tg = rt.settings.telegram
-    options: dict[str, Any] = {"allowed_updates": ALLOWED_UPDATES}
     if tg.mode == "webhook":
-        hook = tg.webhook
-        app.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=hook.url_path,
-            webhook_url=hook.public_url,
-            secret_token=os.environ.get(hook.secret_env) or None,
-            **options,
-        )
+        secret = check_webhook(rt)  # before anything else: never serve a webhook without it
+        prepare_database(rt)
+        app = build_application(rt, token)
+        asyncio.run(webhook.serve_webhook(app, secret, ALLOWED_UPDATES))
     else:
+        prepare_database(rt)
+        app = build_application(rt, token)
         timeout = int(tg.poll_timeout.total_seconds())
         asyncio.run(polling.run(app, timeout, ALLOWED_UPDATES))
+
+
+def check_webhook(rt: Runtime) -> str:
+    """The webhook secret, once webhook mode's settings are known to be complete."""
+    hook = rt.settings.telegram.webhook
+    try:
+        secret = webhook.secret_from_env(hook)
+        ops.listen_address(rt.settings)
+    except (webhook.SecretError, ops.ServerError) as exc:
+        raise StartupError(str(exc)) from None
+    if not hook.public_url:
+        raise StartupError(
+            "webhook mode needs [telegram.webhook] public_url: the HTTPS URL Telegram posts "
+            f"updates to, which your reverse proxy forwards to http://{hook.listen}:{hook.port}"
+            f"/{hook.url_path.strip('/')}"
+        )
+    return secret
 
 
 def run(rt: Runtime, token: str) -> None:
@@ -152,7 +163,9 @@ def run(rt: Runtime, token: str) -> None:
             f"({exc.__cause__ or exc}): check the token with @BotFather, and [telegram] "
             "api_base_url"
         ) from None
-    except NetworkError as exc:  # polling waits for an unreachable Bot API; webhook mode stops
+    except ops.ServerError as exc:  # the port is taken, or not allowed
+        raise StartupError(str(exc)) from None
+    except NetworkError as exc:  # an unreachable Bot API is waited for; this is a refusal
         raise StartupError(
             f"the Bot API at {rt.settings.telegram.api_base_url} failed at start-up: {exc}"
         ) from None
