@@ -196,6 +196,7 @@ async def serve_webhook(
 
     try:
         if await polling.start_up(app, stop, last=(set_webhook, "setWebhook")):
+            log.info("webhook set: Telegram posts updates to %s", hook.public_url)
             await app.start()
             try:
                 await stop.wait()
