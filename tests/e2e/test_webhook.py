@@ -54,6 +54,11 @@ def request(url: str, body: bytes | None = None, secret: str | None = None) -> t
         return error.code, error.read().decode()
 
 
+def _ready_body(url: str) -> str | None:
+    status, body = request(url)
+    return body if status == 200 else None
+
+
 def test_webhook_mode_stores_what_the_sandbox_delivers(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -89,7 +94,7 @@ def test_webhook_mode_stores_what_the_sandbox_delivers(tmp_path: Path) -> None:
         assert count(w) == 2
 
         assert request(f"{base}/healthz") == (200, "ok")
-        status, body = w.wait("ready", lambda: (r := request(f"{base}/readyz"))[0] == 200 and r)
+        body = w.wait("ready", lambda: _ready_body(f"{base}/readyz"))
         assert json.loads(body)["ready"] is True
         status, metrics = request(f"{base}/metrics")
         assert status == 200
