@@ -75,11 +75,10 @@ def secret_problem(hook: WebhookSettings, environ: Mapping[str, str] = os.enviro
             f"export {name}=$(openssl rand -hex 32)"
         )
     if not SECRET_SHAPE.fullmatch(value):
+        what = f"it has {len(value)}" if len(value) > 256 else "it holds others"
         return (
             f"the webhook secret in {name} is not valid for Telegram: it must be 1-256 "
-            f"characters of A-Z a-z 0-9 _ - (it has {len(value)} characters"
-            + ("" if len(value) > 256 else ", some of them others")
-            + "); for example: "
+            f"characters of A-Z a-z 0-9 _ - ({what}); for example: "
             f"export {name}=$(openssl rand -hex 32)"
         )
     return None
