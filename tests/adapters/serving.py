@@ -63,6 +63,7 @@ class Served:
     url: str  # http://127.0.0.1:PORT
     http: aiohttp.ClientSession
     stored: list[int]  # one entry per on_stored call
+    server: ops.Server
 
     async def post(
         self, body: bytes | str, *, secret: str | None = SECRET, path: str = "/hook"
@@ -104,7 +105,7 @@ async def served(
     server = await ops.start(ops.web_application(rt, bot, sender, receiver), "127.0.0.1", 0)
     try:
         async with aiohttp.ClientSession() as http:
-            yield Served(f"http://127.0.0.1:{server.port}", http, stored)
+            yield Served(f"http://127.0.0.1:{server.port}", http, stored, server)
     finally:
         await server.stop()
         if api != NOWHERE:

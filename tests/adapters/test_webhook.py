@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
 import time
 from pathlib import Path
 
+import aiohttp
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -114,8 +117,6 @@ async def _answer_after_stall(engine: Engine, hold: float, lock, unlock) -> None
 
 
 async def test_the_answer_waits_for_the_commit_on_sqlite(tmp_path: Path, template_db: Path) -> None:
-    import shutil
-
     db = tmp_path / "execbot.db"
     shutil.copyfile(template_db, db)
     engine = make_engine(f"sqlite:///{db}")
@@ -153,13 +154,41 @@ async def test_the_answer_waits_for_the_commit_on_postgresql(
         engine.dispose()
 
 
+async def test_stopping_refuses_new_requests_and_finishes_the_one_in_hand(
+    tmp_path: Path, template_db: Path
+) -> None:
+    """SIGTERM's first step: the server stops accepting, and a request whose update is still
+    being committed (the database held by another writer) is answered 200 once it is."""
+    db = tmp_path / "execbot.db"
+    shutil.copyfile(template_db, db)
+    engine = make_engine(f"sqlite:///{db}")
+    other = sqlite3.connect(db, isolation_level=None, timeout=30)
+    try:
+        async with served(settings_for(f"sqlite:///{db}"), engine) as s:
+            other.execute("BEGIN EXCLUSIVE")
+            in_hand = asyncio.create_task(s.post(VALID))
+            await asyncio.sleep(0.5)
+            stopping = asyncio.create_task(s.server.stop())
+            await asyncio.sleep(0.5)
+            async with aiohttp.ClientSession() as fresh:  # a new connection: refused
+                with pytest.raises(aiohttp.ClientConnectionError):
+                    async with fresh.get(s.url + "/healthz"):
+                        pass
+            assert not in_hand.done()
+            other.execute("COMMIT")
+            assert (await in_hand)[0] == 200
+            await stopping
+        assert inbox_rows(engine) == 1
+    finally:
+        other.close()
+        engine.dispose()
+
+
 async def test_a_failing_database_answers_500_and_stores_nothing(
     tmp_path: Path, template_db: Path
 ) -> None:
     """The insert fails inside the database (a trigger refuses it): 500, so Telegram delivers
     the update again; once the database takes it, the same delivery stores it."""
-    import shutil
-
     db = tmp_path / "execbot.db"
     shutil.copyfile(template_db, db)
     engine = make_engine(f"sqlite:///{db}")
