@@ -12,9 +12,8 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ApplicationBuilder
 
 import handlers
-from bot import ops
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
-from bot.delivery import polling, webhook
+from bot.delivery import polling
 from bot.delivery.sender import PacedLimiter, Sender
 from bot.render import texts
 from bot.runtime import Runtime
@@ -123,10 +122,16 @@ async def _on_error(update: object, context: Context) -> None:
 def _run(rt: Runtime, token: str) -> None:
     tg = rt.settings.telegram
     if tg.mode == "webhook":
+        from bot import ops  # aiohttp's server: imported only where it is used
+        from bot.delivery import webhook
+
         secret = check_webhook(rt)  # before anything else: never serve a webhook without it
         prepare_database(rt)
         app = build_application(rt, token)
-        asyncio.run(webhook.serve_webhook(app, secret, ALLOWED_UPDATES))
+        try:
+            asyncio.run(webhook.serve_webhook(app, secret, ALLOWED_UPDATES))
+        except ops.ServerError as exc:  # the port is taken, or not allowed
+            raise StartupError(str(exc)) from None
     else:
         prepare_database(rt)
         app = build_application(rt, token)
@@ -136,6 +141,9 @@ def _run(rt: Runtime, token: str) -> None:
 
 def check_webhook(rt: Runtime) -> str:
     """The webhook secret, once webhook mode's settings are known to be complete."""
+    from bot import ops
+    from bot.delivery import webhook
+
     hook = rt.settings.telegram.webhook
     try:
         secret = webhook.secret_from_env(hook)
@@ -163,8 +171,6 @@ def run(rt: Runtime, token: str) -> None:
             f"({exc.__cause__ or exc}): check the token with @BotFather, and [telegram] "
             "api_base_url"
         ) from None
-    except ops.ServerError as exc:  # the port is taken, or not allowed
-        raise StartupError(str(exc)) from None
     except NetworkError as exc:  # an unreachable Bot API is waited for; this is a refusal
         raise StartupError(
             f"the Bot API at {rt.settings.telegram.api_base_url} failed at start-up: {exc}"

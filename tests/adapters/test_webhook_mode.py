@@ -8,15 +8,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot import config
+from bot.app import ALLOWED_UPDATES, StartupError, build_application, run
 from bot.delivery.webhook import serve_webhook
+from bot.runtime import Runtime
+from bot.store.engine import make_engine
 from models.tables import InboxUpdate
 from sandbox.server import DEFAULT_TOKEN
 from tests.adapters.harness import Harness, harness
@@ -105,3 +111,31 @@ async def test_webhook_mode_sets_the_webhook_and_stores_what_is_delivered(
 
 def _allowed(value: Any) -> list[str]:
     return list(json.loads(value) if isinstance(value, str) else value)
+
+
+def test_a_taken_port_stops_start_up_with_one_line(
+    tmp_path: Path, template_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copyfile(template_db, tmp_path / "execbot.db")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = config.parse(
+            {
+                "telegram": {
+                    "mode": "webhook",
+                    "api_base_url": "http://127.0.0.1:9/bot",
+                    "webhook": {"port": port, "public_url": "https://bot.example.org/hook"},
+                },
+                "database": {"url": f"sqlite:///{tmp_path / 'execbot.db'}"},
+            },
+            source="test",
+        )
+        monkeypatch.setenv("EXECBOT_WEBHOOK_SECRET", SECRET)
+        engine = make_engine(settings.database.url)
+        try:
+            with pytest.raises(StartupError, match=f"^cannot listen on 127.0.0.1:{port}: "):
+                run(Runtime(settings, engine), DEFAULT_TOKEN)
+        finally:
+            engine.dispose()
