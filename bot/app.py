@@ -14,7 +14,9 @@ from telegram.ext import ApplicationBuilder
 import handlers
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
 from bot.delivery import polling
-from bot.delivery.sender import PacedLimiter, Sender
+from bot.delivery.lease import LeaseKeeper, several_instances
+from bot.delivery.pause import SharedPause
+from bot.delivery.sender import SENDER_LEASE, PacedLimiter, Sender
 from bot.render import texts
 from bot.runtime import Runtime
 from bot.store import migrate
@@ -60,6 +62,7 @@ def build_application(rt: Runtime, token: str) -> App:
     tg = rt.settings.telegram
     delivery = rt.settings.delivery
     pacer = Pacer(rate=delivery.rate, chat_interval=delivery.chat_interval.total_seconds())
+    shared = SharedPause(rt.engine)  # a 429 seen by any instance holds every instance's sends
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -69,14 +72,28 @@ def build_application(rt: Runtime, token: str) -> App:
         .base_file_url(tg.file_base_url)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .rate_limiter(PacedLimiter(pacer))
+        .rate_limiter(PacedLimiter(pacer, shared))
         # No Updater: polling (bot.delivery.polling) and the webhook (bot.delivery.webhook)
         # confirm an update to Telegram only after it is handled or stored.
         .updater(None)
     )
     app = builder.build()
+    # One instance at a time sends (the lease "sender"); on PostgreSQL messages are stored by
+    # handlers on every instance, so the sender looks at the outbox often.
+    keeper = (
+        LeaseKeeper(rt.engine, SENDER_LEASE, rt.instance, rt.settings.instances.sender_lease)
+        if several_instances(rt.engine)
+        else None
+    )
     sender = Sender(
-        rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency
+        rt.engine,
+        app.bot,
+        clock=rt.clock,
+        pacer=pacer,
+        concurrency=delivery.concurrency,
+        idle_poll=0.2 if rt.engine.dialect.name == "postgresql" else 1.0,
+        keeper=keeper,
+        shared=shared,
     )
     app.bot_data.wire(rt, sender)
     handlers.register(app)

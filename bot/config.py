@@ -165,6 +165,17 @@ class DeliverySettings(_Section):
     concurrency: int = Field(default=32, ge=1, le=512)
 
 
+class InstanceSettings(_Section):
+    # Several instances on one PostgreSQL database: one at a time sends the outbox and one
+    # polls, each under a lease renewed every third of this time; when that instance dies,
+    # another takes over after at most this time (at once after a clean stop).
+    sender_lease: Duration = timedelta(seconds=6)
+    poller_lease: Duration = timedelta(seconds=6)
+    # A periodic pass runs on one instance, under a lease of 3 times its interval but at
+    # least this long.
+    pass_lease_min: Duration = timedelta(seconds=30)
+
+
 class ReplySettings(_Section):
     # An answer may be given or changed until the due time (or promised time) plus this.
     grace: Duration = timedelta(hours=1)
@@ -269,6 +280,7 @@ class Settings(_Section):
     invites: InviteSettings = InviteSettings()
     nudges: NudgeSettings = NudgeSettings()
     delivery: DeliverySettings = DeliverySettings()
+    instances: InstanceSettings = InstanceSettings()
     replies: ReplySettings = ReplySettings()
     escalation: Escalation = Field(default_factory=lambda: parse_policies({}))
     calendar: CalendarSettings = CalendarSettings()

@@ -60,6 +60,11 @@ class Pacer:
         """Hold every send until ``until`` (after the server answered 429 retry_after)."""
         self._paused_until = max(self._paused_until, until)
 
+    def paused(self, now: float) -> bool:
+        """Whether a pause (a 429) holds sends at ``now``: a send reserved before the pause
+        came should be reserved again."""
+        return now < self._paused_until
+
     def forget_idle_chats(self, now: float) -> None:
         """Drop per-chat entries that no longer constrain anything (bounded memory)."""
         self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}

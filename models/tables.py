@@ -118,6 +118,8 @@ class Occurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("duty_id", "person_id", "day"),
         Index("ix_occurrence_nudge_due", "nudge_state", "nudge_at"),
+        # The board reads a subtree's day from its people: person, then day.
+        Index("ix_occurrence_person_day", "person_id", "day"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

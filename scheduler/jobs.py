@@ -3,17 +3,29 @@
 Each job is a thin, idempotent "do what is due by now": every due time lives in the database,
 so a restart, a missed tick or a second instance loses nothing and repeats nothing. The jobs
 only turn time into service calls; the services decide.
+
+With several instances on one (PostgreSQL) database each pass runs on one of them: the job takes (or
+renews) the lease ``pass:<name>`` before it runs, and an instance that does not hold it skips
+that run. The lease lasts three intervals (at least ``[instances] pass_lease_min``), so when
+its holder dies another instance runs the pass within that time. Correctness never depends on
+the lease (it only saves repeated work and lock contention): an escalation pass brought forward
+by ``wake_escalation`` runs on the instance that woke it, lease or not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import NudgeSettings
 from bot.context import App, Context
+from bot.delivery import lease
+from bot.metrics import PASS_SECONDS
 from bot.services import escalation, nudging, planning, reports
 
 log = logging.getLogger(__name__)
@@ -54,6 +66,50 @@ async def dead_pass(context: Context) -> None:
         context.bot_data.sender.wake()
 
 
+@dataclass(slots=True)
+class Wake:
+    """A repeating job's data: set by ``wake_escalation`` so the next run is not skipped."""
+
+    now: bool = False
+
+
+def lease_ttl(interval: timedelta, minimum: timedelta) -> timedelta:
+    return max(interval * 3, minimum)
+
+
+async def run_leased(context: Context, callback: Pass, name: str, interval: timedelta) -> bool:
+    """Run one pass if this instance holds (or now takes) the lease ``pass:<name>``, or if it
+    was woken on purpose; False when another instance holds the lease (the run is skipped)."""
+    rt = context.bot_data.runtime
+    data = context.job.data if context.job is not None else None
+    woken = isinstance(data, Wake) and data.now
+    if isinstance(data, Wake):
+        data.now = False
+    mine = True
+    if lease.several_instances(rt.engine):
+        ttl = lease_ttl(interval, rt.settings.instances.pass_lease_min)
+        mine = await asyncio.to_thread(lease.take, rt.engine, f"pass:{name}", rt.instance, ttl)
+    if not mine and not woken:
+        log.debug("%s pass skipped: another instance runs it", name)
+        return False
+    started = time.perf_counter()
+    try:
+        await callback(context)
+    finally:
+        PASS_SECONDS.labels(name).observe(time.perf_counter() - started)
+    return True
+
+
+def job_for(callback: Pass, name: str, interval: timedelta) -> Pass:
+    """The job queue's callback for a pass: the pass under its lease."""
+
+    async def job(context: Context) -> None:
+        await run_leased(context, callback, name, interval)
+
+    job.__name__ = callback.__name__
+    return job
+
+
 def register(app: App) -> None:
     """Run every pass once as soon as the bot is ready (the JobQueue starts last, whatever
     start-up took), then repeat them. A repeating job registered now with a first run a moment
@@ -67,9 +123,9 @@ async def start_passes(context: Context) -> None:
     """Plan, nudge, escalate and report once, in that order, then schedule the repeats."""
     settings = context.bot_data.runtime.settings.nudges
     try:
-        for first_pass, _, _ in passes(settings):
+        for first_pass, interval, name in passes(settings):
             try:
-                await first_pass(context)
+                await run_leased(context, first_pass, name, interval)
             except Exception:
                 log.exception(
                     "the first %s failed; it runs again at its next tick", first_pass.__name__
@@ -97,7 +153,12 @@ def repeat(context: Context) -> None:
     late_ok: dict[str, object] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     for callback, interval, name in passes(context.bot_data.runtime.settings.nudges):
         jobs.run_repeating(
-            callback, interval=interval, first=interval, name=name, job_kwargs=late_ok
+            job_for(callback, name, interval),
+            interval=interval,
+            first=interval,
+            name=name,
+            data=Wake(),
+            job_kwargs=late_ok,
         )
 
 
@@ -108,4 +169,6 @@ def wake_escalation(context: Context) -> None:
     if jobs is None:
         return
     for job in jobs.get_jobs_by_name(ESCALATION_JOB):
+        if isinstance(job.data, Wake):
+            job.data.now = True
         job.job.modify(next_run_time=datetime.now(UTC))

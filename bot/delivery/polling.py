@@ -6,6 +6,11 @@ the person's tap spins and nothing is stored. Here the offset moves past an upda
 ``process_update`` returned, so a crash at any point means Telegram delivers the update again.
 Handling an update twice is safe: a reply stores its update id (unique), and every other
 handler only answers again.
+
+Telegram lets one client poll a bot at a time (a second getUpdates gets 409 Conflict). With
+several instances on one PostgreSQL database only the one holding the lease ``poller`` polls
+(``standby``); the others wait and take over when it stops (at once after a clean stop, after
+``[instances] poller_lease`` when it died). A 409 means another poller is about: back off.
 """
 
 from __future__ import annotations
@@ -18,12 +23,76 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
 from bot.context import App
+from bot.delivery.lease import LeaseKeeper, several_instances
 
 log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
+POLLER_LEASE = "poller"
+
+
+async def standby(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) -> None:
+    """Poll while this instance holds the lease ``poller``; wait while another does. On
+    SQLite (one instance) poll without a lease."""
+    rt = app.bot_data.runtime
+    keeper = (
+        LeaseKeeper(rt.engine, POLLER_LEASE, rt.instance, rt.settings.instances.poller_lease)
+        if several_instances(rt.engine)
+        else None
+    )
+    if keeper is not None:
+        keeper.start()
+    backoff = BACKOFF_START
+    try:
+        while not stop.is_set():
+            if keeper is not None and not await _until_held(keeper, stop):
+                break
+            log.info("polling as %s", rt.instance)
+            stop_polling = asyncio.Event()  # set when the lease is lost or the bot stops
+            watch = asyncio.create_task(_until_lost(keeper, stop, stop_polling))
+            try:
+                await poll(app, stop_polling, timeout, allowed)
+                backoff = BACKOFF_START
+            except Conflict as exc:
+                log.warning("another poller is active (%s); retrying in %.0f s", exc, backoff)
+                await _sleep(stop, backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+            finally:
+                watch.cancel()
+            if keeper is not None and not stop.is_set() and not keeper.held:
+                log.warning("stopped polling: the lease %s went to another instance", POLLER_LEASE)
+    finally:
+        if keeper is not None:
+            await keeper.stop()
+
+
+async def _until_held(keeper: LeaseKeeper, stop: asyncio.Event) -> bool:
+    """Wait for the lease; False when the bot stops first."""
+    if keeper.held:
+        return True
+    log.info("waiting for the lease %s (another instance polls)", POLLER_LEASE)
+    held = asyncio.ensure_future(keeper.wait_held())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({held, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        held.cancel()
+        stopping.cancel()
+    return not stop.is_set()
+
+
+async def _until_lost(keeper: LeaseKeeper | None, stop: asyncio.Event, done: asyncio.Event) -> None:
+    waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(stop.wait())}
+    if keeper is not None:
+        waits.add(asyncio.ensure_future(keeper.wait_lost()))
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+        done.set()
 
 
 async def poll(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) -> None:
@@ -86,7 +155,7 @@ async def run(
         if await _start_up(app, stop):
             await app.start()
             try:
-                await poll(app, stop, timeout, allowed)
+                await standby(app, stop, timeout, allowed)
             finally:
                 await app.stop()
                 if app.post_stop:

@@ -7,6 +7,14 @@ up). A crash loses nothing: unfinished claims return to ``pending`` (at start-up
 which has one instance; after the claim lease on PostgreSQL), so only a message that was in
 flight at the crash can arrive twice.
 
+Several instances on one PostgreSQL database send through one of them: the one holding the lease
+``sender`` (``LeaseKeeper``); the others wait to take over. So one ``Pacer`` paces every
+message of the bot, as Telegram counts them. A sender that loses the lease starts no further
+send, finishes and records the ones under way, and returns the rest to ``pending``; a new
+holder first waits one pacing window (what the previous one sent in the last second counts)
+and any pause a 429 left in the database (``SharedPause``). A stopped (cancelled) sender
+returns its unsent claims and releases the lease, so another instance takes over at once.
+
 A database that cannot take the outcomes for a while (a file locked by another writer, a
 restarted server) doubles nothing: the outcomes stay in memory until a write commits, the
 sender renews its claims meanwhile so no lease hands them to another sender, and it claims
@@ -29,6 +37,9 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
+from bot.delivery.lease import LeaseKeeper
+from bot.delivery.pause import SharedPause
+from bot.metrics import MESSAGES_SENT, RATE_LIMITED, SEND_RETRIES
 from bot.store import audit, org, outbox
 from bot.store.engine import session_scope
 from models.delivery import DEAD, SKIPPED, Failure, FailureKind, classify_forbidden, judge
@@ -43,15 +54,18 @@ PACED_METHODS = frozenset(
 )
 PREPACED = "prepaced"  # rate_limit_args of a call the Sender has already paced
 MAX_WRITE_PAUSE = 5.0  # seconds between tries to record outcomes while the database fails
+SENDER_LEASE = "sender"
+STOP_TIMEOUT = 3.0  # seconds a stopping sender spends on each database step of its clean-up
 
 
 class PacedLimiter(BaseRateLimiter[str]):
     """Every message python-telegram-bot sends for a handler (replies, edits) takes a slot
     from the same ``Pacer`` as the outbox, so together they stay within Telegram's limits.
-    A 429 pauses every send for ``retry_after``."""
+    A 429 pauses every send for ``retry_after``, on every instance (``SharedPause``)."""
 
-    def __init__(self, pacer: Pacer) -> None:
+    def __init__(self, pacer: Pacer, shared: SharedPause | None = None) -> None:
         self.pacer = pacer
+        self.shared = shared
 
     async def initialize(self) -> None:
         return None
@@ -70,15 +84,18 @@ class PacedLimiter(BaseRateLimiter[str]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
         if endpoint in PACED_METHODS and rate_limit_args != PREPACED:
+            if self.shared is not None:
+                await self.shared.apply(self.pacer, max_age=1.0)
             chat = data.get("chat_id")
             chat_id = chat if isinstance(chat, int) else hash(str(chat))
-            delay = self.pacer.reserve(chat_id, loop.time()) - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await _paced(self.pacer, chat_id)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
             self.pacer.pause(loop.time() + _seconds(exc))
+            RATE_LIMITED.inc()
+            if self.shared is not None:
+                await self.shared.share(_seconds(exc))
             raise
 
 
@@ -122,8 +139,11 @@ class Sender:
         lease: timedelta = timedelta(minutes=5),
         idle_poll: float = 1.0,
         flush_every: float = 0.1,
+        keeper: LeaseKeeper | None = None,
+        shared: SharedPause | None = None,
     ) -> None:
         self.engine, self.bot, self.clock = engine, bot, clock
+        self.keeper, self.shared = keeper, shared
         self.pacer = pacer or Pacer()
         self.concurrency, self.batch, self.lease = concurrency, batch, lease
         self.idle_poll, self.flush_every = idle_poll, flush_every
@@ -138,16 +158,43 @@ class Sender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Send until cancelled.
+        """Send until cancelled, while this instance holds the lease (always, without a
+        keeper); then return unsent claims and release the lease.
 
-        Telegram counts per bot, not per process: a process that just started cannot know
-        what its predecessor sent in the last second, so it waits one window before sending.
+        Telegram counts per bot, not per process: a sender that just started, or took over
+        from another instance, cannot know what was sent in the last second, so it waits one
+        window before sending.
         """
-        self.pacer.pause(asyncio.get_running_loop().time() + self.pacer.window + self.pacer.margin)
-        if self.engine.dialect.name == "sqlite":  # one instance: every claim is ours, and dead
-            await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
+        if self.keeper is not None:
+            self.keeper.start()
+        first = True
+        try:
+            while True:
+                if self.keeper is not None:
+                    await self.keeper.wait_held()
+                    log.info("sending as %s", self.keeper.holder)
+                loop = asyncio.get_running_loop()
+                self.pacer.pause(loop.time() + self.pacer.window + self.pacer.margin)
+                if first and self.engine.dialect.name == "sqlite":
+                    # one instance: every claim is ours, and dead
+                    await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
+                first = False
+                await self._send_while_held()
+                log.warning("stopped sending: the lease %s went to another instance", SENDER_LEASE)
+                await self._give_back()
+        except asyncio.CancelledError:
+            await self._give_back()
+            raise
+        finally:
+            if self.keeper is not None:
+                await self.keeper.stop()
+
+    def holding(self) -> bool:
+        return self.keeper is None or self.keeper.held
+
+    async def _send_while_held(self) -> None:
         failures = 0
-        while True:
+        while self.holding():
             try:
                 sent = await self.drain_once()
             except asyncio.CancelledError:
@@ -163,12 +210,39 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle_poll)
 
+    async def _give_back(self) -> None:
+        """Record what was sent, and return the claims not sent (or whose send was cut off:
+        those alone may reach Telegram twice) to ``pending``. Bounded: a stopping process
+        must exit within seconds even when the database is gone."""
+        try:
+            await asyncio.wait_for(self._write_back(), STOP_TIMEOUT)
+        except Exception as exc:
+            log.warning("could not record the last sends (%s); their claims expire", exc)
+        unsent = sorted(self._held - self._outcomes.ids())
+        if not unsent:
+            return
+        try:
+            returned = await asyncio.wait_for(
+                asyncio.to_thread(self._unclaim, unsent), STOP_TIMEOUT
+            )
+        except Exception as exc:
+            log.warning(
+                "could not return %d claimed sends (%s); their claims expire", len(unsent), exc
+            )
+            return
+        self._held -= set(unsent)
+        log.info("returned %d claimed sends to the outbox", returned)
+
     async def drain_once(self) -> int:
         """Claim and send one batch of due messages; returns how many were claimed.
 
         Outcomes a stalled database could not take are written first: no new claims (and no
         release of old ones) while any message this sender sent is not recorded as sent."""
         await self._write_back()
+        if not self.holding():
+            return 0
+        if self.shared is not None:
+            await self.shared.apply(self.pacer)
         await asyncio.to_thread(self._release, self.clock() - self.lease)
         claimed = await asyncio.to_thread(self._claim)
         self._held = {c.id for c in claimed}
@@ -186,6 +260,10 @@ class Sender:
         with session_scope(self.engine) as session:
             return outbox.claim(session, self.clock(), self.batch)
 
+    def _unclaim(self, ids: list[int]) -> int:
+        with session_scope(self.engine) as session:
+            return outbox.unclaim(session, ids)
+
     def _renew(self, ids: list[int], now: datetime) -> None:
         with session_scope(self.engine) as session:
             outbox.renew_claims(session, ids, now)
@@ -197,7 +275,6 @@ class Sender:
             log.warning("returned %d unfinished sends to the outbox", released)
 
     async def _send_batch(self, claimed: list[outbox.Claimed]) -> None:
-        loop = asyncio.get_running_loop()
         slots = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
         done = asyncio.Event()
@@ -206,21 +283,26 @@ class Sender:
         queue = [(self.pacer.chat_ready(c.chat_id), c.id, c) for c in claimed]
         heapq.heapify(queue)
         try:
-            while queue:
+            while queue and self.holding():
                 ready, _, item = heapq.heappop(queue)
                 if self.pacer.chat_ready(item.chat_id) > ready:
                     heapq.heappush(queue, (self.pacer.chat_ready(item.chat_id), item.id, item))
                     continue
                 await slots.acquire()
-                at = self.pacer.reserve(item.chat_id, loop.time())
-                delay = at - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await _paced(self.pacer, item.chat_id)
+                if not self.holding():  # lost while waiting for the slot: not sent
+                    slots.release()
+                    break
                 task = asyncio.create_task(self._send_one(item, slots))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             if tasks:
                 await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for task in list(tasks):  # cut off: their outcome is unknown, they go back
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             # Stop the flusher between two flushes (a cancelled thread would go on writing
             # after drain() returned), then record what is left.
@@ -235,6 +317,9 @@ class Sender:
             seconds = _seconds(exc)
             self.pacer.pause(asyncio.get_running_loop().time() + seconds)
             self.stats.rate_limited += 1
+            RATE_LIMITED.inc()
+            if self.shared is not None:
+                await self.shared.share(seconds)
             self._outcomes.failed.append(
                 (item, Failure(FailureKind.RATE_LIMITED, str(exc), seconds))
             )
@@ -365,9 +450,23 @@ class Sender:
                         data={"reason": verdict.unreachable, "detail": failure.detail},
                     )
         self.stats.sent += len(outcomes.sent)
+        MESSAGES_SENT.inc(len(outcomes.sent))
+        SEND_RETRIES.inc(retried)
         self.stats.given_up += given_up
         self.stats.retried += retried
         self.stats.skipped += skipped
+
+
+async def _paced(pacer: Pacer, chat_id: int) -> None:
+    """Wait for a turn to send to ``chat_id``; book again if a pause (a 429) began while
+    waiting: a turn booked before the pause must not go out during it."""
+    loop = asyncio.get_running_loop()
+    while True:
+        delay = pacer.reserve(chat_id, loop.time()) - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if not pacer.paused(loop.time()):
+            return
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -10,7 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.store.chunks import select_in
-from models.tables import Duty, Occurrence, Person
+from models.tables import Duty, Occurrence
 
 
 def occurrence_with_duty(session: Session, occurrence_id: int) -> tuple[Occurrence, Duty] | None:
@@ -92,13 +92,3 @@ def duty_by_id(session: Session, duty_id: int) -> Duty | None:
 def save(session: Session, occurrence: Occurrence) -> None:
     """Store the changes made to an occurrence (its state, its climb, a reassignment)."""
     session.add(occurrence)
-
-
-def board_rows(session: Session, day: date) -> list[tuple[Occurrence, Duty, Person]]:
-    query = (
-        select(Occurrence, Duty, Person)
-        .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
-        .join(Person, col(Person.id) == col(Occurrence.person_id))
-        .where(col(Occurrence.day) == day, col(Occurrence.status) != "cancelled")
-    )
-    return [(o, d, p) for o, d, p in session.exec(query).all()]

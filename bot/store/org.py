@@ -141,33 +141,75 @@ class TreeFacts:
 
 
 def tree_facts(session: Session) -> TreeFacts:
-    roles: dict[tuple[int, str], int] = {
-        (row.unit_id, row.role): row.person_id for row in session.exec(select(Leadership)).all()
-    }
-    units = [
-        TreeUnit(
-            u.id or 0,
-            u.key,
-            u.parent_id,
-            roles.get((u.id or 0, "leader")),
-            roles.get((u.id or 0, "deputy")),
-        )
-        for u in session.exec(select(Unit)).all()
-    ]
     query = sa_select(
         col(Person.id), col(Person.key), col(Person.unit_id), col(Person.post), col(Person.active)
     )
     people = [
         TreePerson(int(a), b, int(c), d, bool(e)) for a, b, c, d, e in session.execute(query).all()
     ]
-    return TreeFacts(units, people)
+    return TreeFacts(_tree_units(session), people)
+
+
+def _tree_units(session: Session) -> list[TreeUnit]:
+    roles: dict[tuple[int, str], int] = {
+        (int(unit_id), role): int(person_id)
+        for unit_id, role, person_id in session.execute(
+            sa_select(col(Leadership.unit_id), col(Leadership.role), col(Leadership.person_id))
+        ).all()
+    }
+    query = sa_select(col(Unit.id), col(Unit.key), col(Unit.parent_id))
+    return [
+        TreeUnit(int(uid), key, parent, roles.get((uid, "leader")), roles.get((uid, "deputy")))
+        for uid, key, parent in session.execute(query).all()
+    ]
 
 
 def tree(session: Session) -> OrgTree:
-    """The org tree of the stored units and people (who is whose superior): the one place it
-    is built from the database."""
+    """The org tree of the stored units and people (who is whose superior): the one place the
+    whole tree is built from the database."""
     facts = tree_facts(session)
     return OrgTree(facts.units, facts.people)
+
+
+def unit_tree(session: Session) -> OrgTree:
+    """The org tree of the stored units and their leaders and deputies, without the people:
+    enough to walk a subtree or find the units somebody leads, for the price of the units."""
+    return OrgTree(_tree_units(session), [])
+
+
+def units_under(session: Session, unit_ids: Sequence[int]) -> OrgTree:
+    """The units given and everything under them (found by the database, a recursive query
+    down ``unit.parent_id``), as a tree of their own: a unit whose parent is not among them
+    is a top here. No people and no leaders: for walking the subtrees, for the price of
+    what they hold rather than of the whole plant."""
+    columns = (col(Unit.id), col(Unit.key), col(Unit.parent_id))
+    below = sa_select(*columns).where(col(Unit.id).in_(list(unit_ids))).cte(recursive=True)
+    below = below.union(sa_select(*columns).join(below, col(Unit.parent_id) == below.c.id))
+    rows = [(int(uid), key, parent) for uid, key, parent in session.execute(sa_select(below))]
+    found = {uid for uid, _, _ in rows}
+    units = [TreeUnit(uid, key, parent if parent in found else None, None, None)
+             for uid, key, parent in rows]  # fmt: skip
+    return OrgTree(units, [])
+
+
+def leadership_units(session: Session, person_id: int) -> list[int]:
+    """Units where the person is the leader or the deputy (active units or not)."""
+    query = sa_select(col(Leadership.unit_id)).where(col(Leadership.person_id) == person_id)
+    return [int(uid) for uid in session.execute(query).scalars().all()]
+
+
+def unit_names(session: Session, unit_ids: Sequence[int]) -> dict[int, str]:
+    def query(chunk: Sequence[int]) -> Select[int | None, str]:
+        return sa_select(col(Unit.id), col(Unit.name)).where(col(Unit.id).in_(chunk))
+
+    return {int(uid or 0): name for uid, name in select_in(session, unit_ids, query)}
+
+
+def person_names(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
+    def query(chunk: Sequence[int]) -> Select[int | None, str]:
+        return sa_select(col(Person.id), col(Person.name)).where(col(Person.id).in_(chunk))
+
+    return {int(pid or 0): name for pid, name in select_in(session, person_ids, query)}
 
 
 def unit_timezones(session: Session) -> list[tuple[int, int | None, str | None]]:
@@ -180,6 +222,16 @@ def timezones(session: Session, plant_tz: str) -> TimezoneOf:
     """People's time zones from the stored units (a person's own, else their unit's or the
     nearest ancestor's, else ``plant_tz``): the one place the resolver is built."""
     return timezone_resolver(unit_timezones(session), plant_tz)
+
+
+def timezone_of(session: Session, person: Person, plant_tz: str) -> str:
+    """The person's time zone, as ``timezones`` resolves it, reading only the units from
+    theirs up to the top (a recursive query up ``unit.parent_id``)."""
+    columns = (col(Unit.id), col(Unit.parent_id), col(Unit.timezone))
+    up = sa_select(*columns).where(col(Unit.id) == person.unit_id).cte(recursive=True)
+    up = up.union(sa_select(*columns).join(up, col(Unit.id) == up.c.parent_id))
+    rows = [(int(uid), parent, tz) for uid, parent, tz in session.execute(sa_select(up)).all()]
+    return timezone_resolver(rows, plant_tz)(person.timezone, person.unit_id)
 
 
 def add_invite(session: Session, invite: Invite) -> Invite:

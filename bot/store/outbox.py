@@ -133,6 +133,20 @@ def release_claims(session: Session, claimed_before: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def unclaim(session: Session, outbox_ids: Sequence[int]) -> int:
+    """A sender that stops (or loses its lease) returns the rows it claimed and did not send
+    to ``pending``, for whichever instance sends next."""
+    released = 0
+    for chunk in chunked(outbox_ids):
+        result = session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(chunk), col(Outbox.state) == "sending")
+            .values(state="pending", claimed_at=None)
+        )
+        released += int(result.rowcount)  # type: ignore[attr-defined]
+    return released
+
+
 def renew_claims(session: Session, outbox_ids: Sequence[int], now: datetime) -> None:
     """The sender still holds these claims (sending, or waiting to record the outcome): move
     their claim time to ``now`` so that no other instance's lease takes them back."""

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from models.tables import Setting
 
 BOT_USERNAME_SETTING = "bot_username"  # learned from getMe at start-up, used in invite links
+SENDS_PAUSED_SETTING = "sends_paused_until"  # after a 429: no instance sends before this instant
 
 
 def get_setting(session: Session, key: str) -> str | None:
@@ -23,3 +24,16 @@ def put_setting(session: Session, key: str, value: str, now: datetime) -> None:
     else:
         row.value, row.updated_at = value, now
     session.add(row)
+
+
+def sends_paused_until(session: Session) -> datetime | None:
+    """The instant (wall clock, UTC) before which no instance may send, after a 429."""
+    value = get_setting(session, SENDS_PAUSED_SETTING)
+    return datetime.fromisoformat(value) if value else None
+
+
+def pause_sends(session: Session, until: datetime, now: datetime) -> None:
+    """Every instance holds its sends until ``until`` (a later pause stored before stays)."""
+    current = sends_paused_until(session)
+    if current is None or current < until:
+        put_setting(session, SENDS_PAUSED_SETTING, until.isoformat(), now)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -28,6 +30,14 @@ def test_upgrade_from_empty_creates_every_table(empty_engine: Engine) -> None:
     assert set(SQLModel.metadata.tables) <= tables
     migrate.upgrade(empty_engine)  # a second run is harmless
     assert migrate.schema_state(empty_engine).up_to_date
+
+
+def test_models_match_the_migrations(engine: Engine) -> None:
+    """The tables, columns, indexes and constraints of ``models.tables`` are what the
+    migrations make: nothing added to a model without its migration, or the other way."""
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert differences == []
 
 
 def test_startup_upgrades_an_empty_database(empty_engine: Engine) -> None:

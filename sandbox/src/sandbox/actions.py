@@ -7,6 +7,7 @@ person API answers (with the ``update_id`` of the update the bot gets).  A refus
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sandbox.markup import MAX_CALLBACK_DATA
@@ -130,11 +131,48 @@ def tap(
     return _callback(sandbox, bot, person, chat, message, callback_data)
 
 
+def latest_keyboard_message(chat: Chat) -> Message | None:
+    """The newest live bot message of the chat that shows an inline keyboard."""
+    for item in reversed(chat.timeline):
+        if isinstance(item, Message) and item.sender is None and not item.deleted and item.inline:
+            return item
+    return None
+
+
+def tap_latest(
+    sandbox: Sandbox, bot: Bot, person: Person, label: str | None, data: str | None
+) -> dict[str, Any]:
+    """The person taps a button (by label or data; the first callback button when neither is
+    given) on the newest bot message with an inline keyboard in their private chat."""
+    chat = person_chat(bot, person, None)
+    message = latest_keyboard_message(chat)
+    if message is None:
+        raise PersonError(400, f"no bot message with an inline keyboard in chat {chat.id}")
+    if label is None and data is None:
+        markup = message.inline
+        assert markup is not None
+        data = next(
+            (
+                button["callback_data"]
+                for row in markup.inline_rows
+                for button in row
+                if isinstance(button.get("callback_data"), str)
+            ),
+            None,
+        )
+        if data is None:
+            raise PersonError(400, f"message {message.message_id} has no callback button")
+    result = tap(sandbox, bot, person, None, message.message_id, label, data)
+    return {"person_id": person.id, "message_id": message.message_id, **result}
+
+
 def _callback(
     sandbox: Sandbox, bot: Bot, person: Person, chat: Chat, message: Message, callback_data: str
 ) -> dict[str, Any]:
     """The ``callback_query`` update of a tap."""
-    query = CallbackQuery(sandbox.new_callback_id(), person, chat, message, callback_data)
+    query = CallbackQuery(
+        sandbox.new_callback_id(), person, chat, message, callback_data, time.monotonic()
+    )
     bot.callback_queries[query.id] = query
     sandbox.counters.callbacks_issued += 1
     update = bot.updates.push(

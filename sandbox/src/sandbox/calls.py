@@ -130,6 +130,11 @@ class Calls(ABC, Generic[DictResult, ListResult, TextResult, NoResult]):
         )
         return self._dict(Call("POST", "/sandbox/people", json=body))
 
+    def create_people(self, people: list[dict[str, Any]], *, started: bool = False) -> ListResult:
+        """Create many people in one request; each dict takes create_person's fields."""
+        body = self._body(people=people, started=started or None)
+        return self._list(Call("POST", "/sandbox/people/batch", json=body))
+
     def people(self) -> ListResult:
         return self._list(Call("GET", "/sandbox/people"))
 
@@ -215,6 +220,22 @@ class Calls(ABC, Generic[DictResult, ListResult, TextResult, NoResult]):
         )
         call = Call("POST", f"/sandbox/people/{person_id}/taps", json=body)
         return self._text(call, "callback_query_id")
+
+    def tap_latest(
+        self, people: list[int], *, label: str | None = None, data: str | None = None
+    ) -> DictResult:
+        """Each person taps a button (by label or data, else the first callback button) on
+        the newest bot message with an inline keyboard in their chat; one request.
+        Returns {"tapped": [{person_id, message_id, callback_query_id, update_id}],
+        "skipped": [{person_id, reason}]}."""
+        body = self._body(people=people, label=label, data=data)
+        return self._dict(Call("POST", "/sandbox/taps", json=body))
+
+    def send_texts(self, people: list[int], text: str) -> DictResult:
+        """Each person sends ``text`` in their private chat; one request.
+        Returns {"sent": [{person_id, message_id, update_id}], "skipped": [...]}."""
+        body = self._body(people=people, text=text)
+        return self._dict(Call("POST", "/sandbox/messages", json=body))
 
     def block(self, person_id: int) -> DictResult:
         return self._dict(Call("POST", f"/sandbox/people/{person_id}/block", json=self._body()))

@@ -38,6 +38,7 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 
 
 # --- shared checks -------------------------------------------------------------------------
@@ -295,13 +296,20 @@ def delete_message(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
 
 
 def answer_callback_query(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
-    """Answer a callback query once; a second answer or an unknown id is refused."""
+    """Answer a callback query once, within the answer window after the tap; a second answer,
+    a late one or an unknown id is refused.  The first answer's delay is counted
+    (:meth:`sandbox.stats.Counters.tap_answered`)."""
     query_id = text_arg(params, "callback_query_id").strip()
     query = bot.callback_queries.get(query_id)
-    if query is None or query.answered:
-        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    if query is None or query.answered or query.too_late:
+        raise bad_request(QUERY_TOO_OLD)
+    waited = time.monotonic() - query.created
+    late = waited > sandbox.limiter.limits.answer_window
+    sandbox.counters.tap_answered(waited, late)
+    if late:
+        query.too_late = True
+        raise bad_request(QUERY_TOO_OLD)
     query.answered = True
-    sandbox.counters.callbacks_answered += 1
     answer: dict[str, Any] = {
         "kind": "callback_answer",
         "callback_query_id": query_id,

@@ -11,6 +11,8 @@ People
   bio?, started?}; ``bio`` is the profile text getChat returns (the chat page shows it as
   the person's subtitle); ``started: true`` means the person opened the chat with the bot
   earlier (no update is produced); by default a new person has not started it
+  ``POST /sandbox/people/batch`` {people: [{first_name, id?, ...}], started?}: many at once
+  (a person that cannot be created stops the batch with a 400; the ones before it exist)
   ``GET /sandbox/people``
   ``POST /sandbox/groups`` {title, members: [person ids], id?}  (the bot is in the group and
   gets a my_chat_member update)
@@ -30,6 +32,15 @@ Acting as a person (each produces the update Telegram would send and returns it)
   ``POST /sandbox/people/{id}/block`` and ``.../unblock``: a ``my_chat_member`` update
   (member -> kicked and back), as Telegram sends for private chats.
 
+Many people at once (waves of hundreds or thousands; one request, updates in list order)
+  ``POST /sandbox/taps`` {people: [ids], label? | data?}: each person taps a button on the
+  newest bot message with an inline keyboard in their private chat (by label or data; the
+  first callback button when neither is given).  Returns {"tapped": [{person_id,
+  message_id, callback_query_id, update_id}], "skipped": [{person_id, reason}]}: a person
+  without such a message (or who blocked the bot) is skipped, not an error.
+  ``POST /sandbox/messages`` {people: [ids], text}: each person sends ``text`` in their
+  private chat; returns {"sent": [{person_id, message_id, update_id}], "skipped": [...]}.
+
 The actions themselves are in :mod:`sandbox.actions`; inspecting and steering the sandbox
 (health, transcripts, the call log, counters, reset, limits, faults, latency) in
 :mod:`sandbox.steering`.
@@ -43,7 +54,14 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from sandbox.actions import member_update, person_chat, post_message, set_blocked, tap
+from sandbox.actions import (
+    member_update,
+    person_chat,
+    post_message,
+    set_blocked,
+    tap,
+    tap_latest,
+)
 from sandbox.images import image_size
 from sandbox.records import FileKind, Person
 from sandbox.state import Sandbox
@@ -69,6 +87,7 @@ class People:
     def add_routes(self, app: web.Application) -> None:
         routes = [
             ("POST", "/sandbox/people", self.create_person),
+            ("POST", "/sandbox/people/batch", self.create_people),
             ("GET", "/sandbox/people", self.list_people),
             ("POST", "/sandbox/groups", self.create_group),
             ("POST", "/sandbox/people/{person_id}/messages", self.message),
@@ -77,6 +96,8 @@ class People:
             ("POST", "/sandbox/people/{person_id}/taps", self.tap),
             ("POST", "/sandbox/people/{person_id}/block", self.block),
             ("POST", "/sandbox/people/{person_id}/unblock", self.unblock),
+            ("POST", "/sandbox/taps", self.many_taps),
+            ("POST", "/sandbox/messages", self.many_messages),
         ]
         add_guarded(app, routes)
 
@@ -87,13 +108,37 @@ class People:
             raise PersonError(404, f"no person {person_id}")
         return person
 
+    def _people_list(self, body: dict[str, Any]) -> list[Person]:
+        ids = body.get("people")
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise PersonError(400, "people must be a list of person ids")
+        unknown = [i for i in ids if i not in self.sandbox.people]
+        if unknown:
+            raise PersonError(404, f"no people {unknown[:10]}")
+        return [self.sandbox.people[i] for i in ids]
+
     # people
 
     async def create_person(self, request: web.Request) -> web.Response:
         body = await json_body(request)
+        return ok(self._new_person(request, body, body.get("started", False)))
+
+    async def create_people(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        specs = body.get("people")
+        if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
+            raise PersonError(400, "people must be a list of objects")
+        started = body.get("started", False)
+        return ok([self._new_person(request, {**body, **spec}, started) for spec in specs])
+
+    def _new_person(self, request: web.Request, body: dict[str, Any], started: Any) -> Any:
         first_name = body.get("first_name", "Test")
         if not isinstance(first_name, str) or not first_name:
             raise PersonError(400, "first_name must be a non-empty string")
+        if not isinstance(started, bool):
+            raise PersonError(400, "started must be true or false")
         try:
             person = self.sandbox.add_person(
                 first_name,
@@ -105,14 +150,11 @@ class People:
             )
         except ValueError as error:
             raise PersonError(400, str(error)) from None
-        started = body.get("started", False)
-        if not isinstance(started, bool):
-            raise PersonError(400, "started must be true or false")
         if started:
             chat = pick_bot(self.sandbox, request, body).chat(person.id)
             assert chat is not None
             chat.started = True
-        return ok(person.as_dict())
+        return person.as_dict()
 
     async def list_people(self, request: web.Request) -> web.Response:
         return ok([person.as_dict() for person in self.sandbox.people.values()])
@@ -240,6 +282,40 @@ class People:
         if not isinstance(forge, bool):
             raise PersonError(400, "forge must be true or false")
         return ok(tap(self.sandbox, bot, person, chat_id, message_id, label, data, forge))
+
+    async def many_taps(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        bot = pick_bot(self.sandbox, request, body)
+        label = optional_str(body, "label")
+        data = optional_str(body, "data")
+        tapped: list[dict[str, Any]] = []
+        skipped: list[dict[str, Any]] = []
+        for person in self._people_list(body):
+            try:
+                tapped.append(tap_latest(self.sandbox, bot, person, label, data))
+            except PersonError as refused:
+                skipped.append({"person_id": person.id, "reason": refused.description})
+        return ok({"tapped": tapped, "skipped": skipped})
+
+    async def many_messages(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        bot = pick_bot(self.sandbox, request, body)
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > TEXT_LIMIT:
+            raise PersonError(400, f"text must be a non-empty string of at most {TEXT_LIMIT}")
+        sent: list[dict[str, Any]] = []
+        skipped: list[dict[str, Any]] = []
+        for person in self._people_list(body):
+            try:
+                posted = post_message(self.sandbox, bot, person, None, text=text)
+            except PersonError as refused:
+                skipped.append({"person_id": person.id, "reason": refused.description})
+                continue
+            message_id = posted["message"]["message_id"]
+            sent.append(
+                {"person_id": person.id, "message_id": message_id, "update_id": posted["update_id"]}
+            )
+        return ok({"sent": sent, "skipped": skipped})
 
     async def block(self, request: web.Request) -> web.Response:
         person = self._person(request)

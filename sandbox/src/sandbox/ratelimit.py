@@ -27,6 +27,10 @@ per second per chat and 30 per second overall never sees a 429: each pause refil
 the token it spent, and the burst absorbs timer jitter.  With the defaults a burst to one
 chat is refused from its 4th message.
 
+``answer_window`` (15 s) is not flood control: answerCallbackQuery later than this after the
+tap is refused as Telegram refuses it ("query is too old ..."), whether limits are on or off
+(:func:`sandbox.chats.answer_callback_query`).
+
 Limits can be switched off at start (``--no-limits``) and switched or retuned at run time
 (``POST /sandbox/limits``); changing them refills every bucket.
 
@@ -55,6 +59,7 @@ class Limits:
     group_burst: float = 3.0
     global_rate: float = 30.0
     global_burst: float = 30.0
+    answer_window: float = 15.0
 
     def updated(self, changes: dict[str, Any]) -> Limits:
         """A copy with ``changes`` applied; unknown keys or bad values raise ValueError."""

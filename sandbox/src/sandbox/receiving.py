@@ -1,7 +1,8 @@
 """Bot API methods that hand updates to the bot: getUpdates and the webhook methods.
 
-One way at a time, as on Telegram: getUpdates while a webhook is set is a 409, and a newer
-long poll or setWebhook ends a waiting long poll with a 409 (:mod:`sandbox.updates`).
+One way at a time, as on Telegram: getUpdates while a webhook is set is a 409, and any newer
+getUpdates or setWebhook ends a waiting long poll with a 409 (:mod:`sandbox.updates`); the
+long polls ended by another getUpdates are counted (``polling_conflicts``).
 setWebhook and deleteWebhook answer with Telegram's ``description`` (:class:`Described`).
 """
 
@@ -19,6 +20,7 @@ from sandbox.state import Bot, Sandbox
 from sandbox.updates import (
     DEFAULT_ALLOWED,
     MAX_LONG_POLL,
+    TERMINATED_BY_GET_UPDATES,
     TERMINATED_BY_SET_WEBHOOK,
     parse_allowed_updates,
 )
@@ -48,8 +50,10 @@ async def get_updates(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     allowed = parse_allowed_updates(params.get("allowed_updates"))
     if allowed is not None:
         queue.allowed = allowed
+    if queue.abort_long_poll(TERMINATED_BY_GET_UPDATES):
+        sandbox.counters.polling_conflicts += 1
     queue.confirm(offset)
-    if not queue.items and timeout > 0:
+    if not queue.count() and timeout > 0:
         await queue.long_poll(timeout)
         queue.confirm(offset)
     return queue.pending(limit)
@@ -66,7 +70,7 @@ def set_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     if allowed is not None:
         bot.updates.allowed = allowed
     if bool_arg(params, "drop_pending_updates"):
-        bot.updates.items.clear()
+        bot.updates.drop()
     max_connections = min(max(int_arg(params, "max_connections", 40), 1), 100)
     secret = text_arg(params, "secret_token")
     current = bot.webhook
@@ -84,7 +88,7 @@ def set_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     if sandbox.http is None:
         sandbox.http = aiohttp.ClientSession()
     webhook.task = asyncio.get_running_loop().create_task(
-        deliver(webhook, bot.updates, sandbox.http)
+        deliver(webhook, bot.updates, sandbox.http, sandbox.counters)
     )
     return Described(True, "Webhook was set")
 
@@ -92,7 +96,7 @@ def set_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
 def delete_webhook(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     """Stop webhook delivery; pending updates stay unless drop_pending_updates is true."""
     if bool_arg(params, "drop_pending_updates"):
-        bot.updates.items.clear()
+        bot.updates.drop()
     if bot.webhook is None:
         return Described(True, "Webhook is already deleted")
     bot.webhook.stop()
@@ -107,6 +111,6 @@ def get_webhook_info(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
         return {
             "url": "",
             "has_custom_certificate": False,
-            "pending_update_count": len(queue.items),
+            "pending_update_count": queue.count(),
         }
-    return bot.webhook.info(len(queue.items), queue.allowed, DEFAULT_ALLOWED)
+    return bot.webhook.info(queue.count(), queue.allowed, DEFAULT_ALLOWED)

@@ -239,4 +239,6 @@ class CallbackQuery:
     chat: Chat
     message: Message
     data: str
+    created: float = 0.0  # time.monotonic() when the person tapped
     answered: bool = False
+    too_late: bool = False  # an answer came after the answer window and was refused

@@ -13,6 +13,18 @@ connection dropped by a fault), ``429`` (answers with status 429, flood control 
 of admitted sends in any 1-second window, see :class:`sandbox.ratelimit.RateMeter`), and
 ``callback_queries`` / ``answered_callback_queries`` / ``unanswered_callback_queries``.
 
+Tap-to-answer: for every callback query's first answerCallbackQuery, the time since the
+person tapped; ``tap_to_answer_ms`` gives ``count``, ``p50``, ``p90``, ``p99`` and ``max`` in
+milliseconds (nearest-rank percentiles; ``null`` before the first answer), and
+``late_callback_answers`` counts the answers that came after the answer window (15 s, as
+Telegram) and were refused with 400 "query is too old ...".  A late answer is not counted
+as answered.
+
+``polling_conflicts``: long polls ended with 409 "Conflict: terminated by other getUpdates
+request; ..." because another getUpdates came (two pollers on one token).
+``webhook_deliveries`` / ``webhook_failures`` / ``webhook_confirmed``: webhook POSTs started,
+answered non-2XX or not at all, and accepted (:mod:`sandbox.webhook`).
+
 When the log is read, parameters that Telegram defines as JSON (``reply_markup``,
 ``commands``, ``entities``, ...) are shown decoded when they arrived as JSON text, so
 ``calls("setMyCommands")[-1]["params"]["commands"]`` is a list.
@@ -21,6 +33,7 @@ When the log is read, parameters that Telegram defines as JSON (``reply_markup``
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter, deque
 from typing import Any
@@ -111,7 +124,21 @@ class Counters:
         self.statuses: Counter[int] = Counter()
         self.callbacks_issued = 0
         self.callbacks_answered = 0
+        self.late_answers = 0
+        self.polling_conflicts = 0
+        self.webhook_deliveries = 0
+        self.webhook_failures = 0
+        self.webhook_confirmed = 0
+        self.tap_seconds: list[float] = []
         self.meter = RateMeter()
+
+    def tap_answered(self, waited: float, late: bool) -> None:
+        """The first answer to a tap came ``waited`` seconds after it; ``late``: refused."""
+        self.tap_seconds.append(waited)
+        if late:
+            self.late_answers += 1
+        else:
+            self.callbacks_answered += 1
 
     def count(self, method: str, status: int) -> None:
         self.methods[method] += 1
@@ -128,4 +155,23 @@ class Counters:
             "callback_queries": self.callbacks_issued,
             "answered_callback_queries": self.callbacks_answered,
             "unanswered_callback_queries": self.callbacks_issued - self.callbacks_answered,
+            "late_callback_answers": self.late_answers,
+            "polling_conflicts": self.polling_conflicts,
+            "webhook_deliveries": self.webhook_deliveries,
+            "webhook_failures": self.webhook_failures,
+            "webhook_confirmed": self.webhook_confirmed,
+            "tap_to_answer_ms": latency_summary(self.tap_seconds),
         }
+
+
+def latency_summary(seconds: list[float]) -> dict[str, Any]:
+    """count, p50, p90, p99 and max in milliseconds (nearest rank), None when empty."""
+    ordered = sorted(seconds)
+    summary: dict[str, Any] = {"count": len(ordered)}
+    for name, fraction in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0)):
+        if not ordered:
+            summary[name] = None
+            continue
+        rank = max(1, math.ceil(fraction * len(ordered)))
+        summary[name] = round(ordered[rank - 1] * 1000.0, 1)
+    return summary

@@ -11,7 +11,8 @@ Semantics follow https://core.telegram.org/bots/api#getupdates and the real serv
 * limit: "Values between 1-100 are accepted. Defaults to 100." (out-of-range values are
   clamped, as the server does).
 * timeout: long polling waits up to ``timeout`` seconds (clamped to 0-50) and answers as soon
-  as an update arrives.  A second long poll makes the first one answer 409 "Conflict:
+  as an update arrives.  Any second getUpdates (long or not) makes a waiting long poll answer
+  409 "Conflict:
   terminated by other getUpdates request; make sure that only one bot instance is running";
   setWebhook makes it answer 409 "Conflict: terminated by setWebhook request".
 * allowed_updates: persists across calls ("If not specified, the previous setting will be
@@ -96,6 +97,7 @@ class UpdateQueue:
         self.allowed: frozenset[str] = DEFAULT_ALLOWED
         self._waiters = Waiters()
         self._long_poll: asyncio.Future[None] | None = None
+        self._done: set[int] = set()  # confirmed out of order (webhook), still in ``items``
 
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         """Queue an update unless its type is filtered out; wakes every waiter."""
@@ -118,13 +120,34 @@ class UpdateQueue:
             offset = head
         items = self.items
         while items and items[0]["update_id"] < offset:
-            items.popleft()
+            self._done.discard(items.popleft()["update_id"])
+        self._drop_done_head()
+
+    def confirm_one(self, update_id: int) -> None:
+        """Forget one update, wherever it is in the queue (a webhook delivery accepted)."""
+        self._done.add(update_id)
+        self._drop_done_head()
+
+    def _drop_done_head(self) -> None:
+        items, done = self.items, self._done
+        while items and items[0]["update_id"] in done:
+            done.discard(items.popleft()["update_id"])
+
+    def count(self) -> int:
+        """How many updates wait for confirmation."""
+        return len(self.items) - len(self._done)
+
+    def is_done(self, update_id: int) -> bool:
+        return update_id in self._done
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
         """The oldest ``limit`` pending updates, left in the queue."""
-        if len(self.items) <= limit:
-            return list(self.items)
-        return [self.items[index] for index in range(limit)]
+        if not self._done:
+            if len(self.items) <= limit:
+                return list(self.items)
+            return [self.items[index] for index in range(limit)]
+        waiting = (u for u in self.items if u["update_id"] not in self._done)
+        return [update for _, update in zip(range(limit), waiting, strict=False)]
 
     async def wait(self, timeout: float | None) -> None:
         """Return when an update is pushed or ``timeout`` seconds pass."""
@@ -140,15 +163,22 @@ class UpdateQueue:
             if self._long_poll is poll:
                 self._long_poll = None
 
-    def abort_long_poll(self, description: str) -> None:
-        """Make a waiting long poll answer 409 with ``description``."""
+    def abort_long_poll(self, description: str) -> bool:
+        """Make a waiting long poll answer 409 with ``description``; True if one was waiting."""
         poll = self._long_poll
+        self._long_poll = None
         if poll is not None and not poll.done():
             poll.set_exception(conflict(description))
-        self._long_poll = None
+            return True
+        return False
+
+    def drop(self) -> None:
+        """Forget every pending update (drop_pending_updates)."""
+        self.items.clear()
+        self._done.clear()
 
     def clear(self) -> None:
         """Drop pending updates and restore the default filter; ids keep increasing."""
-        self.items.clear()
+        self.drop()
         self.allowed = DEFAULT_ALLOWED
         self._waiters.wake_all()
