@@ -9,7 +9,8 @@ serves them (with the webhook route in webhook mode, ``bot.delivery.webhook``).
 - ``/metrics``: Prometheus text: the counters and histograms of ``bot.metrics.REGISTRY``,
   plus figures read from the database at scrape time (inbox and outbox depth per state, the
   age of the oldest waiting update and message, dead updates and messages), the same on every
-  instance, and this process's sender counters (``Sender.stats``).
+  instance, and the outcomes of this process's sender (``Sender.stats``: sent, retried, given
+  up, skipped).
 
 Where: in webhook mode on ``[telegram.webhook] listen/port`` beside the webhook; in polling
 mode on ``[server] listen/port`` (port 0: not served). ``EXECBOT_SERVER_PORT`` overrides the
@@ -373,13 +374,7 @@ class QueueCollector(Collector):
         )
         for outcome in ("sent", "retried", "given_up", "skipped"):
             outcomes.add_metric([outcome], getattr(stats, outcome))
-        yield outcomes
-        limited = CounterMetricFamily(
-            "execbot_sender_rate_limited",
-            "429 answers this process's sender got from the Bot API.",
-        )
-        limited.add_metric([], stats.rate_limited)
-        yield limited
+        yield outcomes  # 429s: execbot_rate_limited_total (bot.metrics), for handlers too
 
 
 def _states(known: tuple[str, ...], counted: dict[str, int]) -> list[str]:

@@ -120,7 +120,7 @@ async def test_readyz_503_when_the_bot_api_does_not_answer(engine: Engine) -> No
 async def test_metrics_show_queue_depths_ages_and_sender_counts(engine: Engine) -> None:
     # a sender whose counters say what this process sent (it never runs here)
     sender = Sender(engine, cast(Any, None), clock=utc_now)
-    sender.stats.sent, sender.stats.rate_limited = 4, 2
+    sender.stats.sent, sender.stats.given_up = 4, 2
     now = utc_now()
     with Session(engine) as session:
         session.add(
@@ -155,7 +155,8 @@ async def test_metrics_show_queue_depths_ages_and_sender_counts(engine: Engine) 
     assert 90 <= got[("execbot_outbox_oldest_pending_age_seconds", ())] < 600
     assert got[("execbot_outbox_dead_messages", ())] == 1
     assert got[("execbot_sender_messages_total", (("outcome", "sent"),))] == 4
-    assert got[("execbot_sender_rate_limited_total", ())] == 2
+    assert got[("execbot_sender_messages_total", (("outcome", "given_up"),))] == 2
+    assert ("execbot_rate_limited_total", ()) in got  # bot.metrics: the sender counts 429s
     assert got[("execbot_updates_received_total", (("mode", "webhook"),))] >= 3
     for name in ("execbot_update_handling_seconds", "execbot_pass_seconds"):
         assert any(key[0].startswith(name) for key in got) or name in body
