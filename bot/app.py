@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
@@ -79,9 +77,10 @@ def build_application(rt: Runtime, token: str) -> App:
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer, shared))
+        # No Updater: polling (bot.delivery.polling) and the webhook (bot.delivery.webhook)
+        # confirm an update to Telegram only after it is handled or stored.
+        .updater(None)
     )
-    if tg.mode == "polling":
-        builder = builder.updater(None)  # bot.delivery.polling confirms updates only after handling
     app = builder.build()
     # One instance at a time sends (the lease "sender"); on PostgreSQL messages are stored by
     # handlers on every instance, so the sender looks at the outbox often.
@@ -142,23 +141,43 @@ async def _on_error(update: object, context: Context) -> None:
 
 
 def _run(rt: Runtime, token: str) -> None:
-    prepare_database(rt)
-    app = build_application(rt, token)
     tg = rt.settings.telegram
-    options: dict[str, Any] = {"allowed_updates": ALLOWED_UPDATES}
     if tg.mode == "webhook":
-        hook = tg.webhook
-        app.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=hook.url_path,
-            webhook_url=hook.public_url,
-            secret_token=os.environ.get(hook.secret_env) or None,
-            **options,
-        )
+        from bot import ops  # aiohttp's server: imported only where it is used
+        from bot.delivery import webhook
+
+        secret = check_webhook(rt)  # before anything else: never serve a webhook without it
+        prepare_database(rt)
+        app = build_application(rt, token)
+        try:
+            asyncio.run(webhook.serve_webhook(app, secret, ALLOWED_UPDATES))
+        except ops.ServerError as exc:  # the port is taken, or not allowed
+            raise StartupError(str(exc)) from None
     else:
+        prepare_database(rt)
+        app = build_application(rt, token)
         timeout = int(tg.poll_timeout.total_seconds())
         asyncio.run(polling.run(app, timeout, ALLOWED_UPDATES))
+
+
+def check_webhook(rt: Runtime) -> str:
+    """The webhook secret, once webhook mode's settings are known to be complete."""
+    from bot import ops
+    from bot.delivery import webhook
+
+    hook = rt.settings.telegram.webhook
+    try:
+        secret = webhook.secret_from_env(hook)
+        ops.listen_address(rt.settings)
+    except (webhook.SecretError, ops.ServerError) as exc:
+        raise StartupError(str(exc)) from None
+    if not hook.public_url:
+        raise StartupError(
+            "webhook mode needs [telegram.webhook] public_url: the HTTPS URL Telegram posts "
+            f"updates to, which your reverse proxy forwards to http://{hook.listen}:{hook.port}"
+            f"/{hook.url_path.strip('/')}"
+        )
+    return secret
 
 
 def run(rt: Runtime, token: str) -> None:
@@ -173,7 +192,7 @@ def run(rt: Runtime, token: str) -> None:
             f"({exc.__cause__ or exc}): check the token with @BotFather, and [telegram] "
             "api_base_url"
         ) from None
-    except NetworkError as exc:  # polling waits for an unreachable Bot API; webhook mode stops
+    except NetworkError as exc:  # an unreachable Bot API is waited for; this is a refusal
         raise StartupError(
             f"the Bot API at {rt.settings.telegram.api_base_url} failed at start-up: {exc}"
         ) from None

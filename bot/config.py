@@ -75,6 +75,8 @@ class WebhookSettings(_Section):
     url_path: str = "telegram"
     public_url: str = ""
     secret_env: str = "EXECBOT_WEBHOOK_SECRET"
+    # Telegram's setWebhook max_connections: deliveries it may have under way at once.
+    max_connections: int = Field(default=40, ge=1, le=100)
 
 
 class TelegramSettings(_Section):
@@ -92,6 +94,14 @@ class TelegramSettings(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         return value
+
+
+class ServerSettings(_Section):
+    """The operations server (/healthz, /readyz, /metrics) in polling mode; in webhook mode
+    these are served on the webhook's address. Port 0: none in polling mode."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
 
 
 class DatabaseSettings(_Section):
@@ -268,6 +278,7 @@ class LoggingSettings(_Section):
 
 class Settings(_Section):
     telegram: TelegramSettings = TelegramSettings()
+    server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     plant: PlantSettings = PlantSettings()
     access: AccessSettings = AccessSettings()

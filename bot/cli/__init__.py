@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from bot import logs
-from bot.cli import data, people, running
+from bot.cli import data, doctor, people, running
 from bot.cli.common import Options
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 # In the order ``execbot --help`` lists them.
 app.command()(running.run)
+app.command()(doctor.doctor)
 db_app.command("upgrade")(data.db_upgrade)
 db_app.command("status")(data.db_status)
 org_app.command("import")(data.org_import)

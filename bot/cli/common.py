@@ -3,6 +3,7 @@ a migrated engine."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -35,7 +36,10 @@ def settings_of(ctx: typer.Context) -> Settings:
     level = (options.log_level or settings.logging.level).upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         fail(f"--log-level: expected DEBUG, INFO, WARNING or ERROR, got {options.log_level!r}")
-    logs.setup(level, settings.logging.format, secrets=[settings.token() or ""])
+    webhook_secret = os.environ.get(settings.telegram.webhook.secret_env, "")
+    if len(webhook_secret) < 8:  # too short to tell from ordinary text (doctor warns)
+        webhook_secret = ""
+    logs.setup(level, settings.logging.format, secrets=[settings.token() or "", webhook_secret])
     return settings
 
 

@@ -168,23 +168,30 @@ async def run(
 
 
 async def _start_up(app: App, stop: asyncio.Event) -> bool:
-    """Initialise (getMe), post_init and delete the webhook, each step retried with backoff
-    while the Bot API is unreachable or failing (network errors, timeouts, 5xx, 429). A refused
-    token is no such failure: InvalidToken goes up. False when stopped before the end."""
+    """Initialise (getMe), post_init and delete the webhook (polling and a webhook exclude
+    each other), as ``start_up`` does."""
+
+    async def delete_webhook() -> None:
+        await app.bot.delete_webhook()
+
+    return await start_up(app, stop, (delete_webhook, "deleteWebhook"))
+
+
+async def start_up(
+    app: App, stop: asyncio.Event, last: tuple[Callable[[], Awaitable[None]], str]
+) -> bool:
+    """Initialise (getMe), post_init, then the ``last`` step (its call and its name for the
+    log: deleteWebhook when polling, setWebhook in webhook mode), each step retried with
+    backoff while the Bot API is unreachable or failing (network errors, timeouts, 5xx, 429).
+    A refused token is no such failure: InvalidToken goes up, and so does BadRequest. False
+    when stopped before the end."""
     post_init = app.post_init
 
     async def run_post_init() -> None:
         if post_init:
             await post_init(app)
 
-    async def delete_webhook() -> None:
-        await app.bot.delete_webhook()  # polling and a webhook exclude each other
-
-    for step, name in (
-        (app.initialize, "getMe"),
-        (run_post_init, "start-up calls"),
-        (delete_webhook, "deleteWebhook"),
-    ):
+    for step, name in ((app.initialize, "getMe"), (run_post_init, "start-up calls"), last):
         if not await _until_done(step, name, stop):
             return False
     return True

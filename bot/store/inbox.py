@@ -76,10 +76,9 @@ def store(session: Session, received: Sequence[Received], now: datetime) -> int:
         }
         for item in received
     ]
-    stored = 0
-    for batch in chunked(rows):
-        stored += len(session.execute(statement.values(list(batch))).all())
-    return stored
+    # Rows as execute parameters (SQLAlchemy's "insertmanyvalues"), not .values(rows): the
+    # statement is then compiled once per process, not on every call (a third of the time).
+    return len(session.execute(statement, rows).all())
 
 
 def claim(session: Session, now: datetime, limit: int, holder: str) -> list[Claimed]:

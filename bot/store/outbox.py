@@ -271,3 +271,11 @@ def dead_messages(
 def outbox_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Outbox.state, func.count()).group_by(col(Outbox.state))).all()
     return {state: int(count) for state, count in rows}
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest message not yet sent nor given up was stored (None: nothing waits)."""
+    oldest: datetime | None = session.execute(
+        select(func.min(Outbox.created_at)).where(col(Outbox.state).in_(("pending", "sending")))
+    ).scalar_one()
+    return oldest

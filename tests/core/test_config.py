@@ -47,6 +47,17 @@ def test_values_are_read(tmp_path: Path) -> None:
     assert settings.database.url == "postgresql+psycopg://execbot@db/execbot"
 
 
+def test_server_and_webhook_connections(tmp_path: Path) -> None:
+    assert config.Settings().server.port == 0  # no operations server in polling mode
+    assert config.Settings().telegram.webhook.max_connections == 40
+    settings = load_text(
+        tmp_path,
+        '[server]\nlisten = "0.0.0.0"\nport = 9100\n[telegram.webhook]\nmax_connections = 5\n',
+    )
+    assert (settings.server.listen, settings.server.port) == ("0.0.0.0", 9100)
+    assert settings.telegram.webhook.max_connections == 5
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -80,6 +91,9 @@ def test_values_are_read(tmp_path: Path) -> None:
             "[telegram.webhook] port: expected a whole number",
         ),
         ("[telegram.webhook]\nport = 70000\n", "[telegram.webhook] port:"),
+        ("[telegram.webhook]\nmax_connections = 101\n", "[telegram.webhook] max_connections:"),
+        ("[server]\nport = -1\n", "[server] port:"),
+        ("[server]\nprot = 9100\n", "[server] prot: unknown key"),
         (
             "[telegram]\napi_base_url = 'api.telegram.org'\n",
             "[telegram] api_base_url: expected an http",

@@ -289,6 +289,16 @@ class Cluster:
                 lambda i=instance: self.ready(i),
                 timeout,
             )
+        if self.haproxy is not None:  # and HAProxy's checks (rise 2) have seen one up
+            self.wait("HAProxy to route to an instance", self.routed, timeout)
+
+    def routed(self) -> bool:
+        """HAProxy passes a request to an instance: a POST without the secret gets the
+        instance's 401 (HAProxy answers 503 while it counts every instance down)."""
+        try:
+            return httpx.post(self.webhook_url, content=b"{}", timeout=2.0).status_code == 401
+        except httpx.HTTPError:
+            return False
 
     def holder_of(self, word: str) -> Instance | None:
         """The running instance holding a live lease whose name contains ``word`` ("poll",
