@@ -15,6 +15,7 @@ from telegram.ext import ApplicationBuilder
 
 import handlers
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
+from bot.delivery import inbox as inbox_workers
 from bot.delivery import polling
 from bot.delivery.sender import PacedLimiter, Sender
 from bot.render import texts
@@ -104,6 +105,7 @@ async def _post_shutdown(app: App) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await app.bot_data.sender.close()
 
 
 def _remember_username(rt: Runtime, username: str) -> None:
@@ -112,12 +114,10 @@ def _remember_username(rt: Runtime, username: str) -> None:
 
 
 async def _on_error(update: object, context: Context) -> None:
+    """A handler failed: the inbox worker handling the update tries it again later (and, after
+    its last try, tells the person nothing was recorded)."""
     log.error("update handling failed", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message is not None:
-        try:
-            await update.effective_message.reply_text(texts.render(None, "access.try_again"))
-        except Exception:  # the error may be the network itself; the log line is what counts
-            log.warning("could not tell the person about the failure")
+    inbox_workers.note_failure(context.error)
 
 
 def _run(rt: Runtime, token: str) -> None:

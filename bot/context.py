@@ -9,12 +9,16 @@ is the application the composition root (``bot.app``) builds; ``context.bot_data
 from __future__ import annotations
 
 import asyncio
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.delivery.sender import Sender
 from bot.runtime import Runtime
+from models.throttle import Throttle
+
+if TYPE_CHECKING:
+    from bot.delivery.inbox import Workers
 
 
 class AppData:
@@ -26,6 +30,10 @@ class AppData:
         self._runtime: Runtime | None = None
         self._sender: Sender | None = None
         self.sender_task: asyncio.Task[None] | None = None
+        self.workers: Workers | None = None  # the inbox workers, while the bot runs
+        # Refusals to strangers, at most one a minute each (kept in memory: a stranger who
+        # writes to two instances may hear two; nothing is stored for people we do not know).
+        self.refusals = Throttle(interval=60.0, capacity=10_000)
 
     @property
     def runtime(self) -> Runtime:

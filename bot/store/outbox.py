@@ -133,6 +133,19 @@ def release_claims(session: Session, claimed_before: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def return_claims(session: Session, outbox_ids: Sequence[int]) -> int:
+    """The sender stops without sending these: back to ``pending`` for the next one."""
+    returned = 0
+    for chunk in chunked(outbox_ids):
+        result = session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(chunk), col(Outbox.state) == "sending")
+            .values(state="pending", claimed_at=None)
+        )
+        returned += int(result.rowcount)  # type: ignore[attr-defined]
+    return returned
+
+
 def renew_claims(session: Session, outbox_ids: Sequence[int], now: datetime) -> None:
     """The sender still holds these claims (sending, or waiting to record the outcome): move
     their claim time to ``now`` so that no other instance's lease takes them back."""
