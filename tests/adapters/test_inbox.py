@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram import Update
 
 from bot.cli.data import inbox_line
@@ -28,7 +28,7 @@ def stored_replies(h: Harness) -> list[Reply]:
 
 def rows(h: Harness) -> list[InboxUpdate]:
     with h.session() as session:
-        return list(session.exec(select(InboxUpdate).order_by(InboxUpdate.update_id)).all())
+        return list(session.exec(select(InboxUpdate).order_by(col(InboxUpdate.update_id))).all())
 
 
 async def test_a_failing_update_is_tried_again_and_handled_once(
