@@ -75,7 +75,7 @@ def build_application(rt: Runtime, token: str) -> App:
         .rate_limiter(PacedLimiter(pacer))
     )
     if tg.mode == "polling":
-        builder = builder.updater(None)  # bot.delivery.polling confirms updates only after handling
+        builder = builder.updater(None)  # bot.delivery.polling confirms updates once stored
     app = builder.build()
     sender = Sender(
         rt.engine, app.bot, clock=rt.clock, pacer=pacer, concurrency=delivery.concurrency

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0  # seconds before the next try of a failed update
 LEASE = timedelta(seconds=60)  # a claim not renewed for this long belongs to a dead instance
 MAX_PAUSE = 5.0  # seconds between tries while the database refuses the bookkeeping
+# Handled updates are kept this long (Telegram redelivers an update for at most a day, so an
+# update seen again within it still stores nothing), and pruned this often.
+KEEP_HANDLED, PRUNE_EVERY = timedelta(days=2), 600.0
 
 
 @dataclass(slots=True)
@@ -124,6 +127,7 @@ class Workers:
         self._outcomes = _Outcomes()  # handled, not yet recorded
         self._renewed = 0.0
         self._swept = 0.0
+        self._pruned = 0.0
         self.handled = 0  # updates handled without error by this instance
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -135,11 +139,6 @@ class Workers:
     def wake(self) -> None:
         """New updates were stored, or one was handled: look at the inbox now."""
         self._wake.set()
-
-    @property
-    def busy(self) -> int:
-        """Updates in hand: being handled, or handled and not yet recorded."""
-        return len(self._tasks) + len(self._outcomes.done) + len(self._outcomes.failed)
 
     async def run(self) -> None:
         """Claim and handle until :meth:`stop` (or cancelled)."""
@@ -230,6 +229,9 @@ class Workers:
                 if released:
                     log.warning("took back %d updates a stopped instance held", released)
                 self._swept = loop_now
+            if loop_now - self._pruned >= PRUNE_EVERY:
+                inbox.prune(session, now - KEEP_HANDLED)
+                self._pruned = loop_now
             return inbox.claim(session, now, free, self.holder) if free > 0 else []
 
     def _record(self, session: Any, outcomes: _Outcomes, now: Any) -> None:

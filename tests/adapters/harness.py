@@ -3,7 +3,8 @@ event loop, talking HTTP over 127.0.0.1, with a fresh SQLite file and a clock th
 
 What is real: the sandbox's aiohttp server (``sandbox.server.SandboxServer``), the composition
 root (``bot.app.build_application``), the custom polling loop (``bot.delivery.polling.run``, which
-confirms an update only after handling it), the sender task started by ``post_init``, and every
+confirms an update once it is stored in the inbox), the inbox workers that handle it, the
+sender task started by ``post_init`` (which sends every answer: handlers queue them), and every
 person action, sent through the sandbox's person API (``AsyncSandboxClient``). What differs
 from ``execbot run``: the clock is a :class:`FakeClock`; APScheduler runs nothing (the start-up
 job is removed): a test runs a periodic pass with :meth:`Harness.run_pass`, at the fake clock;

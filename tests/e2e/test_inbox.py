@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -169,10 +170,12 @@ def _handled(w: World) -> int:
         )
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_sigterm_during_a_burst_of_taps_exits_within_10s_and_every_tap_is_stored_once(
-    tmp_path: Path,
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    with world(tmp_path, latency=LATENCY) as w:
+    url = None if backend == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    with world(tmp_path, latency=LATENCY, db_url=url) as w:
         ann, _ = start(w)
         buttons = done_buttons(ann)
         queries: list[str] = []
