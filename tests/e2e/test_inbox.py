@@ -33,6 +33,7 @@ ANN, BOB, STRANGER = 951, 952, 959
 START = "2026-11-17T06:59:58+01:00"  # a Tuesday; nudges at 07:00
 LATENCY = (0.1, 0.3)
 ANSWER_WITHIN = 1.0  # seconds from the tap to its answer
+TAPS = 34  # in the SIGTERM burst
 
 
 def org() -> str:
@@ -176,15 +177,16 @@ def test_sigterm_during_a_burst_of_taps_exits_within_10s_and_every_tap_is_stored
 ) -> None:
     url = None if backend == "sqlite" else str(request.getfixturevalue("postgres_url"))
     with world(tmp_path, latency=LATENCY, db_url=url) as w:
-        ann, _ = start(w)
-        buttons = done_buttons(ann)
+        ann, bob = start(w)
+        buttons = [(ANN, ann["message_id"], data) for data in done_buttons(ann)]
+        buttons += [(BOB, bob["message_id"], data) for data in done_buttons(bob)]
         queries: list[str] = []
 
-        def burst() -> None:
+        def burst() -> None:  # Ann and Bob tap their buttons, and again
             with SandboxClient(w.url) as client:
-                for i in range(45):
-                    data = buttons[i % len(buttons)]
-                    queries.append(client.tap(ANN, ann["message_id"], data=data, forge=True))
+                for i in range(TAPS):
+                    chat, message_id, data = buttons[(i * 7) % len(buttons)]
+                    queries.append(client.tap(chat, message_id, data=data, forge=True))
                     time.sleep(0.1)
 
         thread = in_background(burst)
@@ -205,10 +207,10 @@ def test_sigterm_during_a_burst_of_taps_exits_within_10s_and_every_tap_is_stored
             ).one()
         assert (claimed, sending) == (0, 0), "claims left behind at the stop"
         thread.join(30)
-        assert len(queries) == 45
+        assert len(queries) == TAPS
 
         w.wait_ready(w.start_bot(EXECBOT_CLOCK_START=START))
-        w.wait("every tap handled", lambda: _stored_taps(w, queries, handled=True), timeout=60)
+        w.wait("every tap handled", lambda: _stored_taps(w, queries, handled=True), timeout=120)
         stored = _stored_taps(w, queries, handled=False) or []
         assert sorted(stored) == sorted(queries), "each tap stored exactly once"
         print(f"\nSIGTERM to exit: {took:.2f}s; {len(queries)} taps stored once each")
