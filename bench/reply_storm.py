@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import statistics
@@ -31,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="100 people")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--workers", type=int, default=16, help="[inbox] workers (16)")
     parser.add_argument("--serve-reference", metavar="API_BASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_reference:
@@ -74,6 +77,7 @@ def main() -> None:
                 f'[database]\nurl = "sqlite:///{workdir / "storm.db"}"\n'
                 '[nudges]\ntick = "1s"\nplan_every = "10m"\n'
                 '[escalation]\nquiet_hours = ""\n'
+                f"[inbox]\nworkers = {args.workers}\n"
             )
             env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBOT_")}
             env.update(
@@ -85,7 +89,10 @@ def main() -> None:
             )
             try:
                 waited = wait_nudges(sb.client, people, bot)
-                print(f"{people} people; nudge wave delivered in {waited:.1f}s")
+                print(
+                    f"{people} people, [inbox] workers = {args.workers}; "
+                    f"nudge wave delivered in {waited:.1f}s"
+                )
                 nudges = asyncio.run(find_nudges(sb.url, chats))
                 result = asyncio.run(storm(sb.url, sb.client, nudges, label="Done"))
                 with sqlite_engine(workdir, "storm.db") as engine, engine.connect() as conn:
@@ -93,6 +100,10 @@ def main() -> None:
                     distinct = conn.execute(
                         text("SELECT count(DISTINCT telegram_update_id) FROM reply")
                     ).scalar_one()
+                    inbox = conn.execute(
+                        text("SELECT payload, received_at, handled_at FROM inbox")
+                    ).all()
+                print_inbox_lag(result["taps"], inbox)
             finally:
                 stop_process(bot)
                 log.close()
@@ -200,6 +211,30 @@ def report(name: str, result: dict[str, Any], people: int, *, target: bool = Tru
         f"{name}: {taps} taps sent in {result['sent_in']:.1f}s; tap-to-answer {figures}; "
         f"after {WINDOW:.0f}s or never: {late}{'  TARGET MISSED' if missed else ''}"
     )
+
+
+def print_inbox_lag(taps: dict[str, float], rows: Sequence[Any]) -> None:
+    """Where the time goes: from the tap to its row in the inbox (getUpdates and the commit),
+    and from there to the outcome recorded (waiting for a worker, handling, recording)."""
+    stored, handled = [], []
+    for payload, received_at, handled_at in rows:
+        data = json.loads(payload) if isinstance(payload, str) else payload
+        query = str((data.get("callback_query") or {}).get("id"))
+        if query in taps and received_at and handled_at:
+            received = _utc(received_at).timestamp()
+            stored.append(received - taps[query])
+            handled.append(_utc(handled_at).timestamp() - received)
+    if stored:
+        print(
+            f"  inbox: stored after p50 {statistics.median(stored):.3f}s "
+            f"(max {max(stored):.3f}s); handled and recorded after p50 "
+            f"{statistics.median(handled):.3f}s (max {max(handled):.3f}s) from storing"
+        )
+
+
+def _utc(value: Any) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def serve_reference(api_base: str) -> None:
