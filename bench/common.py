@@ -68,10 +68,12 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(workdir: Path, *, limits: bool) -> Iterator[Sandbox]:
-    """``execbot sandbox --port P [--no-limits]`` as a child process; always stopped."""
+def sandbox(workdir: Path, *, limits: bool, latency: str = "0") -> Iterator[Sandbox]:
+    """``execbot sandbox --port P [--no-limits] [--latency MIN-MAX]`` as a child process;
+    always stopped."""
     port = free_port()
     args = [EXECBOT, "sandbox", "--port", str(port)] + ([] if limits else ["--no-limits"])
+    args += ["--latency", latency]
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBOT_")}
     log_path = workdir / f"sandbox-{port}.log"
     with log_path.open("wb") as log:

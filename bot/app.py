@@ -13,6 +13,7 @@ from telegram.ext import ApplicationBuilder
 
 import handlers
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
+from bot.delivery import inbox as inbox_workers
 from bot.delivery import polling
 from bot.delivery.lease import LeaseKeeper, several_instances
 from bot.delivery.pause import SharedPause
@@ -123,7 +124,7 @@ async def _post_shutdown(app: App) -> None:
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await task  # the sender returns its unsent claims as it stops
 
 
 def _remember_username(rt: Runtime, username: str) -> None:
@@ -132,12 +133,10 @@ def _remember_username(rt: Runtime, username: str) -> None:
 
 
 async def _on_error(update: object, context: Context) -> None:
+    """A handler failed: the inbox worker handling the update tries it again later (and, after
+    its last try, tells the person nothing was recorded)."""
     log.error("update handling failed", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message is not None:
-        try:
-            await update.effective_message.reply_text(texts.render(None, "access.try_again"))
-        except Exception:  # the error may be the network itself; the log line is what counts
-            log.warning("could not tell the person about the failure")
+    inbox_workers.note_failure(context.error)
 
 
 def _run(rt: Runtime, token: str) -> None:
@@ -157,7 +156,18 @@ def _run(rt: Runtime, token: str) -> None:
         prepare_database(rt)
         app = build_application(rt, token)
         timeout = int(tg.poll_timeout.total_seconds())
-        asyncio.run(polling.run(app, timeout, ALLOWED_UPDATES))
+        asyncio.run(_poll_with_ops(app, timeout))
+
+
+async def _poll_with_ops(app: App, timeout: int) -> None:
+    """Polling mode, with /healthz, /readyz and /metrics on ``[server]`` when a port is set."""
+    from bot import ops  # aiohttp's server: imported only where it is used
+
+    try:
+        async with ops.serving(app):
+            await polling.run(app, timeout, ALLOWED_UPDATES)
+    except ops.ServerError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def check_webhook(rt: Runtime) -> str:

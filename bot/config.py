@@ -181,6 +181,13 @@ class InstanceSettings(_Section):
     pass_lease_min: Duration = timedelta(seconds=30)
 
 
+class InboxSettings(_Section):
+    # Updates handled at once (each of another chat; one chat's updates go one at a time).
+    workers: int = Field(default=16, ge=1, le=256)
+    # Tries before a failing update is kept as dead (see `execbot db status`).
+    max_tries: int = Field(default=5, ge=1, le=100)
+
+
 class ReplySettings(_Section):
     # An answer may be given or changed until the due time (or promised time) plus this.
     grace: Duration = timedelta(hours=1)
@@ -286,6 +293,7 @@ class Settings(_Section):
     nudges: NudgeSettings = NudgeSettings()
     delivery: DeliverySettings = DeliverySettings()
     instances: InstanceSettings = InstanceSettings()
+    inbox: InboxSettings = InboxSettings()
     replies: ReplySettings = ReplySettings()
     escalation: Escalation = Field(default_factory=lambda: parse_policies({}))
     calendar: CalendarSettings = CalendarSettings()

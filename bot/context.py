@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.delivery.sender import Sender
 from bot.runtime import Runtime
+from models.throttle import Throttle
+
+if TYPE_CHECKING:
+    from bot.delivery.inbox import Workers
 
 
 @dataclass
@@ -41,6 +45,10 @@ class AppData:
         self._sender: Sender | None = None
         self.sender_task: asyncio.Task[None] | None = None
         self.escalation = WokenPass()
+        self.workers: Workers | None = None  # the inbox workers, while the bot runs
+        # Refusals to strangers, at most one a minute each (kept in memory: a stranger who
+        # writes to two instances may hear two; nothing is stored for people we do not know).
+        self.refusals = Throttle(interval=60.0, capacity=10_000)
 
     @property
     def runtime(self) -> Runtime:

@@ -19,7 +19,7 @@ async def today(update: Update, context: Context) -> None:
     result = await rt.call(agenda.today, rt.engine, rt.settings, actor.person_id, rt.clock())
     lang, day = actor.language, day_label(result.today)
     if not result.rows:
-        await answer(update, texts.render(lang, "agenda.today_empty", day=day))
+        await answer(update, context, texts.render(lang, "agenda.today_empty", day=day))
         return
     lines = [texts.render(lang, "agenda.today_header", day=day)]
     for row in result.rows:
@@ -27,7 +27,7 @@ async def today(update: Update, context: Context) -> None:
         status = texts.render(lang, f"status.{row.status}", time="")
         item = texts.render(lang, "nudge.item", number=row.number, title=row.title, due=due)
         lines.append(f"{item} — {status}")
-    await answer(update, "\n".join(lines))
+    await answer(update, context, "\n".join(lines))
 
 
 async def week(update: Update, context: Context) -> None:
@@ -38,7 +38,7 @@ async def week(update: Update, context: Context) -> None:
     tz, items = await rt.call(agenda.week, rt.engine, rt.settings, actor.person_id, rt.clock())
     lang = actor.language
     if not items:
-        await answer(update, texts.render(lang, "agenda.week_empty"))
+        await answer(update, context, texts.render(lang, "agenda.week_empty"))
         return
     lines = [texts.render(lang, "agenda.week_header")]
     current = None
@@ -49,4 +49,4 @@ async def week(update: Update, context: Context) -> None:
         message_id = "agenda.week_absent" if item.absent else "agenda.week_item"
         clock = local(item.nudge_at, tz).strftime("%H:%M")
         lines.append(texts.render(lang, message_id, time=clock, title=item.title))
-    await answer(update, "\n".join(lines)[:4096])
+    await answer(update, context, "\n".join(lines)[:4096])

@@ -31,4 +31,4 @@ async def _show(update: Update, context: Context, view: View) -> None:
         return
     rt = context.bot_data.runtime
     text = await rt.call(view, rt.engine, rt.settings, actor.person_id, actor.language, rt.clock())
-    await answer(update, text)
+    await answer(update, context, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
@@ -10,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.context import Context
 from bot.render import texts
-from bot.services import access
+from bot.services import access, outgoing
 from bot.services.access import Actor
 from models.roles import Role, allowed
 
@@ -27,14 +28,24 @@ def stranger_language(update: Update) -> str:
 MESSAGE_LIMIT = 4096  # characters Telegram takes in one message
 
 
-async def answer(update: Update, text: str) -> None:
-    """Reply in the chat. A text too long for one message is cut (with "…"): Telegram would
-    refuse it whole, and the person would hear nothing."""
-    message = update.effective_message
-    if message is not None:
+async def answer(update: Update, context: Context, text: str) -> None:
+    """Reply in the chat, through the outbox. A text too long for one message is cut (with
+    "…"): Telegram would refuse it whole, and the person would hear nothing."""
+    chat = update.effective_chat
+    if chat is not None:
         if len(text) > MESSAGE_LIMIT:
             text = text[: MESSAGE_LIMIT - 1] + "…"
-        await message.reply_text(text)
+        await send(context, [outgoing.reply(chat.id, text)])
+
+
+async def send(context: Context, messages: list[outgoing.Outgoing]) -> None:
+    """Store messages (replies, questions, edits) in the outbox in one transaction and wake the
+    sender: the handler goes on at once, the sender paces them within Telegram's limits."""
+    if not messages:
+        return
+    rt = context.bot_data.runtime
+    await rt.call(outgoing.queue, rt.engine, messages, rt.clock())
+    context.bot_data.sender.wake()
 
 
 async def actor_or_refuse(
@@ -48,15 +59,19 @@ async def actor_or_refuse(
         return None
     actor = await rt.call(access.identify, rt.engine, user.id, rt.admin_keys)
     if actor is None:
+        if not context.bot_data.refusals.allow(user.id, time.monotonic()):
+            log.debug("refused unknown telegram user %s again (not told)", user.id)
+            await _answer_tap(update, None)
+            return None
         log.info("refused unknown telegram user %s", user.id)
         lang = stranger_language(update)
-        await answer(
-            update, texts.render(lang, "access.unknown_user", plant=rt.settings.plant.name)
-        )
+        text = texts.render(lang, "access.unknown_user", plant=rt.settings.plant.name)
+        if not await _answer_tap(update, text):
+            await answer(update, context, text)
         return None
     if not allowed(actor.role, required):
         role = texts.render(actor.language, f"roles.{required.name.lower()}")
-        await answer(update, texts.render(actor.language, "access.not_allowed", role=role))
+        await answer(update, context, texts.render(actor.language, "access.not_allowed", role=role))
         return None
     return actor
 
@@ -75,10 +90,23 @@ async def private_only(update: Update, context: Context) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(pointer[:200])
         elif _our_command(update, context, username):
-            await answer(update, pointer)
+            await answer(update, context, pointer)
     except TelegramError as exc:  # the group may have muted the bot; nothing else to do
         log.info("could not point chat %s to the private chat: %s", chat.id, exc)
     raise ApplicationHandlerStop
+
+
+async def _answer_tap(update: Update, text: str | None) -> bool:
+    """Answer the update's tap, if it is one (with ``text`` as its toast): a tap is always
+    answered, or the person's button spins. False if the update is no tap."""
+    query = update.callback_query
+    if query is None:
+        return False
+    try:
+        await query.answer(text[:200] if text else None)
+    except TelegramError as exc:
+        log.info("could not answer callback query %s: %s", query.id, exc)
+    return True
 
 
 def _our_command(update: Update, context: Context, username: str) -> bool:

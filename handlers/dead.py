@@ -16,4 +16,4 @@ async def dead(update: Update, context: Context) -> None:
         return
     rt = context.bot_data.runtime
     text = await rt.call(reports.dead_list, rt.engine, rt.settings, actor.language)
-    await answer(update, text)
+    await answer(update, context, text)

@@ -15,11 +15,11 @@ from handlers.common import actor_or_refuse, answer
 async def unknown_command(update: Update, context: Context) -> None:
     actor = await actor_or_refuse(update, context)
     if actor is not None:
-        await answer(update, texts.render(actor.language, "access.unknown_command"))
+        await answer(update, context, texts.render(actor.language, "access.unknown_command"))
 
 
 async def anything_else(update: Update, context: Context) -> None:
     """Stickers, voice, video, locations, contacts: nothing the bot reads."""
     actor = await actor_or_refuse(update, context)
     if actor is not None:
-        await answer(update, texts.render(actor.language, "reply.unsupported"))
+        await answer(update, context, texts.render(actor.language, "reply.unsupported"))

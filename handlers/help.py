@@ -19,4 +19,4 @@ async def help_command(update: Update, context: Context) -> None:
         parts.append(texts.render(actor.language, "help.leader"))
     if actor.role >= Role.ADMIN:
         parts.append(texts.render(actor.language, "help.admin"))
-    await answer(update, "\n\n".join(parts))
+    await answer(update, context, "\n\n".join(parts))

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
+from typing import Any
 
-from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, ForceReply, Update
 from telegram.error import BadRequest
 
 from bot.context import Context
+from bot.delivery.inbox import tap_answered
 from bot.delivery.outcomes import Outcome
 from bot.render import texts
-from bot.services import actions, evidence, replies
+from bot.services import actions, evidence, outgoing, replies
 from bot.services.evidence import EvidenceFile
 from bot.services.recording import Incoming
-from handlers.common import actor_or_refuse, answer
+from handlers.common import MESSAGE_LIMIT, actor_or_refuse, answer, send
 from scheduler.jobs import wake_escalation
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,9 @@ async def on_leader_tap(update: Update, context: Context) -> None:
 
 
 async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome]) -> None:
-    """Answer a tap with what the service decided (or "try again" if it failed), then edit
-    and ask what it says, and bring the escalation pass forward if a step is due now."""
+    """Answer a tap with what the service decided (or "try again" if it failed) as soon as it
+    has committed, then queue the edits and the question in the outbox, and bring the
+    escalation pass forward if something was recorded."""
     query = update.callback_query
     assert query is not None
     try:
@@ -64,7 +67,7 @@ async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome])
         await _answer_query(query, texts.render(None, "access.try_again"))
         raise
     await _answer_query(query, outcome.answer)
-    await _follow_up(update, context, outcome)
+    await send(context, follow_ups(update, outcome))
     if outcome.wake_escalation:
         wake_escalation(context)
 
@@ -80,16 +83,15 @@ async def on_text(update: Update, context: Context) -> None:
         text = texts.render(
             actor.language, "reply.too_long", length=len(message.text), limit=TEXT_LIMIT
         )
-        await answer(update, text)
+        await answer(update, context, text)
         return
     rt = context.bot_data.runtime
     incoming = Incoming(actor_id(update), update.update_id, message.message_id, rt.clock())
     outcome = await rt.call(replies.typed, rt.engine, rt.settings, incoming, message.text)
     if outcome is None:
-        await answer(update, texts.render(actor.language, "access.not_understood"))
+        await answer(update, context, texts.render(actor.language, "access.not_understood"))
         return
-    await answer(update, outcome.answer)
-    await _follow_up(update, context, outcome)
+    await send(context, [*_reply(update, outcome.answer), *follow_ups(update, outcome)])
     if outcome.wake_escalation:
         wake_escalation(context)
 
@@ -119,8 +121,7 @@ async def on_file(update: Update, context: Context) -> None:
     file = EvidenceFile(file_id, unique_id, kind, content)
     outcome = await rt.call(evidence.received, rt.engine, rt.settings, incoming, file)
     if outcome is not None:
-        await answer(update, outcome.answer)
-        await _follow_up(update, context, outcome)
+        await send(context, [*_reply(update, outcome.answer), *follow_ups(update, outcome)])
 
 
 async def _answer_query(query: CallbackQuery, text: str) -> None:
@@ -129,6 +130,7 @@ async def _answer_query(query: CallbackQuery, text: str) -> None:
     shown, or is moot). The outcome is stored either way: never let that fail the update."""
     try:
         await query.answer(text[:TOAST_LIMIT])
+        tap_answered()
     except BadRequest as exc:
         log.info("could not answer callback query %s: %s", query.id, exc.message)
 
@@ -149,27 +151,21 @@ async def _fetch(context: Context, file_id: str, unique_id: str) -> bytes | None
         return None
 
 
-async def _follow_up(update: Update, context: Context, outcome: Outcome) -> None:
-    for edit in outcome.edits:
-        markup = (
-            InlineKeyboardMarkup.de_json(edit.reply_markup, context.bot)
-            if edit.reply_markup
-            else None
-        )
-        try:
-            await context.bot.edit_message_text(
-                chat_id=edit.chat_id,
-                message_id=edit.message_id,
-                text=edit.text,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:  # e.g. the message was deleted; the answer is stored anyway
-            log.warning("could not edit nudge %s: %s", edit.message_id, exc.message)
+def _reply(update: Update, text: str) -> list[outgoing.Outgoing]:
+    chat = update.effective_chat
+    return [outgoing.reply(chat.id, text[:MESSAGE_LIMIT])] if chat is not None else []
+
+
+def follow_ups(update: Update, outcome: Outcome) -> list[outgoing.Outgoing]:
+    """The nudge edits and the question an outcome asks for, as outbox messages in order."""
+    messages = [
+        outgoing.edit(edit.chat_id, edit.message_id, edit.text, edit.reply_markup)
+        for edit in outcome.edits
+    ]
     if outcome.prompt is not None and update.effective_chat is not None:
         prompt = outcome.prompt
-        keyboard: InlineKeyboardMarkup | ForceReply | None
-        if prompt.reply_markup:
-            keyboard = InlineKeyboardMarkup.de_json(prompt.reply_markup, context.bot)
-        else:
-            keyboard = ForceReply(selective=True) if prompt.force_reply else None
-        await context.bot.send_message(update.effective_chat.id, prompt.text, reply_markup=keyboard)
+        markup: dict[str, Any] | None = prompt.reply_markup
+        if not markup and prompt.force_reply:
+            markup = ForceReply(selective=True).to_dict()
+        messages.append(outgoing.reply(update.effective_chat.id, prompt.text, markup))
+    return messages

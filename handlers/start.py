@@ -28,12 +28,14 @@ async def start(update: Update, context: Context) -> None:
             text = texts.render(actor.language, "start.already_linked", name=actor.name)
         else:
             text = texts.render(stranger_language(update), "start.no_code", plant=plant)
-        await answer(update, text)
+        await answer(update, context, text)
         return
     if not CODE.match(code):
-        await answer(update, texts.render(stranger_language(update), "start.code_unknown"))
+        await answer(update, context, texts.render(stranger_language(update), "start.code_unknown"))
         return
     result = await rt.call(onboarding.redeem, rt.engine, code, user.id, rt.clock())
     lang = result.language if result.outcome is not Outcome.UNKNOWN else stranger_language(update)
     message_id = "start.greeting" if result.outcome is Outcome.LINK else f"start.{result.outcome}"
-    await answer(update, texts.render(lang, message_id, name=result.person_name, plant=plant))
+    await answer(
+        update, context, texts.render(lang, message_id, name=result.person_name, plant=plant)
+    )

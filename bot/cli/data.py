@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,12 +36,31 @@ def db_status(ctx: typer.Context) -> None:
     from bot.store.engine import make_engine
 
     settings = settings_of(ctx)
-    state = migrate.schema_state(make_engine(settings.database.url))
+    engine = make_engine(settings.database.url)
+    state = migrate.schema_state(engine)
     typer.echo(f"database: {state.current or 'empty'}; code: {state.head}")
     if state.newer_than_code:
         fail(migrate.newer_schema_message(state))
     if not state.up_to_date:
         typer.echo("run `execbot db upgrade` to bring it up to date")
+        return
+    typer.echo(inbox_line(engine))
+
+
+def inbox_line(engine: Any) -> str:
+    """The inbox in one line: updates waiting or in hand, and those given up (dead)."""
+    from bot.store import inbox
+    from bot.store.engine import session_scope
+
+    with session_scope(engine) as session:
+        counts = inbox.counts(session)
+        dead = inbox.dead_updates(session, limit=1)
+    depth = counts.get(inbox.PENDING, 0) + counts.get(inbox.HANDLING, 0)
+    line = f"inbox: {depth} waiting, {counts.get(inbox.DEAD, 0)} dead"
+    if dead:
+        error = " ".join((dead[0].last_error or "?").split())[:120]
+        line += f" (latest dead: update {dead[0].update_id}: {error})"
+    return line
 
 
 def org_import(

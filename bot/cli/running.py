@@ -37,7 +37,9 @@ def run(ctx: typer.Context) -> None:
         clock = clock_from_env()
     except ValueError as exc:
         fail(str(exc))
-    runtime = Runtime(settings, make_engine(settings.database.url), clock)
+    # A connection for every inbox worker, the sender's flushes and the passes.
+    connections = settings.inbox.workers + 8
+    runtime = Runtime(settings, make_engine(settings.database.url, connections=connections), clock)
     try:
         bot_app.run(runtime, token)
     except bot_app.StartupError as exc:

@@ -1,11 +1,11 @@
-"""Polling that confirms an update only after it was handled.
+"""Polling that confirms updates only after they are stored in the inbox.
 
 python-telegram-bot's Updater confirms a batch to Telegram (by asking with a higher offset) as
-soon as it has fetched it, so a process killed before its handlers ran loses those updates:
-the person's tap spins and nothing is stored. Here the offset moves past an update only after
-``process_update`` returned, so a crash at any point means Telegram delivers the update again.
-Handling an update twice is safe: a reply stores its update id (unique), and every other
-handler only answers again.
+soon as it has fetched it, so a process killed before its handlers ran loses those updates.
+Here each batch is committed to the inbox (``bot.store.inbox``; an update stored before stores
+nothing) and only then does the offset move past it; the inbox workers
+(``bot.delivery.inbox``) handle it, never this loop, so a slow handler never holds up the next
+``getUpdates``. A crash before the commit means Telegram delivers the batch again.
 
 Telegram lets one client poll a bot at a time (a second getUpdates gets 409 Conflict). With
 several instances on one PostgreSQL database only the one holding the lease ``poller`` polls
@@ -23,14 +23,22 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from telegram import Update
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from bot import metrics
 from bot.context import App
+from bot.delivery.inbox import Workers
 from bot.delivery.lease import LeaseKeeper, several_instances
+from bot.runtime import utc_now
+from bot.store import inbox
+from bot.store.engine import session_scope
+from models.updates import chat_key
 
 log = logging.getLogger(__name__)
 BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
 POLLER_LEASE = "poller"
+STOP_GRACE = 5.0  # seconds the updates in hand may take to finish at a stop
 
 
 async def standby(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) -> None:
@@ -116,6 +124,11 @@ async def poll(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) 
             updates = fetch.result()
         except InvalidToken:
             raise
+        except Conflict as exc:  # another instance polls this bot
+            log.warning("getUpdates: %s; another instance polls, waiting %.0f s", exc, backoff)
+            await _sleep(stop, backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+            continue
         except RetryAfter as exc:
             wait: Any = exc.retry_after
             await _sleep(stop, wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
@@ -126,9 +139,37 @@ async def poll(app: App, stop: asyncio.Event, timeout: int, allowed: list[str]) 
             backoff = min(backoff * 1.5, BACKOFF_MAX)
             continue
         backoff = BACKOFF_START
-        for update in updates:
-            await app.process_update(update)  # handler errors go to the error handler
-            offset = update.update_id + 1
+        if not updates:
+            continue
+        while True:  # committed before the offset moves, however long the database takes
+            try:
+                await store_updates(app, updates, "polling")
+                break
+            except Exception as exc:
+                log.warning("cannot store %d updates yet (%s); trying again", len(updates), exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+        backoff = BACKOFF_START
+        offset = updates[-1].update_id + 1
+
+
+async def store_updates(app: App, updates: tuple[Update, ...] | list[Update], mode: str) -> int:
+    """Commit updates to the inbox and wake the workers; returns how many were new."""
+    received = []
+    for update in updates:
+        payload = update.to_dict()
+        received.append(inbox.Received(update.update_id, chat_key(payload), payload))
+    rt = app.bot_data.runtime
+    stored = await asyncio.to_thread(_store, rt.engine, received)
+    metrics.UPDATES_RECEIVED.labels(mode).inc(stored)
+    if app.bot_data.workers is not None:
+        app.bot_data.workers.wake()
+    return stored
+
+
+def _store(engine: Any, received: list[inbox.Received]) -> int:
+    with session_scope(engine) as session:
+        return inbox.store(session, received, utc_now())
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
@@ -142,10 +183,13 @@ async def run(
     allowed: list[str],
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Initialise, start, poll until SIGINT/SIGTERM (or until ``stop`` is set, when given:
-    then no signal handlers are installed, for a caller that runs the bot in its own event
-    loop, such as the adapter tests), then stop cleanly: the same life cycle (post_init,
-    post_shutdown) as ``Application.run_polling``."""
+    """Initialise, start the inbox workers (and, in post_init, the sender), poll until
+    SIGINT/SIGTERM (or until ``stop`` is set, when given: then no signal handlers are
+    installed, for a caller that runs the bot in its own event loop, such as the adapter
+    tests), then stop: no more polling, the updates in hand finish (at most ``STOP_GRACE``
+    seconds) and the claims of the others return to the inbox, the sender returns its
+    unsent claims to the outbox. The same life cycle (post_init, post_shutdown) as
+    ``Application.run_polling``."""
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -154,9 +198,12 @@ async def run(
     try:
         if await _start_up(app, stop):
             await app.start()
+            workers = start_workers(app)
             try:
                 await standby(app, stop, timeout, allowed)
             finally:
+                await workers.stop(STOP_GRACE)
+                app.bot_data.workers = None
                 await app.stop()
                 if app.post_stop:
                     await app.post_stop(app)
@@ -165,6 +212,15 @@ async def run(
         await app.bot.shutdown()  # also when initialize never got through
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def start_workers(app: App) -> Workers:
+    """Start the inbox workers as ``[inbox]`` says; they run until ``Workers.stop``."""
+    settings = app.bot_data.runtime.settings.inbox
+    workers = Workers(app, workers=settings.workers, max_tries=settings.max_tries)
+    app.bot_data.workers = workers
+    workers.start()
+    return workers
 
 
 async def _start_up(app: App, stop: asyncio.Event) -> bool:

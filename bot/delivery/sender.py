@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import InlineKeyboardMarkup, Message
+from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
@@ -278,6 +278,7 @@ class Sender:
     async def _send_batch(self, claimed: list[outbox.Claimed]) -> None:
         slots = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
+        last: dict[int, asyncio.Task[None]] = {}  # chat -> its latest send in this batch
         done = asyncio.Event()
         flusher = asyncio.create_task(self._flush_until(done))
         # Earliest-ready chat first, so one busy chat never holds up the others.
@@ -294,7 +295,10 @@ class Sender:
                 if not self.holding():  # lost while waiting for the slot: not sent
                     slots.release()
                     break
-                task = asyncio.create_task(self._send_one(item, slots))
+                # One chat's messages go one after the other, in id order: without a pause
+                # per chat (chat_interval 0) two sends to a chat could otherwise overtake.
+                task = asyncio.create_task(self._send_one(item, slots, last.get(item.chat_id)))
+                last[item.chat_id] = task
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             if tasks:
@@ -315,8 +319,15 @@ class Sender:
             await flusher
             await self._write_back()
 
-    async def _send_one(self, item: outbox.Claimed, slots: asyncio.Semaphore) -> None:
+    async def _send_one(
+        self,
+        item: outbox.Claimed,
+        slots: asyncio.Semaphore,
+        after: asyncio.Task[None] | None = None,
+    ) -> None:
         try:
+            if after is not None:
+                await asyncio.wait([after])
             message_id = await self._call(item)
         except RetryAfter as exc:
             seconds = _seconds(exc)
@@ -354,7 +365,11 @@ class Sender:
         payload = item.payload
         method = payload.get("method", "sendMessage")
         markup = payload.get("reply_markup")
-        keyboard = InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None
+        keyboard: InlineKeyboardMarkup | ForceReply | None = None
+        if markup and markup.get("force_reply"):
+            keyboard = ForceReply.de_json(markup, self.bot)
+        elif markup:
+            keyboard = InlineKeyboardMarkup.de_json(markup, self.bot)
         result: Message | bool
         if method == "sendMessage":
             result = await self.bot.send_message(
@@ -370,7 +385,7 @@ class Sender:
                 message_id=payload["message_id"],
                 text=payload["text"],
                 parse_mode=payload.get("parse_mode"),
-                reply_markup=keyboard,
+                reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
                 rate_limit_args=PREPACED,
             )
         else:

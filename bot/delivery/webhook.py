@@ -35,7 +35,7 @@ from bot.config import WebhookSettings
 from bot.context import App
 from bot.delivery import polling
 from bot.metrics import UPDATES_RECEIVED
-from bot.runtime import Runtime
+from bot.runtime import Runtime, utc_now
 from bot.store import inbox
 from bot.store.engine import session_scope
 from models.updates import chat_key
@@ -87,7 +87,7 @@ def secret_problem(hook: WebhookSettings, environ: Mapping[str, str] = os.enviro
 def store_update(rt: Runtime, received: inbox.Received) -> int:
     """Commit one update to the inbox; 1 if it is new, 0 if it was stored before."""
     with session_scope(rt.engine) as session:
-        return inbox.store(session, [received], rt.clock())
+        return inbox.store(session, [received], utc_now())  # inbox times: the wall clock
 
 
 def _nothing() -> None:
@@ -179,7 +179,14 @@ async def serve_webhook(
     hook = rt.settings.telegram.webhook
     if stop is None:
         stop = ops.stop_on_signals()
-    receiver = Receiver(rt, secret, on_stored)
+
+    def stored() -> None:  # wake the inbox workers: the update is theirs now
+        workers = app.bot_data.workers
+        if workers is not None:
+            workers.wake()
+        on_stored()
+
+    receiver = Receiver(rt, secret, stored)
     web_app = ops.web_application(rt, app.bot, app.bot_data.sender, receiver)
     host, port = address or ops.listen_address(rt.settings) or (hook.listen, hook.port)
     server = await ops.start(web_app, host, port)
@@ -197,10 +204,13 @@ async def serve_webhook(
         if await polling.start_up(app, stop, last=(set_webhook, "setWebhook")):
             log.info("webhook set: Telegram posts updates to %s", hook.public_url)
             await app.start()
+            workers = polling.start_workers(app)
             try:
                 await stop.wait()
             finally:
-                await server.stop()
+                await server.stop()  # no new update; then the ones in hand finish
+                await workers.stop(polling.STOP_GRACE)
+                app.bot_data.workers = None
                 await app.stop()
                 if app.post_stop:
                     await app.post_stop(app)

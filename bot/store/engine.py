@@ -21,10 +21,16 @@ from sqlmodel import Session, create_engine
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create the engine for ``url``; for a SQLite file, create its folder and set the pragmas."""
+def make_engine(url: str, *, echo: bool = False, connections: int | None = None) -> Engine:
+    """Create the engine for ``url``; for a SQLite file, create its folder and set the pragmas.
+    ``connections``: how many threads may hold a connection at once (the running bot: its
+    inbox workers, the sender and the passes); the pool's default, 5 + 10 overflow, would
+    make the workers queue for a connection."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
+    if connections is not None and parsed.database not in (None, "", ":memory:"):
+        kwargs["pool_size"] = max(5, connections // 2)
+        kwargs["max_overflow"] = max(10, connections - kwargs["pool_size"])
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":

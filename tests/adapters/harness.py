@@ -3,7 +3,8 @@ event loop, talking HTTP over 127.0.0.1, with a fresh SQLite file and a clock th
 
 What is real: the sandbox's aiohttp server (``sandbox.server.SandboxServer``), the composition
 root (``bot.app.build_application``), the custom polling loop (``bot.delivery.polling.run``, which
-confirms an update only after handling it), the sender task started by ``post_init``, and every
+confirms an update once it is stored in the inbox), the inbox workers that handle it, the
+sender task started by ``post_init`` (which sends every answer: handlers queue them), and every
 person action, sent through the sandbox's person API (``AsyncSandboxClient``). What differs
 from ``execbot run``: the clock is a :class:`FakeClock`; APScheduler runs nothing (the start-up
 job is removed): a test runs a periodic pass with :meth:`Harness.run_pass`, at the fake clock;
@@ -30,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from telegram.ext import CallbackContext
@@ -43,7 +44,7 @@ from bot.delivery.sender import Sender
 from bot.runtime import Runtime
 from bot.services import onboarding, org_import
 from bot.store.engine import make_engine
-from models.tables import Person
+from models.tables import InboxUpdate, Outbox, Person
 from sandbox.client import AsyncSandboxClient
 from sandbox.server import DEFAULT_TOKEN, SandboxServer
 from scheduler import jobs
@@ -162,10 +163,30 @@ class Harness:
             await table[name](context)
 
     async def settle(self) -> None:
-        """Until the bot has handled every update the sandbox holds for it: polling confirms
-        an update only after handling it, so an empty queue means all were handled."""
+        """Until the bot has taken every update the sandbox holds for it (polling confirms an
+        update once it is stored in the inbox), handled every stored update, and sent every
+        message its handlers queued that is due now."""
         queue = self.server.sandbox.bot().updates
-        await self.wait("the bot to handle every update", lambda: not queue.items)
+        await self.wait("the bot to take every update", lambda: not queue.items)
+        await self.wait("the bot to handle every update and send its answers", self._quiet)
+
+    def _quiet(self) -> bool:
+        now = self.clock()
+        with Session(self.engine) as session:
+            waiting = session.execute(
+                select(func.count())
+                .select_from(InboxUpdate)
+                .where(col(InboxUpdate.state).in_(("pending", "handling")))
+            ).scalar_one()
+            unsent = session.execute(
+                select(func.count())
+                .select_from(Outbox)
+                .where(
+                    (col(Outbox.state) == "sending")
+                    | ((col(Outbox.state) == "pending") & (col(Outbox.next_attempt_at) <= now))
+                )
+            ).scalar_one()
+        return not waiting and not unsent
 
     def push_message(self, person_id: int, **content: Any) -> int:
         """A message of a kind the person API cannot send (a sticker, a location), queued for

@@ -42,6 +42,7 @@ async def test_a_message_given_up_is_reported_once_and_listed_for_admins(h: Harn
         kinds = [e.kind for e in session.exec(select(AuditEvent)).all()]
         to_admin = session.exec(select(Outbox).where(Outbox.chat_id == WH)).all()
     assert kinds.count("delivery.dead_reported") == 1
-    assert ["could not be delivered" in o.payload["text"] for o in to_admin] == [
-        True
-    ]  # /dead answers directly
+    assert [("could not be delivered" in o.payload["text"], o.kind) for o in to_admin] == [
+        (True, "dead_report"),
+        (False, "reply"),  # the answer to /dead
+    ]

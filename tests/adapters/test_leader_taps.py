@@ -82,5 +82,6 @@ async def test_ill_handle_it_takes_the_item(h: Harness) -> None:
         today = select(Occurrence).where(Occurrence.duty_id == 1, Occurrence.day == START.date())
         occ = session.exec(today).one()
     assert occ.acked_by == tina.id
+    await h.settle()  # the edit follows the answer, through the outbox
     edited = [m for m in await h.messages(TL) if m["message_id"] == reading["message_id"]]
     assert edited[0]["text"].endswith("1) Willy One — 1. Read the meters: taken by Tina Lead")

@@ -48,7 +48,9 @@ def test_db_upgrade_import_and_invite(workdir: Path) -> None:
     assert "schema empty -> " in upgraded.stdout
     assert (workdir / "data" / "bot.db").exists()
     head = migrate.head_revision()
-    assert f"database: {head}; code: {head}" in execbot(workdir, "db", "status").stdout
+    status = execbot(workdir, "db", "status").stdout
+    assert f"database: {head}; code: {head}" in status
+    assert "inbox: 0 waiting, 0 dead" in status
 
     dry = execbot(workdir, "org", "import", str(EXAMPLE_ORG), "--dry-run")
     assert dry.returncode == 0 and dry.stdout.startswith("dry run, nothing written:")

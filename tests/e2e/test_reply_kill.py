@@ -3,9 +3,10 @@ people tap Done at once, and restarted each time. Every answer a person saw conf
 ("Recorded: ...") is in the database exactly once; a tap that was never confirmed is tapped
 again after the last restart, as a person would, and is then stored exactly once too.
 
-A tap in hand when the bot dies is delivered again to the next process, because execbot
-confirms an update to Telegram only after handling it (bot.delivery.polling): it ends confirmed, or
-stored and answered after the restart ("Recorded" or "Already recorded"). None is lost; the
+A tap in hand when the bot dies is handled by the next process, because execbot confirms an
+update to Telegram only once it is stored in the inbox (bot.delivery.polling) and the workers
+take back what a dead process held (bot.delivery.inbox): it ends confirmed, or stored and
+answered after the restart ("Recorded" or "Already recorded"). None is lost; the
 retry step stays, as a person would tap again, and must be harmless."""
 
 from __future__ import annotations
@@ -146,8 +147,8 @@ def test_sigkill_while_100_people_reply_loses_no_confirmed_answer(tmp_path: Path
         stored_before_retry = stored_replies(w)
         assert confirmed <= set(stored_before_retry), "a confirmed answer is missing"
         assert all(len(kinds) == 1 for kinds in stored_before_retry.values()), stored_before_retry
-        # The bot confirms an update only after handling it (bot.delivery.polling): a tap
-        # in hand at a kill is delivered again, so nobody has to tap twice.
+        # The bot confirms an update only once it is in the inbox (bot.delivery.polling): a
+        # tap in hand at a kill is handled after the restart, so nobody has to tap twice.
         assert sorted(stored_before_retry) == list(CHATS), "a tap was lost at a kill"
 
         # Everyone without a confirmation taps again, as a person would.
