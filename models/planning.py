@@ -145,7 +145,7 @@ class _DayPlan:
         self.failures = failures
         self.calendar = calendar
         self.shifts = shifts
-        self.absences = absences
+        self.absent = absences.absent_on(day)
         self.crew_shifts: dict[str, ShiftKind | None] = {}
         self.times: dict[
             tuple[str, time, DueSpec, ShiftKind | None], tuple[datetime, datetime]
@@ -199,5 +199,5 @@ class _DayPlan:
             window = None if shift is None else shift_window(shift, self.day, person.tz)
             times = resolve_times(self.day, nudge_time, duty.due, person.tz, window)
             self.times[key] = times
-        absent = self.absences.is_absent(person.key, self.day)
+        absent = person.key in self.absent
         return PlannedOccurrence(duty.id, person.id, self.day, times[0], times[1], absent)

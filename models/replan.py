@@ -104,5 +104,8 @@ def _replannable(row: StoredOccurrence, now: datetime) -> bool:
     return row.nudge_state == NudgeState.PENDING and row.nudge_at > now and row.status in PLANNED
 
 
+_ABSENT, _OPEN = Status.ABSENT.value, Status.OPEN.value
+
+
 def _planned_status(absent: bool) -> str:
-    return (Status.ABSENT if absent else Status.OPEN).value
+    return _ABSENT if absent else _OPEN
