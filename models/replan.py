@@ -68,11 +68,12 @@ class Reconciliation:
 def reconcile(
     planned: Iterable[PlannedOccurrence], stored: Iterable[StoredOccurrence], now: datetime
 ) -> Reconciliation:
-    existing = {row.key: row for row in stored}
+    existing = {(row.duty_id, row.person_id, row.day): row for row in stored}
     highest: dict[tuple[int, date], int] = {}
     for row in existing.values():
         slot = (row.person_id, row.day)
-        highest[slot] = max(highest.get(slot, 0), row.number)
+        if row.number > highest.get(slot, 0):
+            highest[slot] = row.number
     result = Reconciliation()
     fresh: list[PlannedOccurrence] = []
     seen: set[Key] = set()

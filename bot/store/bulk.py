@@ -36,16 +36,20 @@ def _bound(values: list[Any], convert: Convert | None) -> list[Any]:
 
 
 def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
-    """A column of driver values converted, once per distinct (type, value): equal driver
-    values of one type convert alike. Unhashable ones (a parsed JSON document) one by one."""
+    """A column of driver values converted, once per distinct value: equal driver values of
+    one type convert alike (values of several types are told apart by type; unhashable ones,
+    a parsed JSON document, are converted one by one)."""
     if convert is None:
         return values
     try:
-        keys = [(value.__class__, value) for value in values]
-        done = {key: convert(key[1]) for key in set(keys)}
+        distinct = set(values)
     except TypeError:
         return tuple(convert(value) for value in values)
-    return tuple(done[key] for key in keys)
+    if len({value.__class__ for value in distinct}) == 1:
+        done = {value: convert(value) for value in distinct}
+        return tuple(done[value] for value in values)
+    typed = {(value.__class__, value): convert(value) for value in values}
+    return tuple(typed[value.__class__, value] for value in values)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
