@@ -4,8 +4,8 @@ SQLAlchemy converts every value of every row through its column type (a ``UTCDat
 SQLite's text, a JSON policy to its text, a date to text and back): for 200,000 occurrences of
 five instants each that is a million calls, mostly of the same few values (a plant's nudge
 times repeat, every row has the same ``now``). Here each column's conversion is done once per
-distinct value of one call, and the rows go to the driver in one ``executemany`` (or come from
-one plain cursor), without the ORM's bookkeeping.
+distinct value of one call, and the rows go to the driver in one ``executemany`` (PostgreSQL:
+one ``COPY``), or come from one plain cursor, without the ORM's bookkeeping.
 
 What is stored and read is exactly what SQLAlchemy would store and read: the conversions are
 the column types' own (``bind_processor`` and ``result_processor`` for the connection's
@@ -14,10 +14,12 @@ dialect), and a column left out of the rows gets its scalar default as in a Core
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, Table, insert, type_coerce
+from sqlalchemy import JSON, Select, Table, insert, type_coerce
+from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 from sqlmodel import Session
 
@@ -54,7 +56,8 @@ def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT ``rows`` (mappings with the same keys, column names of ``table``) in one
-    ``executemany`` on the session's connection and transaction; the caller chunks (SQLite
+    ``executemany`` (on PostgreSQL with psycopg, one ``COPY``) on the session's connection and
+    transaction; the caller chunks (SQLite
     holds its write lock while it runs). A column with a scalar default that the rows leave
     out gets that default; one with a Python function as default must be given."""
     if not rows:
@@ -70,15 +73,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         raise ValueError(f"insert_rows: give {missing} of {table.name} (no scalar default)")
     columns = [[row[name] for row in rows] for name in given]
     columns += [[value] * len(rows) for value in defaults.values()]
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
     for index, name in enumerate(names):
-        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        type_ = table.c[name].type
+        if copy and isinstance(type_, JSON):  # COPY takes the document's text
+            convert: Convert | None = json.dumps
+        else:
+            convert = type_.dialect_impl(dialect).bind_processor(dialect)
         columns[index] = _bound(columns[index], convert)
+    if copy:
+        _copy(connection, table, names, columns)
+        return
     if compiled.positional:
         order = [names.index(name) for name in compiled.positiontup or ()]
         params: list[Any] = list(zip(*(columns[i] for i in order), strict=True))
     else:
         params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     connection.exec_driver_sql(compiled.string, params)
+
+
+def _copy(connection: Connection, table: Table, names: list[str], columns: list[list[Any]]) -> None:
+    """PostgreSQL's COPY, its fastest way in (one stream instead of a statement a row)."""
+    preparer = connection.dialect.identifier_preparer
+    target = preparer.format_table(table)
+    listed = ", ".join(preparer.quote(name) for name in names)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {target} ({listed}) FROM STDIN") as copy:
+        for values in zip(*columns, strict=True):
+            copy.write_row(values)
 
 
 def _scalar_defaults(table: Table) -> dict[str, Any]:

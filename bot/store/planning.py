@@ -3,12 +3,13 @@ and a person's list."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import Text, bindparam, cast, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -62,16 +63,21 @@ def planning_facts(session: Session) -> PlanningFacts:
         .where(col(Person.active))
         .order_by(col(Person.id)),
     )
+    columns: list[Any] = [col(getattr(Duty, name)) for name in DutyFacts._fields]
+    schedule = DutyFacts._fields.index("schedule")
+    columns[schedule] = cast(col(Duty.schedule), Text)  # parsed below, once per distinct text
     duties = bulk.select_rows(
-        session,
-        sa_select(*(col(getattr(Duty, name)) for name in DutyFacts._fields))
-        .where(col(Duty.active))
-        .order_by(col(Duty.id)),
+        session, sa_select(*columns).where(col(Duty.active)).order_by(col(Duty.id))
     )
+    texts = {row[schedule] for row in duties}
+    parsed = {text: None if text is None else json.loads(text) for text in texts}
     section = session.get(OrgSection, "shifts")
     return PlanningFacts(
         [PersonFacts._make(row) for row in people],
-        [DutyFacts._make(row) for row in duties],
+        [
+            DutyFacts._make((*row[:schedule], parsed[row[schedule]], *row[schedule + 1 :]))
+            for row in duties
+        ],
         dict(section.data) if section else {},
     )
 
