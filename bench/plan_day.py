@@ -1,11 +1,19 @@
-"""Planning time for a large plant: 10,000 people and 30,000 duties by default.
+"""Planning time for a large plant: 10,000 people / 30,000 duties (target < 3 s) and 33,000
+people / 100,000 duties (target < 10 s), on SQLite and on PostgreSQL.
 
 Method. An org TOML is generated and imported with ``bot.services.org_import.import_org``
-into a fresh SQLite file (WAL) in a temp dir; the import is timed and printed on its own.  Then
-``bot.services.planning.plan`` runs for one day (now = Tuesday 2026-11-17 05:00 in Berlin, before
-any nudge of the day), twice: the first run creates the rows (yesterday, today and tomorrow
-are planned; only occurrences still ahead are created), the second finds nothing to change.
-Target: each run < 5 s.
+into a fresh SQLite file (WAL) in a temp dir, and into a fresh schema of PostgreSQL's ``test``
+database when 127.0.0.1:5432 answers (``EXECBOT_TEST_POSTGRES_URL`` overrides the URL); the
+import is timed and printed on its own.  Then ``bot.services.planning.plan`` runs for one day
+(now = Tuesday 2026-11-17 05:00 in Berlin, before any nudge of the day), twice: the first run
+creates the rows (yesterday, today and tomorrow are planned; only occurrences still ahead are
+created), the second finds nothing to change.  Target: each run under the size's target, in
+wall-clock seconds (CPU seconds are printed beside them).
+
+While the first run goes on, a probe on its own connection writes one small row change (what a
+tap's commit amounts to) every 20 ms and records how long each write waited: on SQLite, one
+writer at a time, this shows whether the pass holds the write lock for long.  Target: the
+longest wait < 0.5 s.
 
 The org: a plant, 10 workshops (one in New York), 100 teams of equal size, four shift crews
 in one workshop.  Each person holds about three duties assigned to them by key, with a mix of
@@ -13,16 +21,20 @@ schedules (workdays, daily, two weekdays, monthdays, cron; shift duties for crew
 nudge times from 06:00 to 15:30; each team also has one duty for every holder of its
 "operator" post, and 1% of the people are on leave this week.
 
-    .venv/bin/python bench/plan_day.py                     # about a minute
-    .venv/bin/python bench/plan_day.py --plan-people 2000 --plan-duties 6000
+    .venv/bin/python bench/plan_day.py                     # both sizes, both databases
+    .venv/bin/python bench/plan_day.py --quick             # 2,000 people / 6,000 duties
+    .venv/bin/python bench/plan_day.py --people 20000 --duties 60000 --backend sqlite
+    .venv/bin/python bench/plan_day.py --quick --profile /tmp/prof   # cProfile of each run
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,17 +43,25 @@ from pathlib import Path
 if not __package__:  # run as a script: import from the repository root instead of bench/
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
-from bench.common import Row, import_file, say, sqlite_engine
+from bench.common import (
+    Row,
+    Table,
+    import_file,
+    postgres_engine,
+    postgres_unavailable,
+    say,
+    sqlite_engine,
+)
 from bot.config import Settings
 from bot.services.planning import plan
 from models.tables import Occurrence
 
 IMPORT_AT = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 PLAN_AT = datetime(2026, 11, 17, 4, 0, tzinfo=UTC)  # 05:00 in Berlin, a Tuesday
-TARGET_SECONDS = 5.0
 WORKSHOPS, TEAMS = 10, 100
 SHIFT_WORKSHOP = 7  # its people are on crews A-D
 SCHEDULES = (  # by duty number modulo 20: (schedule, nudge); None = the TOML default
@@ -150,70 +170,191 @@ def org_toml(people: int, duties: int) -> str:
 
 # --- the measurement ----------------------------------------------------------------------------
 
+SIZES = ((10_000, 30_000, 3.0), (33_000, 100_000, 10.0))  # people, duties, target (s)
+QUICK = (2_000, 6_000, 3.0)
+PROBE_EVERY = 0.02  # seconds between two probe writes
+PROBE_TARGET = 0.5  # the longest a probe write may wait (s)
+
 
 @dataclass
 class PlanFigures:
+    backend: str
     people: int
     duties: int
+    target: float
     import_seconds: float
     first_seconds: float
+    first_cpu: float
     created: int
     second_seconds: float
+    second_cpu: float
     second_changes: int
     stored: int
+    probe_writes: int = 0
+    probe_longest: float = 0.0
+    probe_failed: int = 0
 
     @property
     def met(self) -> bool:
-        return max(self.first_seconds, self.second_seconds) < TARGET_SECONDS
+        return max(self.first_seconds, self.second_seconds) < self.target
+
+    @property
+    def probe_met(self) -> bool:
+        return self.probe_writes > 0 and self.probe_longest < PROBE_TARGET and not self.probe_failed
 
 
-def timed_plan(engine: Engine, settings: Settings) -> tuple[float, float, int, int]:
+class Probe:
+    """A tap's worth of writing, every ``PROBE_EVERY`` s on its own connection, while a pass
+    runs: how long each commit took from its first statement (waiting included)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.failed = engine, 0
+        self.waits: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="probe", daemon=True)
+
+    def run(self) -> None:
+        statement = text(
+            "UPDATE person SET updated_at = :now WHERE id = (SELECT MIN(id) FROM person)"
+        )
+        while not self.stop.wait(PROBE_EVERY):
+            began = time.perf_counter()
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(statement, {"now": datetime.now(UTC)})
+            except OperationalError:  # SQLite's busy timeout ran out: the lock was held 10 s
+                self.failed += 1
+            self.waits.append(time.perf_counter() - began)
+
+    def __enter__(self) -> Probe:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def timed_plan(
+    engine: Engine, settings: Settings, profile: Path | None
+) -> tuple[float, float, int, int]:
     """Wall and CPU seconds of one ``plan``, and what it created and updated."""
+    profiler = cProfile.Profile() if profile else None
     began, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
     result = plan(engine, settings, PLAN_AT)
+    if profiler:
+        profiler.disable()
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    if profiler and profile:
+        profiler.dump_stats(profile)
+        say(f"  profile written to {profile}")
     return elapsed, cpu, result.created, result.updated
 
 
-def bench(workdir: Path, options: argparse.Namespace) -> PlanFigures:
-    people, duties = options.plan_people, options.plan_duties
-    org = workdir / "big-org.toml"
-    org.write_text(org_toml(people, duties))
+def measure(
+    engine: Engine,
+    org: Path,
+    backend: str,
+    size: tuple[int, int, float],
+    profile: Path | None = None,
+) -> PlanFigures:
+    """Import ``org`` into ``engine``'s empty database, then plan twice."""
+    people, duties, target = size
     settings = Settings.model_validate({})
-    with sqlite_engine(workdir, "plan-day.db") as engine:
-        began = time.perf_counter()
-        import_file(engine, org, IMPORT_AT)
-        imported = time.perf_counter() - began
-        say(f"import of {people} people, {duties} duties: {imported:.2f} s")
-        first, cpu, created, updated = timed_plan(engine, settings)
-        say(
-            f"plan, first run: {first:.2f} s ({cpu:.2f} s CPU), "
-            f"{created} occurrences created, {updated} updated"
+    began = time.perf_counter()
+    import_file(engine, org, IMPORT_AT)
+    imported = time.perf_counter() - began
+    say(f"import of {people} people, {duties} duties ({backend}): {imported:.2f} s")
+    tag = f"{backend}-{people}"
+    with Probe(engine) as probe:
+        first, cpu1, created, updated = timed_plan(
+            engine, settings, profile and profile / f"{tag}-first.prof"
         )
-        second, cpu, created2, updated2 = timed_plan(engine, settings)
-        say(
-            f"plan, second run: {second:.2f} s ({cpu:.2f} s CPU), "
-            f"{created2} created, {updated2} updated"
-        )
-        with engine.connect() as conn:
-            stored = int(conn.execute(select(func.count()).select_from(Occurrence)).scalar_one())
-    org.unlink()
-    figures = PlanFigures(
-        people, duties, imported, first, created, second, created2 + updated2, stored
+    say(
+        f"plan, first run: {first:.2f} s ({cpu1:.2f} s CPU), "
+        f"{created} occurrences created, {updated} updated"
     )
+    longest = max(probe.waits, default=0.0)
+    say(
+        f"writes beside it: {len(probe.waits)}, longest wait {1000 * longest:.0f} ms"
+        + (f", {probe.failed} timed out" if probe.failed else "")
+    )
+    second, cpu2, created2, updated2 = timed_plan(
+        engine, settings, profile and profile / f"{tag}-second.prof"
+    )
+    say(
+        f"plan, second run: {second:.2f} s ({cpu2:.2f} s CPU), "
+        f"{created2} created, {updated2} updated"
+    )
+    with engine.connect() as conn:
+        stored = int(conn.execute(select(func.count()).select_from(Occurrence)).scalar_one())
     say(f"occurrences stored: {stored}")
+    figures = PlanFigures(
+        backend,
+        people,
+        duties,
+        target,
+        imported,
+        first,
+        cpu1,
+        created,
+        second,
+        cpu2,
+        created2 + updated2,
+        stored,
+        len(probe.waits),
+        longest,
+        probe.failed,
+    )
     if not figures.met:
-        say(f"TARGET MISSED: planning took more than {TARGET_SECONDS:.0f} s")
+        say(f"TARGET MISSED: planning took more than {target:.0f} s")
+    if not figures.probe_met:
+        say(f"TARGET MISSED: a write beside the pass waited {longest:.2f} s")
     return figures
 
 
+def bench(workdir: Path, options: argparse.Namespace) -> PlanFigures:
+    """One size on SQLite (``--plan-people``, ``--plan-duties``): what ``nudge_wave.py`` runs."""
+    size = (options.plan_people, options.plan_duties, target_for(options.plan_duties))
+    org = write_org(workdir, size)
+    try:
+        with sqlite_engine(workdir, "plan-day.db") as engine:
+            return measure(engine, org, "SQLite", size)
+    finally:
+        org.unlink()
+
+
+def write_org(workdir: Path, size: tuple[int, int, float]) -> Path:
+    org = workdir / f"org-{size[0]}-{size[1]}.toml"
+    org.write_text(org_toml(size[0], size[1]))
+    return org
+
+
+def target_for(duties: int) -> float:
+    """3 s up to 30,000 duties, 10 s up to 100,000; beyond, in proportion."""
+    return 3.0 if duties <= 30_000 else max(10.0, 10.0 * duties / 100_000)
+
+
 def row(figures: PlanFigures) -> Row:
+    where = f" ({figures.backend})" if figures.backend != "SQLite" else ""
     return Row(
-        f"plan a day {thousands(figures.people)} people / {thousands(figures.duties)} duties (s)",
+        f"plan {thousands(figures.people)} people / {thousands(figures.duties)} duties{where} (s)",
         f"{figures.first_seconds:.2f}, rerun {figures.second_seconds:.2f}",
         f"({figures.created} rows)",
-        f"< {TARGET_SECONDS:.0f} s",
+        f"< {figures.target:.0f} s",
         figures.met,
+    )
+
+
+def probe_row(figures: PlanFigures) -> Row:
+    return Row(
+        f"  write beside it, longest wait ({figures.backend})",
+        f"{1000 * figures.probe_longest:.0f} ms of {figures.probe_writes}",
+        f"({figures.probe_failed} timed out)" if figures.probe_failed else "",
+        f"< {1000 * PROBE_TARGET:.0f} ms",
+        figures.probe_met,
     )
 
 
@@ -222,21 +363,53 @@ def thousands(n: int) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``nudge_wave.py`` takes for its planning figure."""
     parser.add_argument("--plan-people", type=int, default=10_000)
     parser.add_argument("--plan-duties", type=int, default=30_000)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    add_arguments(parser)
+    parser.add_argument("--people", type=int, help="one size: this many people (with --duties)")
+    parser.add_argument("--duties", type=int, help="one size: this many duties (with --people)")
+    parser.add_argument("--quick", action="store_true", help="2,000 people / 6,000 duties")
+    parser.add_argument("--backend", choices=("both", "sqlite", "postgres"), default="both")
+    parser.add_argument("--profile", type=Path, help="write a cProfile file of each run here")
     options = parser.parse_args()
+    if (options.people is None) != (options.duties is None):
+        parser.error("give --people and --duties together")
+    if options.people is not None:
+        sizes = [(options.people, options.duties, target_for(options.duties))]
+    else:
+        sizes = [QUICK] if options.quick else list(SIZES)
+    if options.profile:
+        options.profile.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the temp dir
+    table = Table()
     with tempfile.TemporaryDirectory(prefix="execbot-bench-") as tmp:
-        figures = bench(Path(tmp), options)
-    say(f"\nimport {figures.import_seconds:.2f} s (not part of the target)")
-    say(f"{'figure':<44} {'execbot':<26} target")
-    r = row(figures)
-    say(f"{r.figure:<44} {r.execbot:<26} {r.target}{'  ok' if r.met else '  TARGET MISSED'}")
+        workdir = Path(tmp)
+        skip = None if options.backend != "both" else postgres_unavailable()
+        for size in sizes:
+            org = write_org(workdir, size)
+            if options.backend in ("both", "sqlite"):
+                say(f"\n== {size[0]} people, {size[1]} duties, SQLite ==")
+                with sqlite_engine(workdir, f"plan-{size[0]}.db") as engine:
+                    figures = measure(engine, org, "SQLite", size, options.profile)
+                add_rows(table, figures)
+            if options.backend == "postgres" or (options.backend == "both" and not skip):
+                say(f"\n== {size[0]} people, {size[1]} duties, PostgreSQL ==")
+                with postgres_engine() as engine:
+                    figures = measure(engine, org, "PostgreSQL", size, options.profile)
+                add_rows(table, figures)
+            org.unlink()
+        if skip:
+            say(f"\nPostgreSQL skipped: {skip}")
+    say("\n(imports are timed above and are not part of the targets)\n" + table.render())
+
+
+def add_rows(table: Table, figures: PlanFigures) -> None:
+    table.add(row(figures))
+    table.add(probe_row(figures))
 
 
 if __name__ == "__main__":

@@ -257,6 +257,10 @@ class AbsenceIndex:
     def is_absent(self, person_key: str, day: date) -> bool:
         return self.absence_on(person_key, day) is not None
 
+    def absent_on(self, day: date) -> frozenset[str]:
+        """The keys of everybody absent on ``day``."""
+        return frozenset(key for key in self._people if self.is_absent(key, day))
+
 
 # --- local time ------------------------------------------------------------------------------
 

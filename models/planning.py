@@ -21,7 +21,7 @@ from datetime import date, datetime, time
 
 from models.calendar import AbsenceIndex, WorkCalendar
 from models.due import DueSpec, check_times, nudge_time_for, resolve_times
-from models.schedule import OnShift, Schedule
+from models.schedule import Cron, OnShift, Schedule
 from models.shifts import ShiftConfig, ShiftKind, shift_window
 
 
@@ -102,12 +102,11 @@ def plan_range(
     failures: list[PlanFailure] | None = None,
 ) -> list[PlannedOccurrence]:
     """Plan several days (e.g. the next seven for /week), day by day in the given order."""
-    roster = _Roster(people)
-    active_duties = [duty for duty in duties if duty.active]
+    work = _work(duties, _Roster(people))
     planned: list[PlannedOccurrence] = []
     for day in days:
         plan = _DayPlan(day, calendar, shifts, absences, failures)
-        planned.extend(plan.run(active_duties, roster))
+        planned.extend(plan.run(work))
     return planned
 
 
@@ -130,8 +129,43 @@ class _Roster:
         return self.by_post.get((duty.unit_id, duty.post), ())
 
 
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """An active duty with holders, as every day plans it. Duties that share a schedule, or
+    a nudge and due rule, share its number here, so each day works those out once."""
+
+    duty: PlanDuty
+    holders: Sequence[PlanPerson]
+    on_shift: bool
+    schedule: int  # the number of the duty's schedule among the distinct ones
+    timing: int  # the number of its (nudge time, cron time, due) among the distinct ones
+
+
+def _work(duties: Iterable[PlanDuty], roster: _Roster) -> list[_Work]:
+    schedules: dict[Schedule, int] = {}
+    timings: dict[tuple[time | None, time | None, DueSpec], int] = {}
+    work = []
+    for duty in duties:
+        holders = roster.holders(duty) if duty.active else ()
+        if not holders:
+            continue
+        cron_at = duty.schedule.at if isinstance(duty.schedule, Cron) else None
+        timing = (duty.nudge_time, cron_at, duty.due)
+        work.append(
+            _Work(
+                duty,
+                holders,
+                isinstance(duty.schedule, OnShift),
+                schedules.setdefault(duty.schedule, len(schedules)),
+                timings.setdefault(timing, len(timings)),
+            )
+        )
+    return work
+
+
 class _DayPlan:
-    """One day's planning, caching crew shifts and time conversions."""
+    """One day's planning, caching what duties share: whether a schedule occurs, crew
+    shifts, and time conversions."""
 
     def __init__(
         self,
@@ -145,36 +179,46 @@ class _DayPlan:
         self.failures = failures
         self.calendar = calendar
         self.shifts = shifts
-        self.absences = absences
+        self.absent = absences.absent_on(day)
+        self.occurs: dict[int, bool] = {}  # by schedule number
         self.crew_shifts: dict[str, ShiftKind | None] = {}
-        self.times: dict[
-            tuple[str, time, DueSpec, ShiftKind | None], tuple[datetime, datetime]
-        ] = {}
+        # by (time zone, timing number, shift code)
+        self.times: dict[tuple[str, int, str | None], tuple[datetime, datetime]] = {}
 
-    def run(self, duties: Iterable[PlanDuty], roster: _Roster) -> list[PlannedOccurrence]:
-        planned = []
-        for duty in duties:
-            holders = roster.holders(duty)
-            if not holders:
-                continue
-            on_shift = isinstance(duty.schedule, OnShift)
-            try:
-                if not on_shift and not duty.schedule.occurs_on(self.day, self.calendar, None):
-                    continue
-            except Exception as error:
-                self.failed(duty, holders[0], error)
-                continue
-            for person in holders:
+    def run(self, work: Iterable[_Work]) -> list[PlannedOccurrence]:
+        planned: list[PlannedOccurrence] = []
+        for item in work:
+            duty = item.duty
+            if not item.on_shift:
                 try:
-                    if not on_shift:
-                        planned.append(self.occurrence(duty, person, None))
+                    if not self.occurs_on(item):
                         continue
+                except Exception as error:
+                    self.failed(duty, item.holders[0], error)
+                    continue
+                for person in item.holders:
+                    try:
+                        planned.append(self.occurrence(item, person, None))
+                    except Exception as error:
+                        self.failed(duty, person, error)
+                continue
+            for person in item.holders:
+                try:
                     shift = self.shift_of(person)
                     if duty.schedule.occurs_on(self.day, self.calendar, shift):
-                        planned.append(self.occurrence(duty, person, shift))
+                        planned.append(self.occurrence(item, person, shift))
                 except Exception as error:
                     self.failed(duty, person, error)
         return planned
+
+    def occurs_on(self, item: _Work) -> bool:
+        """Whether a schedule that does not follow shifts occurs on the day (asked once)."""
+        occurs = self.occurs.get(item.schedule)
+        if occurs is None:
+            occurs = self.occurs[item.schedule] = item.duty.schedule.occurs_on(
+                self.day, self.calendar, None
+            )
+        return occurs
 
     def failed(self, duty: PlanDuty, person: PlanPerson, error: Exception) -> None:
         if self.failures is None:
@@ -190,14 +234,15 @@ class _DayPlan:
         return self.crew_shifts[person.crew]
 
     def occurrence(
-        self, duty: PlanDuty, person: PlanPerson, shift: ShiftKind | None
+        self, item: _Work, person: PlanPerson, shift: ShiftKind | None
     ) -> PlannedOccurrence:
-        nudge_time = nudge_time_for(duty.schedule, duty.nudge_time, shift)
-        key = (person.tz, nudge_time, duty.due, shift)
+        key = (person.tz, item.timing, None if shift is None else shift.code)
         times = self.times.get(key)
         if times is None:
+            duty = item.duty
+            nudge_time = nudge_time_for(duty.schedule, duty.nudge_time, shift)
             window = None if shift is None else shift_window(shift, self.day, person.tz)
             times = resolve_times(self.day, nudge_time, duty.due, person.tz, window)
             self.times[key] = times
-        absent = self.absences.is_absent(person.key, self.day)
-        return PlannedOccurrence(duty.id, person.id, self.day, times[0], times[1], absent)
+        absent = person.key in self.absent
+        return PlannedOccurrence(item.duty.id, person.id, self.day, times[0], times[1], absent)

@@ -68,11 +68,12 @@ class Reconciliation:
 def reconcile(
     planned: Iterable[PlannedOccurrence], stored: Iterable[StoredOccurrence], now: datetime
 ) -> Reconciliation:
-    existing = {row.key: row for row in stored}
+    existing = {(row.duty_id, row.person_id, row.day): row for row in stored}
     highest: dict[tuple[int, date], int] = {}
     for row in existing.values():
         slot = (row.person_id, row.day)
-        highest[slot] = max(highest.get(slot, 0), row.number)
+        if row.number > highest.get(slot, 0):
+            highest[slot] = row.number
     result = Reconciliation()
     fresh: list[PlannedOccurrence] = []
     seen: set[Key] = set()
@@ -104,5 +105,8 @@ def _replannable(row: StoredOccurrence, now: datetime) -> bool:
     return row.nudge_state == NudgeState.PENDING and row.nudge_at > now and row.status in PLANNED
 
 
+_ABSENT, _OPEN = Status.ABSENT.value, Status.OPEN.value
+
+
 def _planned_status(absent: bool) -> str:
-    return (Status.ABSENT if absent else Status.OPEN).value
+    return _ABSENT if absent else _OPEN

@@ -23,13 +23,13 @@ from bot.services.calendar import work_calendar
 from bot.store import absences, org, planning
 from bot.store.engine import session_scope
 from models.calendar import Absence, AbsenceIndex, zone
-from models.due import parse_due
+from models.due import DueSpec, parse_due
 from models.planning import PlanDuty, PlanFailure, PlannedOccurrence, PlanPerson, plan_range
 from models.policies import Policy, policy_from_json
 from models.replan import reconcile
-from models.schedule import parse_schedule
+from models.schedule import Schedule, parse_schedule
 from models.shifts import ShiftConfig, parse_shifts
-from models.tables import Duty, Occurrence
+from models.tables import Duty
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Org:
     duties: list[PlanDuty]
     shifts: ShiftConfig
     skipped: tuple[str, ...]
-    stored_duties: Sequence[Any]  # rows with Duty's attributes
+    stored_duties: Sequence[planning.DutyFacts]
     left_out: list[problems.Problem] = field(default_factory=list)  # people and duties
     held_people: frozenset[int] = frozenset()  # ids of those left out: their stored rows
     held_duties: frozenset[int] = frozenset()  # stay as they are until they can be planned
@@ -79,9 +79,10 @@ def load_org(session: Session, settings: Settings) -> Org:
         people.append(PlanPerson(p.id or 0, p.key, p.unit_id, p.post, tz, p.crew))
     shifts = parse_shifts(facts.shifts) if facts.shifts else ShiftConfig({}, {}, {})
     duties, skipped = [], []
+    specs = _Specs(shifts)
     for duty in facts.duties:
         try:
-            duties.append(plan_duty(duty, shifts))
+            duties.append(specs.plan_duty(duty))
         except Exception as exc:
             skipped.append(duty.key)
             held_duties.add(duty.id)
@@ -107,17 +108,44 @@ def _without_crew(person: PlanPerson) -> PlanPerson:
     return PlanPerson(person.id, person.key, person.unit_id, person.post, person.tz, None)
 
 
-def plan_duty(duty: Duty, shifts: ShiftConfig) -> PlanDuty:
-    return PlanDuty(
-        id=duty.id or 0,
-        key=duty.key,
-        person_id=duty.person_id,
-        post=duty.post if duty.person_id is None else None,
-        unit_id=duty.unit_id if duty.person_id is None else None,
-        schedule=parse_schedule(duty.schedule, set(shifts.kinds)),
-        nudge_time=time.fromisoformat(duty.nudge_time) if duty.nudge_time else None,
-        due=parse_due(duty.due),
-    )
+def plan_duty(duty: Duty | planning.DutyFacts, shifts: ShiftConfig) -> PlanDuty:
+    return _Specs(shifts).plan_duty(duty)
+
+
+Spec = tuple[Schedule, time | None, DueSpec]
+
+
+class _Specs:
+    """Duties as the planner wants them, each distinct (schedule, nudge, due) parsed once: a
+    plant's tens of thousands of duties share a few dozen."""
+
+    def __init__(self, shifts: ShiftConfig) -> None:
+        self.codes = set(shifts.kinds)
+        self.parsed: dict[tuple[str, str | None, str], Spec] = {}
+
+    def plan_duty(self, duty: Duty | planning.DutyFacts) -> PlanDuty:
+        schedule, nudge_time, due = self.spec(duty.schedule, duty.nudge_time, duty.due)
+        return PlanDuty(
+            id=duty.id or 0,
+            key=duty.key,
+            person_id=duty.person_id,
+            post=duty.post if duty.person_id is None else None,
+            unit_id=duty.unit_id if duty.person_id is None else None,
+            schedule=schedule,
+            nudge_time=nudge_time,
+            due=due,
+        )
+
+    def spec(self, schedule: object, nudge_time: str | None, due: str) -> Spec:
+        key = (repr(schedule), nudge_time, due)  # repr tells stored JSON values apart
+        found = self.parsed.get(key)
+        if found is None:
+            found = self.parsed[key] = (
+                parse_schedule(schedule, self.codes),
+                time.fromisoformat(nudge_time) if nudge_time else None,
+                parse_due(due),
+            )
+        return found
 
 
 def absence_index(session: Session, days: list[date]) -> AbsenceIndex:
@@ -134,13 +162,15 @@ class _Snapshots:
 
     def __init__(self, session: Session, settings: Settings, now: datetime, loaded: Org) -> None:
         self.settings, self.now = settings, now
-        facts = org.tree_facts(session)
-        self.parent = {unit.id: unit.parent_id for unit in facts.units}
-        self.unit_key = {unit.id: unit.key for unit in facts.units}
-        self.person_unit = {person.id: person.unit_id for person in facts.people}
+        units = org.unit_keys(session)
+        self.parent = {unit_id: parent_id for unit_id, parent_id, _ in units}
+        self.unit_key = {unit_id: key for unit_id, _, key in units}
+        self.person_unit = {person.id: person.unit_id for person in loaded.people}
         self.duties = {d.id: (d.policy, d.urgent) for d in loaded.stored_duties}
         # one snapshot (and its parsed form) per (duty policy, unit), shared by its rows
         self.cache: dict[tuple[str | None, int], tuple[dict[str, Any], Policy]] = {}
+        # and one first step per (snapshot, due instant, status)
+        self.first: dict[tuple[str | None, int, datetime, str], datetime | None] = {}
         self.unreadable: list[problems.Problem] = []  # stored snapshots that do not parse
 
     def unit_keys(self, unit_id: int | None) -> list[str]:
@@ -158,20 +188,24 @@ class _Snapshots:
             snapshot = escalation.policy_for(self.settings, duty_policy, self.unit_keys(unit))
             self.cache[key] = (snapshot, policy_from_json(snapshot))
         snapshot, parsed = self.cache[key]
-        first = escalation.first_step_at(parsed, planned.due_at, status, self.now)
-        return {"policy": snapshot, "urgent": urgent, "next_step_at": first}
+        when = (duty_policy, unit, planned.due_at, status)
+        if when not in self.first:
+            self.first[when] = escalation.first_step_at(parsed, planned.due_at, status, self.now)
+        return {"policy": snapshot, "urgent": urgent, "next_step_at": self.first[when]}
 
-    def replanned(self, row: Occurrence) -> None:
+    def replanned(self, row: planning.Replan) -> planning.NextStep | None:
         """Re-schedule a re-planned row's climb; a stored policy snapshot that cannot be read
-        leaves the row's climb as it was (the escalation pass reports it too)."""
-        if row.policy:
-            try:
-                first = escalation.first_step_at(row.policy, row.due_at, row.status, self.now)
-            except Exception as error:
-                item = f"occurrence {row.id}"
-                self.unreadable.append(problems.problem("planning", item, error))
-                return
-            row.next_step_at = first
+        leaves the row's climb as it was (the escalation pass reports it too), and so does a
+        row without one."""
+        if not row.policy:
+            return None
+        try:
+            first = escalation.first_step_at(row.policy, row.due_at, row.status, self.now)
+        except Exception as error:
+            item = f"occurrence {row.id}"
+            self.unreadable.append(problems.problem("planning", item, error))
+            return None
+        return planning.NextStep(first)
 
 
 def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:

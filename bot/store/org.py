@@ -251,6 +251,12 @@ def unit_timezones(session: Session) -> list[tuple[int, int | None, str | None]]
     return [(int(uid), parent, tz) for uid, parent, tz in session.execute(query).all()]
 
 
+def unit_keys(session: Session) -> list[tuple[int, int | None, str]]:
+    """Every unit as (id, parent id, key)."""
+    query = sa_select(col(Unit.id), col(Unit.parent_id), col(Unit.key))
+    return [(int(uid), parent, key) for uid, parent, key in session.execute(query).all()]
+
+
 def timezones(session: Session, plant_tz: str) -> TimezoneOf:
     """People's time zones from the stored units (a person's own, else their unit's or the
     nearest ancestor's, else ``plant_tz``): the one place the resolver is built."""

@@ -3,15 +3,17 @@ and a person's list."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import Text, bindparam, cast, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from bot.store import bulk
 from bot.store.chunks import chunked
 from models.nudging import DueNudge
 from models.planning import PlannedOccurrence
@@ -19,22 +21,65 @@ from models.replan import Reconciliation, StoredOccurrence
 from models.tables import Duty, Occurrence, OrgSection, Person
 
 
+class PersonFacts(NamedTuple):
+    """What planning reads of an active person."""
+
+    id: int
+    key: str
+    unit_id: int
+    post: str
+    timezone: str | None
+    crew: str | None
+
+
+class DutyFacts(NamedTuple):
+    """What planning reads of an active duty (the attributes of ``Duty`` it uses)."""
+
+    id: int
+    key: str
+    person_id: int | None
+    post: str | None
+    unit_id: int | None
+    schedule: Any  # the stored JSON; equal ones are one shared object: do not change it
+    nudge_time: str | None
+    due: str
+    policy: str | None
+    urgent: bool
+
+
 @dataclass(frozen=True, slots=True)
 class PlanningFacts:
-    """Plain rows (not ORM objects: planning reads tens of thousands), with the attributes of
-    ``Person`` and ``Duty``."""
+    """Plain rows, not ORM objects: planning reads tens of thousands."""
 
-    people: Sequence[Any]
-    duties: Sequence[Any]
+    people: Sequence[PersonFacts]
+    duties: Sequence[DutyFacts]
     shifts: dict[str, Any]
 
 
 def planning_facts(session: Session) -> PlanningFacts:
-    person, duty = Person.__table__, Duty.__table__  # type: ignore[attr-defined]
-    people = session.execute(sa_select(person).where(person.c.active)).all()
-    duties = session.execute(sa_select(duty).where(duty.c.active)).all()
+    people = bulk.select_rows(
+        session,
+        sa_select(*(col(getattr(Person, name)) for name in PersonFacts._fields))
+        .where(col(Person.active))
+        .order_by(col(Person.id)),
+    )
+    columns: list[Any] = [col(getattr(Duty, name)) for name in DutyFacts._fields]
+    schedule = DutyFacts._fields.index("schedule")
+    columns[schedule] = cast(col(Duty.schedule), Text)  # parsed below, once per distinct text
+    duties = bulk.select_rows(
+        session, sa_select(*columns).where(col(Duty.active)).order_by(col(Duty.id))
+    )
+    texts = {row[schedule] for row in duties}
+    parsed = {text: None if text is None else json.loads(text) for text in texts}
     section = session.get(OrgSection, "shifts")
-    return PlanningFacts(people, duties, dict(section.data) if section else {})
+    return PlanningFacts(
+        [PersonFacts._make(row) for row in people],
+        [
+            DutyFacts._make((*row[:schedule], parsed[row[schedule]], *row[schedule + 1 :]))
+            for row in duties
+        ],
+        dict(section.data) if section else {},
+    )
 
 
 def stored_occurrences(session: Session, days: Sequence[date]) -> list[StoredOccurrence]:
@@ -49,7 +94,29 @@ def stored_occurrences(session: Session, days: Sequence[date]) -> list[StoredOcc
         col(Occurrence.status),
         col(Occurrence.nudge_state),
     ).where(col(Occurrence.day).in_(days))
-    return [StoredOccurrence(*row) for row in session.execute(query).all()]
+    rows = bulk.select_rows(session, query)
+    return [StoredOccurrence(*row) for row in rows]  # type: ignore[arg-type]  # stored: an id
+
+
+WRITE_CHUNK = 2000  # rows per statement; on SQLite also per transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Replan:
+    """A stored occurrence being re-planned, as its climb is re-scheduled from: its policy
+    snapshot, and its new due instant and status."""
+
+    id: int
+    policy: Any
+    due_at: datetime
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """When a re-planned occurrence's climb next needs the escalation pass (None: never)."""
+
+    at: datetime | None
 
 
 def write_plan(
@@ -57,38 +124,78 @@ def write_plan(
     plan: Reconciliation,
     now: datetime,
     extras: Callable[[PlannedOccurrence, str], dict[str, Any]],
-    replanned: Callable[[Occurrence], None],
+    replanned: Callable[[Replan], NextStep | None],
 ) -> None:
     """Insert the new occurrences (``extras`` adds the escalation snapshot of each) and apply
-    the re-plans (``replanned`` re-schedules each changed row's escalation)."""
-    if plan.create:
-        session.execute(
-            insert(Occurrence.__table__),  # type: ignore[attr-defined]  # Core: no ORM bookkeeping
-            [
-                {
-                    "duty_id": new.planned.duty_id,
-                    "person_id": new.planned.person_id,
-                    "day": new.planned.day,
-                    "number": new.number,
-                    "nudge_at": new.planned.nudge_at,
-                    "due_at": new.planned.due_at,
-                    "status": new.status,
-                    "status_at": now,
-                    "nudge_state": "pending",
-                    "created_at": now,
-                }
-                | extras(new.planned, new.status)
-                for new in plan.create
-            ],
+    the re-plans (``replanned`` gives each changed row's next escalation step, or None to
+    leave its climb as it is), a chunk at a time.
+
+    On SQLite, which has one writer at a time, each chunk is committed on its own: a tap's
+    write waits for one chunk (milliseconds), never for the whole plan. A pass stopped halfway
+    leaves whole chunks, and the next pass plans the rest: rows are inserted in the order
+    their numbers were given, the unique key refuses a row twice, and a re-plan applies to a
+    row only while it is still pending. On PostgreSQL writers do not wait for each other:
+    the plan is one transaction, under the planning lock."""
+    table = Occurrence.__table__  # type: ignore[attr-defined]
+    commit = session.get_bind().dialect.name == "sqlite"
+    for chunk in chunked(plan.create, WRITE_CHUNK):
+        rows = []
+        for new in chunk:
+            planned, status = new.planned, new.status
+            row = {
+                "duty_id": planned.duty_id,
+                "person_id": planned.person_id,
+                "day": planned.day,
+                "number": new.number,
+                "nudge_at": planned.nudge_at,
+                "due_at": planned.due_at,
+                "status": status,
+                "status_at": now,
+                "nudge_state": "pending",
+                "created_at": now,
+            }
+            rows.append(row | extras(planned, status))
+        bulk.insert_rows(session, table, rows)
+        if commit:
+            session.commit()
+    changes = {change.id: change for change in plan.update}
+    for ids in chunked(list(changes), WRITE_CHUNK):
+        pending = sa_select(table.c.id, table.c.policy).where(
+            table.c.id.in_(ids), table.c.nudge_state == "pending"
         )
-    for change in plan.update:
-        row = session.get(Occurrence, change.id)
-        if row is None or row.nudge_state != "pending":
-            continue
-        row.nudge_at, row.due_at = change.nudge_at, change.due_at
-        row.status, row.status_at = change.status, now
-        replanned(row)
-        session.add(row)
+        stepped, kept = [], []
+        for occurrence_id, policy in session.connection().execute(pending).all():
+            change = changes[occurrence_id]
+            step = replanned(Replan(occurrence_id, policy, change.due_at, change.status))
+            values = {
+                "occurrence_id": occurrence_id,
+                "nudge_at": change.nudge_at,
+                "due_at": change.due_at,
+                "status": change.status,
+                "status_at": now,
+            }
+            if step is None:
+                kept.append(values)
+            else:
+                stepped.append(values | {"next_step_at": step.at})
+        _replan(session, kept, [])
+        _replan(session, stepped, ["next_step_at"])
+        if commit:
+            session.commit()
+
+
+def _replan(session: Session, params: list[dict[str, Any]], extra: list[str]) -> None:
+    """Apply re-plans to rows still pending (a nudge sent meanwhile makes them history)."""
+    if not params:
+        return
+    table = Occurrence.__table__  # type: ignore[attr-defined]
+    names = ["nudge_at", "due_at", "status", "status_at", *extra]
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("occurrence_id"), table.c.nudge_state == "pending")
+        .values({name: bindparam(name) for name in names}),
+        params,
+    )
 
 
 PLANNING_LOCK = 4242001

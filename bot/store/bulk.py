@@ -1,0 +1,132 @@
+"""Many rows in and out at once, for the passes that write or read a whole plant (planning).
+
+SQLAlchemy converts every value of every row through its column type (a ``UTCDateTime`` to
+SQLite's text, a JSON policy to its text, a date to text and back): for 200,000 occurrences of
+five instants each that is a million calls, mostly of the same few values (a plant's nudge
+times repeat, every row has the same ``now``). Here each column's conversion is done once per
+distinct value of one call, and the rows go to the driver in one ``executemany`` (PostgreSQL:
+one ``COPY``), or come from one plain cursor, without the ORM's bookkeeping.
+
+What is stored and read is exactly what SQLAlchemy would store and read: the conversions are
+the column types' own (``bind_processor`` and ``result_processor`` for the connection's
+dialect), and a column left out of the rows gets its scalar default as in a Core insert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVarTuple
+
+from sqlalchemy import JSON, Select, Table, insert, type_coerce
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import NullType
+from sqlmodel import Session
+
+Convert = Callable[[Any], Any]
+Ts = TypeVarTuple("Ts")
+
+
+def _bound(values: list[Any], convert: Convert | None) -> list[Any]:
+    """``values`` converted for the driver, once per distinct object (the same object always
+    converts alike; rows built from shared values, as the planner's are, convert a few)."""
+    if convert is None:
+        return values
+    distinct = {id(value): value for value in values}
+    done = {key: convert(value) for key, value in distinct.items()}
+    return [done[id(value)] for value in values]
+
+
+def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
+    """A column of driver values converted, once per distinct value: equal driver values of
+    one type convert alike (values of several types are told apart by type; unhashable ones,
+    a parsed JSON document, are converted one by one)."""
+    if convert is None:
+        return values
+    try:
+        distinct = set(values)
+    except TypeError:
+        return tuple(convert(value) for value in values)
+    if len({value.__class__ for value in distinct}) == 1:
+        done = {value: convert(value) for value in distinct}
+        return tuple(done[value] for value in values)
+    typed = {(value.__class__, value): convert(value) for value in values}
+    return tuple(typed[value.__class__, value] for value in values)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (mappings with the same keys, column names of ``table``) in one
+    ``executemany`` (on PostgreSQL with psycopg, one ``COPY``) on the session's connection and
+    transaction; the caller chunks (SQLite
+    holds its write lock while it runs). A column with a scalar default that the rows leave
+    out gets that default; one with a Python function as default must be given."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    given = list(rows[0])
+    defaults = {name: value for name, value in _scalar_defaults(table).items() if name not in given}
+    names = given + list(defaults)
+    compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)
+    if compiled.insert_prefetch:
+        missing = [c.name for c in compiled.insert_prefetch]
+        raise ValueError(f"insert_rows: give {missing} of {table.name} (no scalar default)")
+    columns = [[row[name] for row in rows] for name in given]
+    columns += [[value] * len(rows) for value in defaults.values()]
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    for index, name in enumerate(names):
+        type_ = table.c[name].type
+        if copy and isinstance(type_, JSON):  # COPY takes the document's text
+            convert: Convert | None = json.dumps
+        else:
+            convert = type_.dialect_impl(dialect).bind_processor(dialect)
+        columns[index] = _bound(columns[index], convert)
+    if copy:
+        _copy(connection, table, names, columns)
+        return
+    if compiled.positional:
+        order = [names.index(name) for name in compiled.positiontup or ()]
+        params: list[Any] = list(zip(*(columns[i] for i in order), strict=True))
+    else:
+        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _copy(connection: Connection, table: Table, names: list[str], columns: list[list[Any]]) -> None:
+    """PostgreSQL's COPY, its fastest way in (one stream instead of a statement a row)."""
+    preparer = connection.dialect.identifier_preparer
+    target = preparer.format_table(table)
+    listed = ", ".join(preparer.quote(name) for name in names)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {target} ({listed}) FROM STDIN") as copy:
+        for values in zip(*columns, strict=True):
+            copy.write_row(values)
+
+
+def _scalar_defaults(table: Table) -> dict[str, Any]:
+    found = {}
+    for column in table.c:
+        default = column.default
+        if default is not None and default.is_scalar:
+            found[column.name] = default.arg  # type: ignore[attr-defined]
+    return found
+
+
+def select_rows(session: Session, query: Select[*Ts]) -> list[tuple[*Ts]]:
+    """The rows of ``query`` (a select of plain columns: numbers, text, dates, instants) as
+    tuples, on the session's connection, each column's conversion done once per distinct
+    value."""
+    connection = session.connection()
+    dialect = connection.dialect
+    selected = list(query.selected_columns)
+    raw = query.with_only_columns(
+        *(type_coerce(column, NullType()).label(f"c{i}") for i, column in enumerate(selected))
+    )
+    rows = connection.execute(raw).all()
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    for index, column in enumerate(selected):
+        convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        columns[index] = _read(columns[index], convert)
+    return list(zip(*columns, strict=True))
