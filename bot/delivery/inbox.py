@@ -40,7 +40,9 @@ from models.updates import Kind, kind
 log = logging.getLogger(__name__)
 
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0  # seconds before the next try of a failed update
-LEASE = timedelta(seconds=60)  # a claim not renewed for this long belongs to a dead instance
+# A claim not renewed for this long belongs to a dead instance (renewed every quarter of it):
+# short, so that a killed instance's taps are taken over and answered within Telegram's 15 s.
+LEASE = timedelta(seconds=8)
 MAX_PAUSE = 5.0  # seconds between tries while the database refuses the bookkeeping
 # Handled updates are kept this long (Telegram redelivers an update for at most a day, so an
 # update seen again within it still stores nothing), and pruned this often.

@@ -55,6 +55,7 @@ PACED_METHODS = frozenset(
 PREPACED = "prepaced"  # rate_limit_args of a call the Sender has already paced
 MAX_WRITE_PAUSE = 5.0  # seconds between tries to record outcomes while the database fails
 IN_FLIGHT_GRACE = 2.0  # seconds a stopping sender lets the sends under way finish
+LATE_TURN = 0.02  # seconds a turn to send may come late before it is booked again
 SENDER_LEASE = "sender"
 STOP_TIMEOUT = 3.0  # seconds a stopping sender spends on each database step of its clean-up
 
@@ -479,14 +480,22 @@ class Sender:
 
 async def _paced(pacer: Pacer, chat_id: int) -> None:
     """Wait for a turn to send to ``chat_id``; book again if a pause (a 429) began while
-    waiting: a turn booked before the pause must not go out during it."""
+    waiting (a turn booked before the pause must not go out during it), or if the turn came
+    late because the process was busy: sends that all fall due at once after a stall would
+    reach Telegram as a burst, so the late one takes the next free turn instead."""
     loop = asyncio.get_running_loop()
+    late_once = False  # book again for lateness once: a machine always late must still send
     while True:
-        delay = pacer.reserve(chat_id, loop.time()) - loop.time()
+        at = pacer.reserve(chat_id, loop.time())
+        delay = at - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        if not pacer.paused(loop.time()):
+        now = loop.time()
+        if pacer.paused(now):
+            continue
+        if now - at <= LATE_TURN or late_once:
             return
+        late_once = True
 
 
 def _seconds(exc: RetryAfter) -> float:
