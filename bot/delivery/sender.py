@@ -177,8 +177,10 @@ class Sender:
                     log.info("sending as %s", self.keeper.holder)
                 loop = asyncio.get_running_loop()
                 self.pacer.pause(loop.time() + self.pacer.window + self.pacer.margin)
-                if first and self.engine.dialect.name == "sqlite":
-                    # one instance: every claim is ours, and dead
+                if self.keeper is not None or (first and self.engine.dialect.name == "sqlite"):
+                    # Only the lease holder sends: a claim still open now is a dead sender's
+                    # (a stopped one returned its own). Take it back at once, not after the
+                    # claim lease: only a message in flight at the death may go twice.
                     await asyncio.to_thread(self._release, self.clock() + timedelta(seconds=1))
                 first = False
                 await self._send_while_held()
