@@ -6,8 +6,12 @@ wave goes out first, paced at 30 a second). When every nudge is delivered, the p
 Done, as fast as the bench can send the taps (a few hundred a second). Printed:
 
 - tap-to-answer p50 / p99 / max: from when the bench sent the tap to the sandbox's log time of
-  the answerCallbackQuery call for that query; and how many were answered after 15 s (past
-  Telegram's answer window) or not at all;
+  the first answerCallbackQuery call for that query (answered late, refused with 400, counts
+  too); and how many were answered after 15 s (past Telegram's answer window) or not at all;
+- the sandbox's own figures (``/sandbox/counters``: ``tap_to_answer_ms`` from the tap's update
+  to its first answer, ``late_callback_answers``), which decide the target;
+- the CPU execbot used from the first tap to the last answer, per tap (from ``/proc``): on
+  a 2-core machine the storm is bound by it;
 - replies stored: must equal the taps, each once (``reply.telegram_update_id`` unique).
 
 Then the same storm (the same people tap Done again) against a minimal python-telegram-bot
@@ -18,6 +22,7 @@ Targets (issue 12): p99 under 1 s, none answered after 15 s, replies == taps.
 
     .venv/bin/python -m bench.reply_storm            # 1,000 people, about 2-3 minutes
     .venv/bin/python -m bench.reply_storm --quick    # 100 people
+    .venv/bin/python -m bench.reply_storm --postgres # on PostgreSQL (the test database)
 """
 
 from __future__ import annotations
@@ -27,19 +32,29 @@ import asyncio
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from bench.common import EXECBOT, open_chats, prepare_wave, sandbox, sqlite_engine, stop_process
+from bench.common import (
+    EXECBOT,
+    open_chats,
+    postgres_engine,
+    prepare_wave,
+    sandbox,
+    sqlite_engine,
+    stop_process,
+)
 from sandbox.client import AsyncSandboxClient, SandboxClient
 from sandbox.server import DEFAULT_TOKEN
 
@@ -56,6 +71,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 people")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--workers", type=int, default=16, help="[inbox] workers (16)")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL (the test database)")
+    parser.add_argument("--keep-log", metavar="PATH", help="copy execbot's log here at the end")
     parser.add_argument("--serve-reference", metavar="API_BASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_reference:
@@ -65,16 +82,20 @@ def main() -> None:
     chats = list(range(FIRST_CHAT, FIRST_CHAT + people))
     with tempfile.TemporaryDirectory(prefix="execbot-storm-") as tmp:
         workdir = Path(tmp)
-        with sandbox(workdir, limits=True, latency="0.1-0.3") as sb:
+        with sandbox(workdir, limits=True, latency="0.1-0.3") as sb, ExitStack() as stack:
             asyncio.run(open_chats(sb.url, chats))
-            with sqlite_engine(workdir, "storm.db") as engine:
-                prepare_wave(engine, workdir, chats, datetime.fromisoformat(START))
+            engine = stack.enter_context(
+                postgres_engine() if args.postgres else sqlite_engine(workdir, "storm.db")
+            )
+            prepare_wave(engine, workdir, chats, datetime.fromisoformat(START))
+            engine.dispose()  # execbot has the database to itself until the counting
+            url = engine.url.render_as_string(hide_password=False)
             config = workdir / "config.toml"
             config.write_text(
                 "[telegram]\n"
                 f'api_base_url = "{sb.api_base}"\nfile_base_url = "{sb.file_base}"\n'
                 'poll_timeout = "2s"\n'
-                f'[database]\nurl = "sqlite:///{workdir / "storm.db"}"\n'
+                f'[database]\nurl = "{url}"\n'
                 '[nudges]\ntick = "1s"\nplan_every = "10m"\n'
                 '[escalation]\nquiet_hours = ""\n'
                 f"[inbox]\nworkers = {args.workers}\n"
@@ -84,18 +105,22 @@ def main() -> None:
                 EXECBOT_CONFIG=str(config), EXECBOT_TOKEN=DEFAULT_TOKEN, EXECBOT_CLOCK_START=START
             )
             log = (workdir / "execbot.log").open("wb")
+            command = [EXECBOT, "run"]
             bot = subprocess.Popen(
-                [EXECBOT, "run"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+                command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
             )
             try:
                 waited = wait_nudges(sb.client, people, bot)
                 print(
-                    f"{people} people, [inbox] workers = {args.workers}; "
+                    f"{people} people, {engine.dialect.name}, [inbox] workers = {args.workers}; "
                     f"nudge wave delivered in {waited:.1f}s"
                 )
                 nudges = asyncio.run(find_nudges(sb.url, chats))
+                cpu_before = process_cpu(bot.pid)
                 result = asyncio.run(storm(sb.url, sb.client, nudges, label="Done"))
-                with sqlite_engine(workdir, "storm.db") as engine, engine.connect() as conn:
+                cpu = process_cpu(bot.pid) - cpu_before
+                measured = sb.client.counters()  # only execbot's taps so far
+                with engine.connect() as conn:
                     replies = conn.execute(text("SELECT count(*) FROM reply")).scalar_one()
                     distinct = conn.execute(
                         text("SELECT count(DISTINCT telegram_update_id) FROM reply")
@@ -107,7 +132,11 @@ def main() -> None:
             finally:
                 stop_process(bot)
                 log.close()
+                if args.keep_log:
+                    shutil.copyfile(workdir / "execbot.log", args.keep_log)
             report("execbot", result, people)
+            print_sandbox(measured)
+            print_cpu("execbot", cpu, len(result["taps"]))
             once = replies == distinct == len(result["taps"])
             print(
                 f"  replies stored: {replies} for {len(result['taps'])} taps "
@@ -122,10 +151,13 @@ def main() -> None:
                 )
                 try:
                     time.sleep(3)  # its start-up (getMe, first getUpdates)
+                    cpu_before = process_cpu(ref.pid)
                     result = asyncio.run(storm(sb.url, sb.client, nudges, label=None))
+                    cpu = process_cpu(ref.pid) - cpu_before
                 finally:
                     stop_process(ref)
                 report("minimal python-telegram-bot (answer + edit)", result, people, target=False)
+                print_cpu("the reference", cpu, len(result["taps"]))
 
 
 def wait_nudges(client: SandboxClient, people: int, bot: subprocess.Popen[bytes]) -> float:
@@ -189,7 +221,7 @@ async def storm(
         answered: dict[str, float] = {}
         for call in await people.calls("answerCallbackQuery", since=mark):
             query = str(call["params"]["callback_query_id"])
-            if call["status"] == 200 and query in taps:
+            if query in taps:  # 400 "query is too old": answered, but late
                 answered.setdefault(query, float(call["time"]))
     waits = sorted(answered[q] - taps[q] for q in answered)
     return {"taps": taps, "waits": waits, "sent_in": sent_in}
@@ -210,6 +242,37 @@ def report(name: str, result: dict[str, Any], people: int, *, target: bool = Tru
     print(
         f"{name}: {taps} taps sent in {result['sent_in']:.1f}s; tap-to-answer {figures}; "
         f"after {WINDOW:.0f}s or never: {late}{'  TARGET MISSED' if missed else ''}"
+    )
+
+
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) the process has used, from /proc (0 where absent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def print_cpu(name: str, cpu: float, taps: int) -> None:
+    print(
+        f"  {name}'s CPU from the first tap to the last answer: {cpu:.1f} s "
+        f"({1000 * cpu / max(taps, 1):.1f} ms a tap)"
+    )
+
+
+def print_sandbox(counters: dict[str, Any]) -> None:
+    """The sandbox's own measure: from the tap's update to its first answer, as it saw them."""
+    summary = counters.get("tap_to_answer_ms") or {}
+    if not summary.get("count"):
+        print("  sandbox: no answers  TARGET MISSED")
+        return
+    late, unanswered = counters["late_callback_answers"], counters["unanswered_callback_queries"]
+    missed = summary["p99"] >= 1000 * TARGET_P99 or late > 0 or unanswered > 0
+    print(
+        f"  sandbox: {summary['count']} answered, tap-to-answer p50 {summary['p50']:.0f} ms  "
+        f"p90 {summary['p90']:.0f} ms  p99 {summary['p99']:.0f} ms  max {summary['max']:.0f} ms; "
+        f"late {late}, unanswered {unanswered}{'  TARGET MISSED' if missed else ''}"
     )
 
 

@@ -59,6 +59,10 @@ def database_unreachable(url: str, exc: SQLAlchemyError) -> str:
     return f"cannot open the database {redact_url(url)}: {reason}"
 
 
+CONNECTIONS = 32  # to the Bot API at once (the sender's sends, the taps' answers, ...)
+POOL_WAIT = 30.0  # seconds a call may wait for one of them
+
+
 def build_application(rt: Runtime, token: str) -> App:
     tg = rt.settings.telegram
     delivery = rt.settings.delivery
@@ -78,6 +82,12 @@ def build_application(rt: Runtime, token: str) -> App:
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer, shared))
+        # httpcore looks at every idle connection of the pool (a poll and a getpeername each)
+        # on every request and response: with PTB's 256 connections a reply storm spent most of
+        # the event loop's time there. A smaller pool, and calls wait for a free connection
+        # rather than fail after PTB's 1 s.
+        .connection_pool_size(CONNECTIONS)
+        .pool_timeout(POOL_WAIT)
         # No Updater: polling (bot.delivery.polling) and the webhook (bot.delivery.webhook)
         # confirm an update to Telegram only after it is handled or stored.
         .updater(None)

@@ -12,7 +12,7 @@ from telegram import CallbackQuery, ForceReply, Update
 from telegram.error import BadRequest
 
 from bot.context import Context
-from bot.delivery.inbox import tap_answered
+from bot.delivery.inbox import answer_soon, tap_answered
 from bot.delivery.outcomes import Outcome
 from bot.render import texts
 from bot.services import actions, evidence, outgoing, replies
@@ -66,7 +66,7 @@ async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome])
     except Exception:
         await _answer_query(query, texts.render(None, "access.try_again"))
         raise
-    await _answer_query(query, outcome.answer)
+    await answer_soon(_answer_query(query, outcome.answer))  # before the follow-ups are queued
     await send(context, follow_ups(update, outcome))
     if outcome.wake_escalation:
         wake_escalation(context)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ MAX_PAUSE = 5.0  # seconds between tries while the database refuses the bookkeep
 # Handled updates are kept this long (Telegram redelivers an update for at most a day, so an
 # update seen again within it still stores nothing), and pruned this often.
 KEEP_HANDLED, PRUNE_EVERY = timedelta(days=2), 600.0
+ANSWERS_PER_WORKER = 4  # answers under way per worker before they start taking slots
 
 
 @dataclass(slots=True)
@@ -57,6 +59,7 @@ class Handling:
     started: float
     errors: list[BaseException] = field(default_factory=list)
     answered: bool = False
+    answering: asyncio.Task[None] | None = None  # the tap's answer, sent in its own task
 
 
 CURRENT: ContextVar[Handling | None] = ContextVar("execbot_inbox_handling", default=None)
@@ -76,6 +79,21 @@ def tap_answered() -> None:
         handling.answered = True
         elapsed = asyncio.get_running_loop().time() - handling.started
         metrics.TAP_ANSWER_SECONDS.observe(elapsed)
+
+
+async def answer_soon(answer: Coroutine[Any, Any, None]) -> None:
+    """Send a tap's answer in its own task, so the worker's slot is not held while the Bot API
+    takes its 100-300 ms: the handler goes on (queues its follow-ups) and the worker takes the
+    next update. The update is recorded as done only when the answer call has returned (a
+    failed call fails the update, as before), and until then it stays ``handling``, so the
+    chat's next update waits for it and a crash hands the update out again (its reply is
+    stored once; the second answer may come too late for Telegram). Outside a worker (no
+    update being handled) the answer is awaited here."""
+    handling = CURRENT.get()
+    if handling is None or handling.answering is not None:
+        await answer
+        return
+    handling.answering = asyncio.create_task(answer, name="tap-answer")
 
 
 def retry_delay(tries: int) -> float:
@@ -126,6 +144,8 @@ class Workers:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: dict[int, asyncio.Task[None]] = {}  # inbox id -> its handling
+        # inbox id -> its handling, over but for its tap's answer, still under way
+        self._answering: dict[int, asyncio.Task[None]] = {}
         self._outcomes = _Outcomes()  # handled, not yet recorded
         self._renewed = 0.0
         self._swept = 0.0
@@ -175,7 +195,7 @@ class Workers:
         record their outcomes and return the claims of those that did not finish."""
         self._stopping = True
         self._wake.set()
-        tasks = list(self._tasks.values())
+        tasks = list(self._tasks.values()) + list(self._answering.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:
@@ -208,8 +228,10 @@ class Workers:
 
     async def _round(self) -> list[inbox.Claimed]:
         outcomes, self._outcomes = self._outcomes, _Outcomes()
-        free = 0 if self._stopping else self.workers - len(self._tasks)
-        held = sorted(self._tasks)
+        # answers under way take no slot, unless they pile up (a slow Bot API)
+        piled = max(0, len(self._answering) - ANSWERS_PER_WORKER * self.workers)
+        free = 0 if self._stopping else self.workers - len(self._tasks) - piled
+        held = sorted([*self._tasks, *self._answering])
         try:
             return await asyncio.to_thread(self._bookkeep, outcomes, held, free)
         except BaseException:
@@ -292,6 +314,21 @@ class Workers:
             handling.errors.append(exc)
         finally:
             CURRENT.reset(token)
+        self._tasks.pop(row.id, None)
+        answering = handling.answering
+        if answering is not None and not answering.done():
+            self._answering[row.id] = asyncio.current_task()  # type: ignore[assignment]
+            self._wake.set()  # a slot is free
+            try:
+                await asyncio.shield(answering)
+            except asyncio.CancelledError:
+                self._answering.pop(row.id, None)
+                raise
+            except Exception:
+                pass  # noted below
+            self._answering.pop(row.id, None)
+        if answering is not None and not answering.cancelled() and answering.exception():
+            handling.errors.append(answering.exception())  # type: ignore[arg-type]
         metrics.HANDLER_SECONDS.labels(handling.kind.value).observe(loop.time() - handling.started)
         if handling.errors:
             error = handling.errors[-1]
@@ -303,5 +340,4 @@ class Workers:
             metrics.UPDATES_HANDLED.labels("done").inc()
             self._outcomes.done.append(row.id)
             self.handled += 1
-        self._tasks.pop(row.id, None)
         self._wake.set()

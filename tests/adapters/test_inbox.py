@@ -1,7 +1,8 @@
 """The inbox (bot.delivery.inbox): an update whose handling fails is tried again and then
 handled once; one that keeps failing ends dead, with its error, and `db status` shows it; an
 update delivered twice (polling again after a crash before the offset moved) is stored and
-handled once."""
+handled once; a tap whose answer is slow holds no worker, and its update is done only once
+the answer call has returned."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bot.services import replies as reply_service
 from bot.store import inbox
 from models.tables import InboxUpdate, Reply
 from tests.adapters.harness import Harness
-from tests.adapters.org import NUDGE, WALT, morning
+from tests.adapters.org import NUDGE, W1, WALT, morning
 
 
 def stored_replies(h: Harness) -> list[Reply]:
@@ -103,3 +104,33 @@ async def test_an_update_delivered_twice_is_stored_and_handled_once(h: Harness) 
     assert [r.update_id for r in rows(h)].count(sent["update_id"]) == 1
     assert len(stored_replies(h)) == 1
     assert len([t for t in await h.texts(WALT) if "Recorded" in t]) == 1
+
+
+async def test_a_slow_answer_holds_no_worker_and_its_update_is_done_after_it(h: Harness) -> None:
+    h.settings = h.settings.model_copy(
+        update={"inbox": h.settings.inbox.model_copy(update={"workers": 1})}
+    )
+    await morning(h)
+    walt = (await h.message(WALT, NUDGE))["message_id"]
+    willy = await h.message(W1, NUDGE)
+    await h.settle()
+    [done] = [
+        b["text"]
+        for row in willy["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "Done" in b["text"]
+    ][:1]
+    await h.people.add_fault("delay", method="answerCallbackQuery", seconds=3.0)
+    slow = await h.people.tap(WALT, walt, label="1 ✅ Done")
+    await h.wait("Walt's reply stored", lambda: stored_replies(h) or None)
+    # The one worker is free again while Walt's answer is on its way: Willy is answered first.
+    await h.people.tap(W1, willy["message_id"], label=done)
+    await h.toast(W1, r"^Recorded: ")
+    assert await h.toasts(WALT) == []
+    [walt_row] = [r for r in rows(h) if r.chat_key == WALT and r.state != "done"]
+    assert walt_row.state == "handling"  # not done before its answer was sent
+    await h.toast(WALT, r"^Recorded: 1\. Close the valve is done\.$")
+    await h.settle()
+    assert {r.state for r in rows(h)} == {"done"}
+    answers = [c for c in await h.people.calls("answerCallbackQuery") if c["status"] == 200]
+    assert str(slow) in {str(c["params"]["callback_query_id"]) for c in answers}
