@@ -23,7 +23,7 @@ class Pacer:
     rate: int = 30
     window: float = 1.0
     chat_interval: float = 1.0
-    margin: float = 0.1
+    margin: float = 0.15
     _starts: deque[float] = field(default_factory=deque)
     _chat_next: dict[int, float] = field(default_factory=dict)
     _paused_until: float = 0.0
