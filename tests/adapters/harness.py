@@ -242,17 +242,19 @@ class Harness:
 
     # --- what the people see ----------------------------------------------------------------
 
-    async def wait(self, what: str, probe: Callable[[], T | None]) -> T:
+    async def wait(self, what: str, probe: Callable[[], T | None], timeout: float = WAIT) -> T:
         """Call ``probe`` until it gives something true, and return that."""
 
         async def call() -> T | None:
             return probe()
 
-        return await self.until(what, call)
+        return await self.until(what, call, timeout)
 
-    async def until(self, what: str, probe: Callable[[], Awaitable[T | None]]) -> T:
+    async def until(
+        self, what: str, probe: Callable[[], Awaitable[T | None]], timeout: float = WAIT
+    ) -> T:
         """Await ``probe`` until it gives something true, and return that."""
-        deadline = asyncio.get_running_loop().time() + WAIT
+        deadline = asyncio.get_running_loop().time() + timeout
         while True:
             value = await probe()
             if value:

@@ -136,7 +136,7 @@ async def test_bad_fault_specs_are_refused(people: AsyncSandboxClient) -> None:
 async def test_timed_outage(api: Api, people: AsyncSandboxClient) -> None:
     """A fault with ``duration`` hits every matching call until it ends, whatever the count:
     a Telegram outage of minutes, not a single failed call."""
-    fault = await people.add_fault("error", method="getMe", status=502, duration=0.6)
+    fault = await people.add_fault("error", method="getMe", status=502, duration=3.0)
     assert fault["remaining_seconds"] > 0
     for _ in range(5):
         assert await api.error("getMe") == (502, "Bad Gateway")
