@@ -70,8 +70,8 @@ async def actor_or_refuse(
             await answer(update, context, text)
         return None
     if not allowed(actor.role, required):
-        role = texts.render(actor.language, f"roles.{required.name.lower()}")
-        await answer(update, context, texts.render(actor.language, "access.not_allowed", role=role))
+        refusal = f"access.only_{required.name.lower()}"
+        await answer(update, context, texts.render(actor.language, refusal))
         return None
     return actor
 

@@ -1,49 +1,101 @@
 """The catalogue of every user-facing text, keyed by message id, one TOML file per language.
 
 ``render(lang, "start.greeting", name=...)`` looks the id up in ``locales/<lang>.toml``, falls
-back to English for a missing language or key, and fills the placeholders. Adding a language
-is adding a file.
+back to English for a missing language or key (logged once per key), and fills the
+placeholders. Adding a language is adding a file.
+
+A text that counts something is a plural table: its keys are CLDR plural categories (``zero``,
+``one``, ``two``, ``few``, ``many``, ``other``) and the ``count`` placeholder chooses one, by the
+language's CLDR rules from Babel::
+
+    header = { one = "{count} item needs you:", other = "{count} items need you:" }
+
+Russian adds ``few`` and ``many``; Chinese has only ``other``.
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+
+log = logging.getLogger(__name__)
+
 LOCALES = Path(__file__).with_name("locales")
 FALLBACK = "en"
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+Text = str | dict[str, str]
 
 
 @cache
-def catalogue(lang: str) -> dict[str, str]:
-    """The flat ``{"section.key": text}`` map of one language; empty if it has no file."""
+def catalogue(lang: str) -> dict[str, Text]:
+    """The flat ``{"section.key": text}`` map of one language; empty if it has no file. A plural
+    table stays a ``{category: text}`` dict."""
     path = LOCALES / f"{lang}.toml"
-    if not lang.isalpha() or not path.exists():
+    if not lang.replace("-", "").isalpha() or not path.exists():
         return {}
     return dict(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    items: list[tuple[str, str]] = []
+def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Text]]:
+    items: list[tuple[str, Text]] = []
     for key, value in table.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value and set(value) <= PLURAL_CATEGORIES:
+            items.append((f"{prefix}{key}", {k: str(v) for k, v in value.items()}))
+        elif isinstance(value, dict):
             items.extend(_flatten(value, f"{prefix}{key}."))
         else:
             items.append((f"{prefix}{key}", str(value)))
     return items
 
 
+@cache
 def languages() -> list[str]:
+    """The languages execbot speaks: one catalogue file each (``en``, ``ru``, ``zh-Hans``...)."""
     return sorted(path.stem for path in LOCALES.glob("*.toml"))
 
 
-def render(lang: str | None, message_id: str, **params: Any) -> str:
-    """The text of ``message_id`` in ``lang`` (English if missing), placeholders filled."""
-    text = catalogue(lang or FALLBACK).get(message_id)
-    if text is None:
-        text = catalogue(FALLBACK).get(message_id)
+@cache
+def locale(lang: str) -> Locale:
+    """Babel's locale for a catalogue's language tag (``zh-Hans`` -> ``zh_Hans``)."""
+    try:
+        return Locale.parse(lang, sep="-")
+    except (ValueError, LookupError):
+        return Locale.parse(FALLBACK)
+
+
+def plural_category(lang: str, count: int) -> str:
+    """The CLDR plural category of ``count`` in ``lang`` ("one", "few", "many", "other"...)."""
+    return str(locale(lang).plural_form(abs(count)))
+
+
+_missing: set[tuple[str, str]] = set()
+
+
+def _lookup(lang: str, message_id: str) -> tuple[str, Text]:
+    """The text and the language it is in: ``lang``'s, else English's (logged once per key)."""
+    text = catalogue(lang).get(message_id)
+    if text is not None:
+        return lang, text
+    if lang != FALLBACK and (lang, message_id) not in _missing:
+        _missing.add((lang, message_id))
+        log.warning("no %r text for %r: using English", lang, message_id)
+    text = catalogue(FALLBACK).get(message_id)
     if text is None:
         raise KeyError(f"no text with id {message_id!r}")
+    return FALLBACK, text
+
+
+def render(lang: str | None, message_id: str, **params: Any) -> str:
+    """The text of ``message_id`` in ``lang`` (English if missing), placeholders filled; a
+    plural table takes the form the ``count`` parameter calls for in that language."""
+    found_in, text = _lookup(lang or FALLBACK, message_id)
+    if isinstance(text, dict):
+        category = plural_category(found_in, int(params.get("count", 0)))
+        text = text.get(category) or text["other"]
     return text.format(**params) if params else text

@@ -264,7 +264,7 @@ def clock(ctx: ReplyContext, at: datetime | None) -> str:
 def time_refused(ctx: ReplyContext, refusal: str | None) -> str:
     if refusal != "too_far":
         return ctx.text("reply.not_a_time")
-    return ctx.text("reply.too_far", days=MAX_LATER.days, limit=clock(ctx, ctx.now + MAX_LATER))
+    return ctx.text("reply.too_far", count=MAX_LATER.days, limit=clock(ctx, ctx.now + MAX_LATER))
 
 
 def already(ctx: ReplyContext, reply: Reply | replies.LastAnswer) -> Outcome:

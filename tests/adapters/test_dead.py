@@ -25,7 +25,7 @@ async def test_a_message_given_up_is_reported_once_and_listed_for_admins(h: Harn
     assert (dead.kind, dead.chat_id) == ("nudge", WALT)
     await h.run_pass("dead")
     report = (await h.message(WH, "could not be delivered"))["text"]
-    assert report.startswith("⚠️ 1 message(s) could not be delivered and were given up:")
+    assert report.startswith("⚠️ 1 message could not be delivered and was given up:")
     assert re.search(r"#\d+ nudge to Walt Worker \(walt\), 17 Nov 07:00: .*blocked", report, re.I)
 
     await h.people.send_command(WH, "dead")

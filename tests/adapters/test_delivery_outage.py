@@ -140,7 +140,7 @@ async def test_item2_a_message_given_up_is_reported_to_admins_once_and_listed(
         await h.wait("the nudge to Gus given up", given_up)
         await h.run_pass("dead")
         report = (await h.message(BOSS, "could not be delivered"))["text"]
-        assert report.startswith("⚠️ 1 message(s) could not be delivered and were given up:")
+        assert report.startswith("⚠️ 1 message could not be delivered and was given up:")
         assert re.search(
             r"#\d+ nudge to Gus Ghost \(ghost\), 17 Nov 07:00: .*chat not found", report, re.I
         )

@@ -132,6 +132,6 @@ async def test_item21_toggling_blocked_and_done_tells_the_leader_once_per_window
         await h.run_pass("escalation")
         latest = await h.message(LEADER, r"1\. Close the valve: ⛔ blocked \(Need help")
         assert latest["message_id"] != first["message_id"]
-        assert latest["text"].startswith("1 item(s) need your attention:")
+        assert latest["text"].startswith("1 item needs your attention:")
         await settled(h)
         assert len(await h.messages(LEADER)) == 2

@@ -14,7 +14,7 @@ def test_item3_cut_keeps_a_short_text_and_marks_a_long_one() -> None:
 
 @pytest.mark.parametrize("sizes", [[10, 20], [5000] * 4, [1000] * 4 + [20], [0] * 45, [4096] * 45])
 def test_item3_fit_cuts_only_the_longest_blocks_as_little_as_needed(sizes: list[int]) -> None:
-    header = "4 item(s) need your attention:"
+    header = "4 items need your attention:"
     blocks = ["b" * size for size in sizes]
     fitted = fit(header, blocks, 4096)
     assert joined_length(header, fitted) <= 4096

@@ -14,11 +14,23 @@ from bot.render import texts
 def test_every_english_text_renders_with_its_placeholders() -> None:
     catalogue = texts.catalogue("en")
     assert len(catalogue) > 10
-    for message_id, template in catalogue.items():
-        fields = {name for _, name, _, _ in Formatter().parse(template) if name}
-        assert all(name.isidentifier() for name in fields), message_id
-        rendered = texts.render("en", message_id, **{name: f"<{name}>" for name in fields})
-        assert all(f"<{name}>" in rendered for name in fields)
+    for message_id, entry in catalogue.items():
+        forms = entry.values() if isinstance(entry, dict) else [entry]
+        for template in forms:
+            fields = {name for _, name, _, _ in Formatter().parse(template) if name}
+            assert all(name.isidentifier() for name in fields), message_id
+            params: dict[str, object] = {name: f"<{name}>" for name in fields}
+            if isinstance(entry, dict):
+                params["count"] = 1 if template == entry.get("one") else 7
+            rendered = texts.render("en", message_id, **params)
+            assert rendered == template.format(**params), message_id
+
+
+def test_a_count_takes_the_plural_form_of_its_language() -> None:
+    assert texts.render("en", "escalation.header", count=1) == "1 item needs your attention:"
+    assert texts.render("en", "escalation.header", count=3) == "3 items need your attention:"
+    assert [texts.plural_category("ru", n) for n in (1, 3, 5, 21)] == ["one", "few", "many", "one"]
+    assert texts.plural_category("zh-Hans", 1) == "other"
 
 
 def test_unknown_language_falls_back_to_english() -> None:
@@ -37,9 +49,11 @@ def test_a_new_language_needs_only_a_file(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "de.toml").write_text('[start]\ncode_used = "Dieser Link wurde schon benutzt."\n')
     monkeypatch.setattr(texts, "LOCALES", tmp_path)
     texts.catalogue.cache_clear()
+    texts.languages.cache_clear()
     try:
         assert "de" in texts.languages()
         assert texts.render("de", "start.code_used") == "Dieser Link wurde schon benutzt."
         assert texts.render("de", "start.code_expired") == texts.render("en", "start.code_expired")
     finally:
         texts.catalogue.cache_clear()
+        texts.languages.cache_clear()

@@ -356,7 +356,7 @@ def test_reminders_then_levels_in_order_and_a_rerun_changes_nothing(
         {"kind": "escalate", "index": 2, "reason": "silence", "to": [person["pm"]]},
     ]
     assert len(audit(engine, "escalation.ended")) == 1
-    header = "1 item(s) need your attention:\n"
+    header = "1 item needs your attention:\n"
     silence = item("Willy One", "reading", "no answer (due 08:00)")
     for leader in ("tl", "wh", "pm"):
         assert texts_to(engine, leader) == [header + silence]
@@ -411,7 +411,7 @@ def test_two_items_for_one_leader_go_out_as_one_message(engine: Engine, tmp_path
     [message] = outbox(engine, "tl")
     assert message.payload["text"] == "\n".join(
         [
-            "2 item(s) need your attention:",
+            "2 items need your attention:",
             item("Willy One", "reading", "no answer (due 08:00)"),
             item("Wanda Two", "pump", "no answer (due 08:03)", index=2),
         ]
@@ -468,7 +468,7 @@ def test_quiet_hours_hold_a_step_until_six_and_urgent_goes_at_once(
     assert held.deliver_at == local("06:00", next_day) == datetime(2026, 11, 18, 5, 0, tzinfo=UTC)
     assert (held.state, urgent.deliver_at, urgent.state) == ("pending", local("23:00"), "queued")
     assert texts_to(engine, "tl") == [
-        "1 item(s) need your attention:\n"
+        "1 item needs your attention:\n"
         + item("Wanda Two", "pump", "no answer (due 22:00)")
     ]  # fmt: skip
     for clock in ("01:00", "05:00", "05:59:59"):
@@ -575,7 +575,7 @@ def test_a_leaders_own_duty_climbs_from_the_parent_unit(engine: Engine, tmp_path
     escalation.advance(engine, s, local("08:10"))
     assert sorted(notices(engine)) == [("l0", "escalate", "pm"), ("l0", "escalate", "wh")]
     assert texts_to(engine, "wh") == [
-        "1 item(s) need your attention:\n" + item("Tina Lead", "tl-report", "no answer (due 08:00)")
+        "1 item needs your attention:\n" + item("Tina Lead", "tl-report", "no answer (due 08:00)")
     ]
 
 

@@ -31,10 +31,10 @@ def test_item15_a_notice_about_yesterdays_item_names_its_day(
     escalation.advance(engine, s, local("08:10"))  # today: the time alone
     escalation.advance(engine, s, local("06:00", DAY + timedelta(days=1)))  # down overnight
     assert texts_to(engine, "tl") == [
-        "1 item(s) need your attention:\n" + item("Willy One", "reading", "no answer (due 08:00)")
+        "1 item needs your attention:\n" + item("Willy One", "reading", "no answer (due 08:00)")
     ]
     assert texts_to(engine, "wh") == [
-        "1 item(s) need your attention:\n"
+        "1 item needs your attention:\n"
         + item("Willy One", "reading", "no answer (due Tue 17 Nov 08:00)")
     ]
 
