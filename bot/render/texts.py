@@ -23,6 +23,8 @@ from typing import Any
 
 from babel import Locale
 
+from models.replies import Action, Category, Words
+
 log = logging.getLogger(__name__)
 
 LOCALES = Path(__file__).with_name("locales")
@@ -99,3 +101,19 @@ def render(lang: str | None, message_id: str, **params: Any) -> str:
         category = plural_category(found_in, int(params.get("count", 0)))
         text = text.get(category) or text["other"]
     return text.format(**params) if params else text
+
+
+@cache
+def typed_words(lang: str | None) -> Words:
+    """The words a typed reply in ``lang`` may use (``[typed]`` in the catalogue: comma-separated
+    words per answer and per block category), on top of English's, which always work."""
+    found = catalogue(lang or FALLBACK)
+
+    def listed(key: str) -> list[str]:
+        text = found.get(f"typed.{key}")
+        return [w.strip() for w in text.split(",") if w.strip()] if isinstance(text, str) else []
+
+    return Words.of(
+        {action: listed(action.value) for action in Action},
+        {category: listed(category.value) for category in Category},
+    )
