@@ -95,10 +95,26 @@ def _lookup(lang: str, message_id: str) -> tuple[str, Text]:
 
 def render(lang: str | None, message_id: str, **params: Any) -> str:
     """The text of ``message_id`` in ``lang`` (English if missing), placeholders filled; a
-    plural table takes the form the ``count`` parameter calls for in that language."""
+    plural table takes the form the ``count`` parameter calls for in that language. A
+    translation that cannot be filled (a placeholder misspelt in its file) gives English's
+    text, logged once: a bad catalogue never fails a handler."""
     found_in, text = _lookup(lang or FALLBACK, message_id)
+    try:
+        return _fill(found_in, text, params)
+    except (KeyError, IndexError, ValueError) as exc:
+        if found_in == FALLBACK:
+            raise
+        if (found_in, message_id) not in _missing:
+            _missing.add((found_in, message_id))
+            log.warning(
+                "%r text for %r cannot be filled (%r): using English", found_in, message_id, exc
+            )
+        return _fill(FALLBACK, _lookup(FALLBACK, message_id)[1], params)
+
+
+def _fill(lang: str, text: Text, params: dict[str, Any]) -> str:
     if isinstance(text, dict):
-        category = plural_category(found_in, int(params.get("count", 0)))
+        category = plural_category(lang, int(params.get("count", 0)))
         text = text.get(category) or text["other"]
     return text.format(**params) if params else text
 
