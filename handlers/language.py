@@ -39,7 +39,13 @@ async def on_tap(update: Update, context: Context) -> None:
     plant = rt.settings.plant.name
     try:
         chosen = await rt.call(
-            language.choose, rt.engine, plant, user.id, query.data or "", rt.clock()
+            language.choose,
+            rt.engine,
+            plant,
+            user.id,
+            query.data or "",
+            rt.clock(),
+            user.language_code,
         )
     except Exception:
         await _answer(query, texts.render(None, "access.try_again"))

@@ -120,14 +120,23 @@ class Chosen:
     language: str = texts.FALLBACK
 
 
-def choose(engine: Engine, plant: str, telegram_user_id: int, data: str, now: datetime) -> Chosen:
+def choose(
+    engine: Engine,
+    plant: str,
+    telegram_user_id: int,
+    data: str,
+    now: datetime,
+    language_code: str | None = None,
+) -> Chosen:
     """A tap on a /language button. The callback data is never trusted: a language execbot
-    does not speak (forged, or a catalogue since removed) is refused and nothing is stored."""
+    does not speak (forged, or a catalogue since removed) is refused and nothing is stored.
+    A stranger is told so in Telegram's language for them (``language_code``)."""
     action = callbacks.decode(data)
     with session_scope(engine) as session:
         person = org.person_by_telegram(session, telegram_user_id)
         if person is None or not person.active:
-            return Chosen(texts.render(None, "access.unknown_user", plant=plant))
+            stranger = match(language_code, texts.languages())
+            return Chosen(texts.render(stranger, "access.unknown_user", plant=plant))
         if not isinstance(action, callbacks.ChooseLanguage) or (
             action.language not in texts.languages()
         ):

@@ -149,7 +149,7 @@ async def _with_buttons(h: Harness, chat: int, after: int) -> dict[str, Any] | N
 
 async def test_forged_or_stale_language_buttons_store_nothing(catalogues: Path, h: Harness) -> None:
     await h.start_bot()
-    await h.people.create_person("Eve", id=EVE)
+    await h.people.create_person("Eve", id=EVE, language_code="ru")
     await h.people.send_command(WALT, "language")
     menu = await h.message(WALT, "")
     before, events = language_of(h, "walt"), audit_count(h)
@@ -161,7 +161,7 @@ async def test_forged_or_stale_language_buttons_store_nothing(catalogues: Path, 
     await h.people.send_command(EVE, "start")
     await h.settle()
     await h.people.tap(EVE, (await h.messages(EVE))[-1]["message_id"], data="l:ru", forge=True)
-    assert "I don't know you yet" in await h.toast(EVE, "")
+    assert await h.toast(EVE, "") == texts.render("ru", "access.unknown_user", plant=PLANT)
     await h.settle()
 
     assert language_of(h, "walt") == before
