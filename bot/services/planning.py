@@ -169,8 +169,8 @@ class _Snapshots:
         self.duties = {d.id: (d.policy, d.urgent) for d in loaded.stored_duties}
         # one snapshot (and its parsed form) per (duty policy, unit), shared by its rows
         self.cache: dict[tuple[str | None, int], tuple[dict[str, Any], Policy]] = {}
-        # and one first step per (snapshot, due instant, status)
-        self.first: dict[tuple[str | None, int, datetime, str], datetime | None] = {}
+        # and what a row gets, with its first step, per (snapshot, urgency, due instant, status)
+        self.first: dict[tuple[str | None, bool, int, datetime, str], planning.Extras] = {}
         self.unreadable: list[problems.Problem] = []  # stored snapshots that do not parse
 
     def unit_keys(self, unit_id: int | None) -> list[str]:
@@ -180,18 +180,20 @@ class _Snapshots:
             unit_id = self.parent.get(unit_id)
         return keys
 
-    def extras(self, planned: PlannedOccurrence, status: str) -> dict[str, object]:
+    def extras(self, planned: PlannedOccurrence, status: str) -> planning.Extras:
         duty_policy, urgent = self.duties[planned.duty_id]
         unit = self.person_unit.get(planned.person_id, 0)
-        key = (duty_policy, unit)
-        if key not in self.cache:
-            snapshot = escalation.policy_for(self.settings, duty_policy, self.unit_keys(unit))
-            self.cache[key] = (snapshot, policy_from_json(snapshot))
-        snapshot, parsed = self.cache[key]
-        when = (duty_policy, unit, planned.due_at, status)
-        if when not in self.first:
-            self.first[when] = escalation.first_step_at(parsed, planned.due_at, status, self.now)
-        return {"policy": snapshot, "urgent": urgent, "next_step_at": self.first[when]}
+        when = (duty_policy, urgent, unit, planned.due_at, status)
+        found = self.first.get(when)
+        if found is None:
+            key = (duty_policy, unit)
+            if key not in self.cache:
+                snapshot = escalation.policy_for(self.settings, duty_policy, self.unit_keys(unit))
+                self.cache[key] = (snapshot, policy_from_json(snapshot))
+            snapshot, parsed = self.cache[key]
+            first = escalation.first_step_at(parsed, planned.due_at, status, self.now)
+            found = self.first[when] = planning.Extras(snapshot, urgent, first)
+        return found
 
     def replanned(self, row: planning.Replan) -> planning.NextStep | None:
         """Re-schedule a re-planned row's climb; a stored policy snapshot that cannot be read
