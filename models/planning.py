@@ -223,11 +223,14 @@ class _DayPlan:
                     except Exception as error:
                         self.failed(duty, person, error)
                 continue
-            try:
-                if not self.occurs_on(item):
+            occurs = self.occurs.get(item.schedule)
+            if occurs is None:
+                try:
+                    occurs = self.occurs_on(item)
+                except Exception as error:
+                    self.failed(duty, item.holders[0], error)
                     continue
-            except Exception as error:
-                self.failed(duty, item.holders[0], error)
+            if not occurs:
                 continue
             # the duty's times by time zone: most holders find theirs worked out already
             zones = self.zones.get(item.timing)

@@ -32,9 +32,9 @@ def _bound(values: Sequence[Any], convert: Convert | None) -> Sequence[Any]:
     converts alike; rows built from shared values, as the planner's are, convert a few)."""
     if convert is None:
         return values
-    distinct = {id(value): value for value in values}
-    done = {key: convert(value) for key, value in distinct.items()}
-    return [done[id(value)] for value in values]
+    ids = list(map(id, values))
+    done = {key: convert(value) for key, value in dict(zip(ids, values, strict=True)).items()}
+    return list(map(done.__getitem__, ids))
 
 
 def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
@@ -47,7 +47,7 @@ def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
         distinct = set(values)
     except TypeError:
         return tuple(convert(value) for value in values)
-    if len({value.__class__ for value in distinct}) == 1:
+    if len(set(map(type, distinct))) == 1:
         done = {value: convert(value) for value in distinct}
         return tuple(done[value] for value in values)
     typed = {(value.__class__, value): convert(value) for value in values}
