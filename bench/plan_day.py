@@ -436,11 +436,6 @@ def probe_row(figures: PlanFigures) -> Row:
 
 
 def lag_row(figures: PlanFigures) -> Row:
-    def late(lags: tuple[float, ...]) -> str:
-        return (
-            f"{1000 * max(lags, default=0):.0f} ms, p99 {1000 * percentile(list(lags), 0.99):.0f}"
-        )
-
     return Row(
         f"  event loop beside it, latest wake-up ({figures.backend})",
         late(figures.lags),
