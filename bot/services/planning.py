@@ -218,10 +218,11 @@ class _Collector:
 
     A pass holds a few hundred thousand small objects at once (rows read, occurrences
     planned); every 25% of growth the collector walks them all, holding the interpreter
-    lock: at 10,000 people that is a third of the pass's CPU, in pauses of up to half a
-    second during which the event loop (taps) cannot run. The pass makes no reference
-    cycles worth collecting; what it frees goes by reference counting. Paused while any pass
-    runs (in any thread), resumed when the last one ends, unless it was off before."""
+    lock: at 10,000 people that was a quarter of a first pass's CPU and two fifths of a
+    rerun's, in pauses of up to half a second during which the event loop (taps) cannot
+    run. The pass makes no reference cycles worth collecting; what it frees goes by
+    reference counting. Paused while any pass runs (in any thread), resumed when the last
+    one ends, unless it was off before."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
