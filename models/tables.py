@@ -124,13 +124,14 @@ class Occurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("duty_id", "person_id", "day"),
         Index("ix_occurrence_nudge_due", "nudge_state", "nudge_at"),
-        # The board reads a subtree's day from its people: person, then day.
+        # The board reads a subtree's day from its people: person, then day. It also serves
+        # every lookup by person alone (migration 0011 dropped the person-only index).
         Index("ix_occurrence_person_day", "person_id", "day"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     duty_id: int = Field(foreign_key="duty.id")
-    person_id: int = Field(foreign_key="person.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
     day: date = Field(index=True)
     number: int = 0
     nudge_at: datetime = _utc()
