@@ -6,8 +6,10 @@ Russian note; his Chinese-speaking team leader (``language = "zh-Hans"`` in the 
 although her Telegram app is English: the org file wins) gets the escalation in Chinese with
 the Russian note quoted word for word; the German-speaking workshop head (``language = "de"``)
 gets ``/team`` in German; the worker sends ``/language``, taps "English", and his next nudge
-is in English. Then the Russian plurals, as a Russian-speaking team leader reads them in the
-headers of escalations of 1, 3, 5 and 21 silent duties.
+is in English. Then the Russian plurals, as Russian-speaking team leaders read them in the
+headers of escalations of 1, 3, 5, 11 and 21 silent duties ("1 задача", "3 задачи", "5 задач",
+"11 задач"; 21 items come as 15 + 6, one message holding at most 15, and "21 задача" is checked
+in the catalogue).
 
 The expected texts come from the catalogues (``texts.render``), and the test checks what a
 native reader would: the letters of the language are there, not English, the exact Russian
