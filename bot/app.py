@@ -27,7 +27,7 @@ from models.pacing import Pacer
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
-COMMANDS = ("today", "week", "team", "overdue", "help", "start")
+COMMANDS = ("today", "week", "team", "overdue", "language", "help", "start")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 

@@ -53,7 +53,7 @@ async def test_the_menu_of_commands_is_set_at_start(bare: Harness) -> None:
     await bare.start_bot()
     calls = await bare.people.calls("setMyCommands")
     assert {c["command"] for c in calls[-1]["params"]["commands"]} == {
-        "today", "week", "team", "overdue", "help", "start",
+        "today", "week", "team", "overdue", "language", "help", "start",
     }  # fmt: skip
     with bare.session() as session:
         assert get_setting(session, BOT_USERNAME_SETTING) == "execbot_sandbox_bot"
