@@ -8,8 +8,9 @@ the Russian note quoted word for word; the German-speaking workshop head (``lang
 gets ``/team`` in German; the worker sends ``/language``, taps "English", and his next nudge
 is in English. Then the Russian plurals, as Russian-speaking team leaders read them in the
 headers of escalations of 1, 3, 5, 11 and 21 silent duties ("1 задача", "3 задачи", "5 задач",
-"11 задач"; 21 items come as 15 + 6, one message holding at most 15, and "21 задача" is checked
-in the catalogue).
+"11 задач"; 21 items come as 15 + 6, one message holding at most 15, so "21 задача" is checked
+in the catalogue), and 21 through a real path: the dead-message report to a Russian-speaking
+admin, "21 сообщение".
 
 The expected texts come from the catalogues (``texts.render``), and the test checks what a
 native reader would: the letters of the language are there, not English, the exact Russian
@@ -24,7 +25,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import select
+
 from bot.render import texts
+from models.tables import Outbox
 from tests.adapters.harness import Harness, harness
 
 START = datetime.fromisoformat("2026-11-17T07:00:00+01:00")  # a Tuesday, the first nudge
@@ -315,3 +319,43 @@ async def test_russian_plurals_in_escalation_headers(tmp_path: Path, template_db
         for n, header in zip((15, 6), headers[21], strict=True):
             assert re.match(rf"{RUSSIAN[n]}\b", header), header
         assert re.match(rf"{RUSSIAN[21]}\b", texts.render("ru", "escalation.header", count=21))
+
+
+async def test_twenty_one_in_russian_through_the_dead_report(
+    tmp_path: Path, template_db: Path
+) -> None:
+    """21 through a real path: 21 nudges Telegram refuses for good (21 packers blocked the bot)
+    reach the Russian-speaking admin as one report, "21 сообщение" (CLDR's "one", as for 1)."""
+    admin, packers = 7400, [7401 + n for n in range(21)]
+    org = [
+        '[[units]]\nkey = "plant"\nname = "Plant"\nkind = "plant"\n',
+        '[[people]]\nkey = "admin"\nname = "Татьяна Белова"\nunit = "plant"\n'
+        'post = "admin"\nlanguage = "ru"\n',
+        '[[duties]]\nkey = "pack"\ntitle = "Упаковка"\npost = "packer"\nunit = "plant"\n'
+        'nudge = "07:00"\ndue = "09:00"\n',
+    ]
+    org += [
+        f'[[people]]\nkey = "p{n}"\nname = "Упаковщик {n}"\nunit = "plant"\npost = "packer"\n'
+        'language = "ru"\n'
+        for n in range(21)
+    ]
+    config = CONFIG + '[access]\nadmins = ["admin"]\n'
+    async with harness(tmp_path, template_db, START, config_extra=config) as h:
+        h.import_org("\n".join(org))
+        await h.bind({"admin": admin} | {f"p{n}": chat for n, chat in enumerate(packers)})
+        for chat in packers:
+            await h.people.block(chat)
+        await h.start_bot()
+        await h.run_pass("plan", "nudges")
+
+        async def given_up() -> bool:
+            with h.session() as session:
+                dead = session.exec(select(Outbox).where(Outbox.state == "dead")).all()
+            return len(dead) == 21
+
+        await h.until("21 nudges given up", given_up)
+        await h.run_pass("dead")
+        report = (await h.message(admin, "^⚠️"))["text"]
+        expected = texts.render("ru", "delivery.dead_report", count=21, lines="")
+        assert report.splitlines()[0] == expected.splitlines()[0], report
+        assert re.match(r"⚠️ 21 сообщение\b", report), report
