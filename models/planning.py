@@ -15,9 +15,10 @@ Rules:
   and left out, and the rest is planned; without one the error is raised.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import NamedTuple
 
 from models.calendar import AbsenceIndex, WorkCalendar
 from models.due import DueSpec, check_times, nudge_time_for, resolve_times
@@ -25,8 +26,7 @@ from models.schedule import Cron, OnShift, Schedule
 from models.shifts import ShiftConfig, ShiftKind, shift_window
 
 
-@dataclass(frozen=True, slots=True)
-class PlanPerson:
+class PlanPerson(NamedTuple):
     id: int
     key: str
     unit_id: int
@@ -71,8 +71,10 @@ class PlanFailure:
     error: Exception
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedOccurrence:
+class PlannedOccurrence(NamedTuple):
+    """One planned row. A named tuple rather than a dataclass: a plant's pass makes a hundred
+    thousand, and a tuple is made several times faster."""
+
     duty_id: int
     person_id: int
     day: date
@@ -142,25 +144,45 @@ class _Work:
 
 
 def _work(duties: Iterable[PlanDuty], roster: _Roster) -> list[_Work]:
-    schedules: dict[Schedule, int] = {}
-    timings: dict[tuple[time | None, time | None, DueSpec], int] = {}
+    schedules = _Numbers()
+    dues = _Numbers()
+    timings: dict[tuple[time | None, time | None, int], int] = {}
     work = []
     for duty in duties:
         holders = roster.holders(duty) if duty.active else ()
         if not holders:
             continue
-        cron_at = duty.schedule.at if isinstance(duty.schedule, Cron) else None
-        timing = (duty.nudge_time, cron_at, duty.due)
+        schedule = duty.schedule
+        cron_at = schedule.at if isinstance(schedule, Cron) else None
+        timing = (duty.nudge_time, cron_at, dues.number(duty.due))
         work.append(
             _Work(
                 duty,
                 holders,
-                isinstance(duty.schedule, OnShift),
-                schedules.setdefault(duty.schedule, len(schedules)),
+                isinstance(schedule, OnShift),
+                schedules.number(schedule),
                 timings.setdefault(timing, len(timings)),
             )
         )
     return work
+
+
+class _Numbers:
+    """Numbers for distinct values (equal values, one number). Duties that share a schedule
+    mostly share one object (the shell parses each distinct spec once), so an object seen
+    before is found by identity, without hashing the dataclass again."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[Hashable, int] = {}
+        self.by_id: dict[int, tuple[Hashable, int]] = {}  # the value kept: its id stays its own
+
+    def number(self, value: Hashable) -> int:
+        known = self.by_id.get(id(value))
+        if known is not None:
+            return known[1]
+        number = self.by_value.setdefault(value, len(self.by_value))
+        self.by_id[id(value)] = (value, number)
+        return number
 
 
 class _DayPlan:
@@ -182,33 +204,47 @@ class _DayPlan:
         self.absent = absences.absent_on(day)
         self.occurs: dict[int, bool] = {}  # by schedule number
         self.crew_shifts: dict[str, ShiftKind | None] = {}
-        # by (time zone, timing number, shift code)
+        # (nudge, due) by timing number and time zone, for schedules that do not follow shifts
+        self.zones: dict[int, dict[str, tuple[datetime, datetime]]] = {}
+        # and by (time zone, timing number, shift code) for those that do
         self.times: dict[tuple[str, int, str | None], tuple[datetime, datetime]] = {}
 
     def run(self, work: Iterable[_Work]) -> list[PlannedOccurrence]:
         planned: list[PlannedOccurrence] = []
+        add, day, absent = planned.append, self.day, self.absent
         for item in work:
             duty = item.duty
-            if not item.on_shift:
-                try:
-                    if not self.occurs_on(item):
-                        continue
-                except Exception as error:
-                    self.failed(duty, item.holders[0], error)
-                    continue
+            if item.on_shift:
                 for person in item.holders:
                     try:
-                        planned.append(self.occurrence(item, person, None))
+                        shift = self.shift_of(person)
+                        if duty.schedule.occurs_on(day, self.calendar, shift):
+                            add(self.occurrence(item, person, shift))
                     except Exception as error:
                         self.failed(duty, person, error)
                 continue
-            for person in item.holders:
+            occurs = self.occurs.get(item.schedule)
+            if occurs is None:
                 try:
-                    shift = self.shift_of(person)
-                    if duty.schedule.occurs_on(self.day, self.calendar, shift):
-                        planned.append(self.occurrence(item, person, shift))
+                    occurs = self.occurs_on(item)
                 except Exception as error:
-                    self.failed(duty, person, error)
+                    self.failed(duty, item.holders[0], error)
+                    continue
+            if not occurs:
+                continue
+            # the duty's times by time zone: most holders find theirs worked out already
+            zones = self.zones.get(item.timing)
+            if zones is None:
+                zones = self.zones[item.timing] = {}
+            for person in item.holders:
+                times = zones.get(person.tz)
+                if times is None:
+                    try:
+                        times = zones[person.tz] = self.times_for(item, person.tz, None)
+                    except Exception as error:
+                        self.failed(duty, person, error)
+                        continue
+                add(PlannedOccurrence(duty.id, person.id, day, *times, person.key in absent))
         return planned
 
     def occurs_on(self, item: _Work) -> bool:
@@ -239,10 +275,13 @@ class _DayPlan:
         key = (person.tz, item.timing, None if shift is None else shift.code)
         times = self.times.get(key)
         if times is None:
-            duty = item.duty
-            nudge_time = nudge_time_for(duty.schedule, duty.nudge_time, shift)
-            window = None if shift is None else shift_window(shift, self.day, person.tz)
-            times = resolve_times(self.day, nudge_time, duty.due, person.tz, window)
-            self.times[key] = times
+            times = self.times[key] = self.times_for(item, person.tz, shift)
         absent = person.key in self.absent
         return PlannedOccurrence(item.duty.id, person.id, self.day, times[0], times[1], absent)
+
+    def times_for(self, item: _Work, tz: str, shift: ShiftKind | None) -> tuple[datetime, datetime]:
+        """The UTC nudge and due instants of ``item`` on the day in time zone ``tz``."""
+        duty = item.duty
+        nudge_time = nudge_time_for(duty.schedule, duty.nudge_time, shift)
+        window = None if shift is None else shift_window(shift, self.day, tz)
+        return resolve_times(self.day, nudge_time, duty.due, tz, window)

@@ -17,15 +17,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
+from typing import NamedTuple
 
 from models.planning import PlannedOccurrence
 from models.status import PLANNED, NudgeState, Status
 
 Key = tuple[int, int, date]  # duty id, person id, day
+# new rows are numbered per person and day in order of nudge, due and duty id
+_NUMBERING = itemgetter(
+    *map(PlannedOccurrence._fields.index, ("person_id", "day", "nudge_at", "due_at", "duty_id"))
+)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredOccurrence:
+class StoredOccurrence(NamedTuple):  # named tuples: a plant's pass reads and makes 100,000s
     id: int
     duty_id: int
     person_id: int
@@ -41,8 +46,7 @@ class StoredOccurrence:
         return (self.duty_id, self.person_id, self.day)
 
 
-@dataclass(frozen=True, slots=True)
-class NewOccurrence:
+class NewOccurrence(NamedTuple):
     planned: PlannedOccurrence
     number: int
 
@@ -93,7 +97,7 @@ def reconcile(
             result.update.append(
                 Replanned(row.id, row.nudge_at, row.due_at, Status.CANCELLED.value)
             )
-    fresh.sort(key=lambda p: (p.person_id, p.day, p.nudge_at, p.due_at, p.duty_id))
+    fresh.sort(key=_NUMBERING)
     for plan in fresh:
         slot = (plan.person_id, plan.day)
         highest[slot] = highest.get(slot, 0) + 1

@@ -7,8 +7,11 @@ is left out and reported once (``bot.services.problems``); everybody else is pla
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -169,8 +172,8 @@ class _Snapshots:
         self.duties = {d.id: (d.policy, d.urgent) for d in loaded.stored_duties}
         # one snapshot (and its parsed form) per (duty policy, unit), shared by its rows
         self.cache: dict[tuple[str | None, int], tuple[dict[str, Any], Policy]] = {}
-        # and one first step per (snapshot, due instant, status)
-        self.first: dict[tuple[str | None, int, datetime, str], datetime | None] = {}
+        # and what a row gets, with its first step, per (snapshot, urgency, due instant, status)
+        self.first: dict[tuple[str | None, bool, int, datetime, str], planning.Extras] = {}
         self.unreadable: list[problems.Problem] = []  # stored snapshots that do not parse
 
     def unit_keys(self, unit_id: int | None) -> list[str]:
@@ -180,18 +183,20 @@ class _Snapshots:
             unit_id = self.parent.get(unit_id)
         return keys
 
-    def extras(self, planned: PlannedOccurrence, status: str) -> dict[str, object]:
+    def extras(self, planned: PlannedOccurrence, status: str) -> planning.Extras:
         duty_policy, urgent = self.duties[planned.duty_id]
         unit = self.person_unit.get(planned.person_id, 0)
-        key = (duty_policy, unit)
-        if key not in self.cache:
-            snapshot = escalation.policy_for(self.settings, duty_policy, self.unit_keys(unit))
-            self.cache[key] = (snapshot, policy_from_json(snapshot))
-        snapshot, parsed = self.cache[key]
-        when = (duty_policy, unit, planned.due_at, status)
-        if when not in self.first:
-            self.first[when] = escalation.first_step_at(parsed, planned.due_at, status, self.now)
-        return {"policy": snapshot, "urgent": urgent, "next_step_at": self.first[when]}
+        when = (duty_policy, urgent, unit, planned.due_at, status)
+        found = self.first.get(when)
+        if found is None:
+            key = (duty_policy, unit)
+            if key not in self.cache:
+                snapshot = escalation.policy_for(self.settings, duty_policy, self.unit_keys(unit))
+                self.cache[key] = (snapshot, policy_from_json(snapshot))
+            snapshot, parsed = self.cache[key]
+            first = escalation.first_step_at(parsed, planned.due_at, status, self.now)
+            found = self.first[when] = planning.Extras(snapshot, urgent, first)
+        return found
 
     def replanned(self, row: planning.Replan) -> planning.NextStep | None:
         """Re-schedule a re-planned row's climb; a stored policy snapshot that cannot be read
@@ -208,8 +213,48 @@ class _Snapshots:
         return planning.NextStep(first)
 
 
+class _Collector:
+    """Python's cyclic garbage collector, paused while a pass runs.
+
+    A pass holds a few hundred thousand small objects at once (rows read, occurrences
+    planned); every 25% of growth the collector walks them all, holding the interpreter
+    lock: at 10,000 people that was a quarter of a first pass's CPU and two fifths of a
+    rerun's, in pauses of up to half a second during which the event loop (taps) cannot
+    run. The pass makes no reference cycles worth collecting; what it frees goes by
+    reference counting. Paused while any pass runs (in any thread), resumed when the last
+    one ends, unless it was off before."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.passes = 0
+        self.resume = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        with self.lock:
+            if self.passes == 0:
+                self.resume = gc.isenabled()
+                gc.disable()
+            self.passes += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.passes -= 1
+                if self.passes == 0 and self.resume:
+                    gc.enable()
+
+
+_collector = _Collector()
+
+
 def plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
     """Plan the coming days; returns what was created and re-planned."""
+    with _collector.paused():
+        return _plan(engine, settings, now)
+
+
+def _plan(engine: Engine, settings: Settings, now: datetime) -> PlanResult:
     days = planning_days(now, settings.plant.timezone)
     calendar = work_calendar(settings, sorted({d.year for d in days}))
     with session_scope(engine) as session:

@@ -27,14 +27,14 @@ Convert = Callable[[Any], Any]
 Ts = TypeVarTuple("Ts")
 
 
-def _bound(values: list[Any], convert: Convert | None) -> list[Any]:
+def _bound(values: Sequence[Any], convert: Convert | None) -> Sequence[Any]:
     """``values`` converted for the driver, once per distinct object (the same object always
     converts alike; rows built from shared values, as the planner's are, convert a few)."""
     if convert is None:
         return values
-    distinct = {id(value): value for value in values}
-    done = {key: convert(value) for key, value in distinct.items()}
-    return [done[id(value)] for value in values]
+    ids = list(map(id, values))
+    done = {key: convert(value) for key, value in dict(zip(ids, values, strict=True)).items()}
+    return list(map(done.__getitem__, ids))
 
 
 def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
@@ -47,7 +47,7 @@ def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
         distinct = set(values)
     except TypeError:
         return tuple(convert(value) for value in values)
-    if len({value.__class__ for value in distinct}) == 1:
+    if len(set(map(type, distinct))) == 1:
         done = {value: convert(value) for value in distinct}
         return tuple(done[value] for value in values)
     typed = {(value.__class__, value): convert(value) for value in values}
@@ -55,50 +55,101 @@ def _read(values: tuple[Any, ...], convert: Convert | None) -> tuple[Any, ...]:
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (mappings with the same keys, column names of ``table``) in one
-    ``executemany`` (on PostgreSQL with psycopg, one ``COPY``) on the session's connection and
-    transaction; the caller chunks (SQLite
-    holds its write lock while it runs). A column with a scalar default that the rows leave
-    out gets that default; one with a Python function as default must be given."""
-    if not rows:
+    """INSERT ``rows`` (mappings with the same keys, column names of ``table``): the rows of
+    ``insert_columns``."""
+    if rows:
+        insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def insert_columns(
+    session: Session,
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """INSERT rows given column by column: ``columns`` maps column names of ``table`` to
+    their values, one a row (equal lengths); ``same`` maps names to the one value every row
+    has. In one ``executemany`` (on PostgreSQL with psycopg, one ``COPY``) on the session's
+    connection and transaction; the caller chunks (SQLite holds its write lock while it
+    runs). A column with a scalar default that neither gives gets that default; one with a
+    Python function as default must be given."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"insert_columns: columns of unequal lengths {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if not count:
         return
     connection = session.connection()
     dialect = connection.dialect
-    given = list(rows[0])
-    defaults = {name: value for name, value in _scalar_defaults(table).items() if name not in given}
-    names = given + list(defaults)
+    same = dict(same or {})
+    for name, value in _scalar_defaults(table).items():
+        if name not in columns:
+            same.setdefault(name, value)
+    names = [*columns, *same]
     compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)
     if compiled.insert_prefetch:
         missing = [c.name for c in compiled.insert_prefetch]
-        raise ValueError(f"insert_rows: give {missing} of {table.name} (no scalar default)")
-    columns = [[row[name] for row in rows] for name in given]
-    columns += [[value] * len(rows) for value in defaults.values()]
+        raise ValueError(f"insert_columns: give {missing} of {table.name} (no scalar default)")
     copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
-    for index, name in enumerate(names):
+    converted: dict[str, Sequence[Any]] = {}
+    for name in names:
         type_ = table.c[name].type
         if copy and isinstance(type_, JSON):  # COPY takes the document's text
             convert: Convert | None = json.dumps
         else:
             convert = type_.dialect_impl(dialect).bind_processor(dialect)
-        columns[index] = _bound(columns[index], convert)
+        if name in columns:
+            converted[name] = _bound(columns[name], convert)
+        else:  # one value for every row: converted once
+            value = same[name] if convert is None else convert(same[name])
+            converted[name] = [value] * count
     if copy:
-        _copy(connection, table, names, columns)
+        _copy(connection, table, names, [converted[name] for name in names])
         return
     if compiled.positional:
-        order = [names.index(name) for name in compiled.positiontup or ()]
-        params: list[Any] = list(zip(*(columns[i] for i in order), strict=True))
+        order = [converted[name] for name in compiled.positiontup or ()]
+        params: list[Any] = list(zip(*order, strict=True))
     else:
-        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+        params = [
+            dict(zip(names, values, strict=True))
+            for values in zip(*(converted[name] for name in names), strict=True)
+        ]
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _copy(connection: Connection, table: Table, names: list[str], columns: list[list[Any]]) -> None:
-    """PostgreSQL's COPY, its fastest way in (one stream instead of a statement a row)."""
-    preparer = connection.dialect.identifier_preparer
+# psycopg's names for the column types (as PostgreSQL's DDL spells them) that a binary COPY
+# sends as they are; a table with a column of any other type is copied as text
+_BINARY_TYPES = {
+    "BIGINT": "int8",
+    "BOOLEAN": "bool",
+    "DATE": "date",
+    "INTEGER": "int4",
+    "JSON": "text",  # its binary form is its text (the rows hold it dumped, once per document)
+    "SMALLINT": "int2",
+    "TEXT": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "VARCHAR": "varchar",
+}
+
+
+def _copy(
+    connection: Connection, table: Table, names: list[str], columns: list[Sequence[Any]]
+) -> None:
+    """PostgreSQL's COPY, its fastest way in (one stream instead of a statement a row); in
+    binary when every column's type allows, which spares both sides formatting and parsing
+    instants as text (at 200,000 rows, half the time)."""
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
     target = preparer.format_table(table)
     listed = ", ".join(preparer.quote(name) for name in names)
+    ddl = [table.c[name].type.compile(dialect=dialect).split("(")[0] for name in names]
+    binary = [_BINARY_TYPES.get(kind) for kind in ddl]
+    known = [kind for kind in binary if kind is not None]
+    form = " (FORMAT BINARY)" if len(known) == len(names) else ""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {target} ({listed}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {target} ({listed}) FROM STDIN{form}") as copy:
+        if form:
+            copy.set_types(known)
         for values in zip(*columns, strict=True):
             copy.write_row(values)
 

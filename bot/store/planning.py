@@ -95,7 +95,7 @@ def stored_occurrences(session: Session, days: Sequence[date]) -> list[StoredOcc
         col(Occurrence.nudge_state),
     ).where(col(Occurrence.day).in_(days))
     rows = bulk.select_rows(session, query)
-    return [StoredOccurrence(*row) for row in rows]  # type: ignore[arg-type]  # stored: an id
+    return list(map(StoredOccurrence._make, rows))
 
 
 WRITE_CHUNK = 2000  # rows per statement; on SQLite also per transaction
@@ -119,11 +119,19 @@ class NextStep:
     at: datetime | None
 
 
+class Extras(NamedTuple):
+    """What a new occurrence gets beside its plan: its escalation snapshot."""
+
+    policy: Any
+    urgent: bool
+    next_step_at: datetime | None
+
+
 def write_plan(
     session: Session,
     plan: Reconciliation,
     now: datetime,
-    extras: Callable[[PlannedOccurrence, str], dict[str, Any]],
+    extras: Callable[[PlannedOccurrence, str], Extras],
     replanned: Callable[[Replan], NextStep | None],
 ) -> None:
     """Insert the new occurrences (``extras`` adds the escalation snapshot of each) and apply
@@ -138,24 +146,25 @@ def write_plan(
     the plan is one transaction, under the planning lock."""
     table = Occurrence.__table__  # type: ignore[attr-defined]
     commit = session.get_bind().dialect.name == "sqlite"
+    same = {"status_at": now, "nudge_state": "pending", "created_at": now}
     for chunk in chunked(plan.create, WRITE_CHUNK):
-        rows = []
-        for new in chunk:
-            planned, status = new.planned, new.status
-            row = {
-                "duty_id": planned.duty_id,
-                "person_id": planned.person_id,
-                "day": planned.day,
-                "number": new.number,
-                "nudge_at": planned.nudge_at,
-                "due_at": planned.due_at,
-                "status": status,
-                "status_at": now,
-                "nudge_state": "pending",
-                "created_at": now,
-            }
-            rows.append(row | extras(planned, status))
-        bulk.insert_rows(session, table, rows)
+        planned = [new.planned for new in chunk]
+        statuses = [new.status for new in chunk]
+        duty_ids, person_ids, days, nudges, dues, _ = zip(*planned, strict=True)
+        policies, urgent, steps = zip(*map(extras, planned, statuses), strict=True)
+        columns = {
+            "duty_id": duty_ids,
+            "person_id": person_ids,
+            "day": days,
+            "number": [new.number for new in chunk],
+            "nudge_at": nudges,
+            "due_at": dues,
+            "status": statuses,
+            "policy": policies,
+            "urgent": urgent,
+            "next_step_at": steps,
+        }
+        bulk.insert_columns(session, table, columns, same)
         if commit:
             session.commit()
     changes = {change.id: change for change in plan.update}
