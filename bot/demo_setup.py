@@ -23,6 +23,10 @@ PLANT_TIMEZONE = "Europe/Berlin"
 PLANT_NAME = "Riverside Works"
 ADMINS = ("e.hartmann",)
 NEVER_JOINED = ("s.lang",)
+# The language of each member's Telegram app (Telegram's ``language_code``, sent with /start).
+# The Russian molding team has no language in the org file: execbot takes theirs from this.
+# Everyone else's app speaks the language the org file names for them (English if none).
+TELEGRAM_LANGUAGES = {"e.sokolova": "ru", "i.petrov": "ru", "o.smirnova": "ru"}
 DEFAULT_PORT = 8080
 FIRST_PERSON_ID = 7001
 LEAD_TIME = timedelta(minutes=1)
@@ -79,6 +83,7 @@ class Member:
     name: str
     sandbox_id: int
     bio: str
+    language_code: str = "en"  # what the person's Telegram app sends
 
 
 # --- pure parts ------------------------------------------------------------------------------
@@ -145,9 +150,20 @@ def members_of(spec: OrgSpec, today: date) -> list[Member]:
     away = {a.person for a in spec.absences or [] if a.start <= today <= a.end}
     people = [p for p in spec.people or [] if p.active and p.key not in NEVER_JOINED]
     return [
-        Member(p.key, p.name, FIRST_PERSON_ID + index, bio_of(p, unit_names, away))
+        Member(
+            p.key,
+            p.name,
+            FIRST_PERSON_ID + index,
+            bio_of(p, unit_names, away),
+            telegram_language(p),
+        )
         for index, p in enumerate(people)
     ]
+
+
+def telegram_language(person: PersonSpec) -> str:
+    """The ``language_code`` the person's Telegram app sends (lower case, as Telegram's)."""
+    return (TELEGRAM_LANGUAGES.get(person.key) or person.language or "en").lower()
 
 
 def split_name(name: str) -> tuple[str, str | None]:
@@ -241,6 +257,12 @@ async def onboard(client: AsyncSandboxClient, members: list[Member], links: dict
     """Create each member's sandbox account and open their invite link (``/start <code>``)."""
     for member in members:
         first, last = split_name(member.name)
-        await client.create_person(first, id=member.sandbox_id, last_name=last, bio=member.bio)
+        await client.create_person(
+            first,
+            id=member.sandbox_id,
+            last_name=last,
+            bio=member.bio,
+            language_code=member.language_code,
+        )
         code = links[member.key].split("?start=", 1)[1]
         await client.send_command(member.sandbox_id, "start", code)

@@ -3,9 +3,15 @@ Playwright's Python package, against the demo exactly as a person starts it.
 
 Anna Weber (furnace operator) taps Done on one duty and Blocked (then a reason) on another,
 answers the note question through a reply, asks /today; Tobias Wagner (her team leader) sees
-an unread badge, sends the photo his safety walk needs and then the block reaches him. Every
-step is asserted on the page. Where Chromium or Playwright is missing the browser test is
-skipped with the reason. ``EXECBOT_UPDATE_SCREENSHOT=1`` also writes ``docs/chat-page.png``.
+an unread badge, sends the photo his safety walk needs and then the block reaches him. Then
+the plant's other languages: Иван Петров (a Russian molder, Russian from his Telegram app)
+reads his greeting and nudge in Russian and taps Done; 王芳 (the assembly workshop's head,
+Chinese in the org file) reads hers in Chinese. On both chats the page is checked to draw
+every Cyrillic and Chinese letter with a real glyph, not a missing-glyph box (``glyphs``).
+Every step is asserted on the page. Where Chromium, Playwright or a font with Chinese glyphs
+is missing the browser test is skipped with the reason. ``EXECBOT_UPDATE_SCREENSHOT=1`` also
+writes ``docs/chat-page.png`` (the team leader's chat) and ``docs/chat-page-languages.png``
+(the Russian molder's chat).
 
 The demo plant itself (times, the absence, the never-joined person, the config) is checked
 without a browser.
@@ -31,12 +37,15 @@ import pytest
 
 from bot import config
 from bot import demo_setup as demo
+from bot.render import texts
+from models.language import match
 from models.org import parse_toml
 from sandbox.state import DEFAULT_TOKEN
 from tests.e2e.harness import EXECBOT, clean_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "chat-page.png"
+LANGUAGES_SCREENSHOT = ROOT / "docs" / "chat-page-languages.png"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 NUDGE_WAIT = 150_000  # ms: the first nudges come one virtual (= real) minute after start
 STEP = 30_000  # ms: one reply round trip, generous for a slow CI machine
@@ -115,6 +124,34 @@ def test_everyone_but_the_never_joined_person_gets_a_sandbox_account() -> None:
     by_key = {m.key: m for m in members}
     assert by_key["t.wagner"].bio == "Team leader, Furnace team"
     assert by_key["p.schulz"].bio == "Furnace operator, Furnace team (away today)"
+    # What each Telegram app sends as language_code at /start.
+    assert by_key["i.petrov"].language_code == "ru"
+    assert by_key["w.fang"].language_code == "zh-hans"
+    assert by_key["h.braun"].language_code == "de"
+    assert by_key["a.weber"].language_code == "en"
+
+
+def test_the_demo_plant_has_people_in_every_language() -> None:
+    import tomllib
+
+    today = date(2026, 11, 24)
+    spec = demo_spec(today)
+    raw = tomllib.loads(demo.render_org(demo.TEMPLATE.read_text("utf-8"), today))
+    in_org = {p["key"]: p.get("language") for p in raw["people"]}
+    # The Russian team has no language in the org file (execbot takes Telegram's); the heads do.
+    assert in_org["i.petrov"] is None and in_org["e.sokolova"] is None
+    assert in_org["w.fang"] == "zh-Hans" and in_org["h.braun"] == "de"
+    spoken: dict[str, list[str]] = {}
+    for member in demo.members_of(spec, today):
+        lang = match(in_org[member.key] or member.language_code, texts.languages())
+        assert lang is not None, member
+        spoken.setdefault(lang, []).append(member.name)
+    assert sorted(spoken) == ["de", "en", "ru", "zh-Hans"], "a catalogue is missing"
+    assert spoken["ru"] == ["Елена Соколова", "Иван Петров", "Ольга Смирнова"]
+    assert spoken["zh-Hans"] == ["王芳"] and spoken["de"] == ["Hanna Braun"]
+    units = {u.key: u for u in spec.units}
+    assert units["molding"].leader == "e.sokolova"  # a Russian team under a German head
+    assert units["casting"].leader == "h.braun" and units["assembly"].leader == "w.fang"
 
 
 @pytest.mark.parametrize("with_escalation", [True, False])
@@ -145,6 +182,19 @@ def chromium() -> str:
     if found:
         return found
     pytest.skip("Chromium is not installed (as root: apt-get install -y chromium)")
+
+
+def chinese_font() -> None:
+    """Skip unless fontconfig knows a font with Chinese glyphs (Chromium finds fonts there)."""
+    listed = (
+        subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False
+        )
+        if shutil.which("fc-list")
+        else None
+    )
+    if listed is None or not listed.stdout.strip():
+        pytest.skip("no font with Chinese glyphs (as root: apt-get install -y fonts-wqy-microhei)")
 
 
 class Demo:
@@ -192,6 +242,7 @@ class Demo:
 @pytest.fixture
 def running_demo(tmp_path: Path) -> Iterator[Demo]:
     chromium()  # skip before starting anything
+    chinese_font()
     running = Demo(tmp_path)
     try:
         yield running
@@ -217,6 +268,7 @@ def test_the_demo_in_a_browser(running_demo: Demo, tmp_path: Path) -> None:
         page.on("pageerror", lambda error: errors.append(str(error)))
         try:
             leader_missed = run_the_story(page, url, expect, tmp_path)
+            check_languages(page, expect, tmp_path)
             check_polling_and_text(browser, url, expect)
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
@@ -280,6 +332,10 @@ def person(page: Any, name: str) -> Any:
 
 def message(page: Any, text: str) -> Any:
     return page.get_by_test_id("message").filter(has_text=text).last
+
+
+def first_message(page: Any, text: str) -> Any:
+    return page.get_by_test_id("message").filter(has_text=text).first
 
 
 def run_the_story(page: Any, url: str, expect: Any, tmp_path: Path) -> str | None:
@@ -384,3 +440,103 @@ def run_the_story(page: Any, url: str, expect: Any, tmp_path: Path) -> str | Non
     if os.environ.get("EXECBOT_UPDATE_SCREENSHOT") == "1":
         shutil.copy(tmp_path / "leader.png", SCREENSHOT)
     return None
+
+
+# --- the plant's other languages -----------------------------------------------------------------
+
+# Draws each character alone on a canvas in the element's own font (the page's font stack, with
+# the browser's fallback as for the page's text) and returns each one's pixels. A character no
+# font has comes out as the same missing-glyph box (or nothing) as any other such character.
+DRAW_EACH = """(el, chars) => {
+  const style = getComputedStyle(el);
+  const canvas = document.createElement("canvas");
+  canvas.width = 48; canvas.height = 48;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  return chars.map((ch) => {
+    ctx.clearRect(0, 0, 48, 48);
+    ctx.font = `32px ${style.fontFamily}`;
+    ctx.textBaseline = "top";
+    ctx.fillText(ch, 4, 4);
+    const alpha = ctx.getImageData(0, 0, 48, 48).data.filter((_, i) => i % 4 === 3);
+    return Array.from(alpha).join(",");
+  });
+}"""
+UNASSIGNED = ["\u0378", "\u0379", "\u0380", "\u0381"]  # no glyph in any font
+
+
+def glyphs(element: Any, text: str, script: str) -> list[str]:
+    """The distinct letters of ``script`` (a regex class) in ``text``, after checking that the
+    page draws each with a real glyph in ``element``'s font: every letter's pixels differ from
+    every other's and from a missing glyph's. Checked against a control: unassigned code points
+    must all come out alike (else this check could not tell)."""
+    letters = sorted(set(re.findall(script, text)))
+    assert len(letters) >= 2, f"too few {script} letters in {text!r}"
+    missing = element.evaluate(DRAW_EACH, UNASSIGNED)
+    assert len(set(missing)) == 1, "the control failed: unassigned code points drew differently"
+    drawn = element.evaluate(DRAW_EACH, letters)
+    blank = "0," * (48 * 48 - 1) + "0"
+    shown = {letter: bits for letter, bits in zip(letters, drawn, strict=True)}
+    boxes = [letter for letter, bits in shown.items() if bits in (missing[0], blank)]
+    assert not boxes, f"drawn as a missing glyph or not at all: {boxes}"
+    assert len(set(drawn)) == len(letters), "some letters drew the same (missing-glyph boxes)"
+    return letters
+
+
+CYRILLIC = r"[\u0400-\u04ff]"
+HAN = r"[\u4e00-\u9fff]"
+
+
+def check_languages(page: Any, expect: Any, tmp_path: Path) -> None:
+    """A Russian worker's and a Chinese head's chats: their texts in their languages (as the
+    catalogues have them), every letter drawn by the page with a real glyph."""
+    plant = demo.PLANT_NAME
+
+    # Иван Петров: no language in the org file; his Telegram app sends "ru".
+    ivan = "Иван Петров"
+    person(page, ivan).click()
+    expect(page.get_by_test_id("chat-title")).to_have_text(ivan)
+    greeting = texts.render("ru", "start.greeting", name=ivan, plant=plant).splitlines()[0]
+    assert re.search(CYRILLIC, greeting.replace(ivan, "")), f"not Russian: {greeting!r}"
+    expect(message(page, greeting)).to_be_visible(timeout=STEP)
+    title = "Проверить износ форм на формовочной линии M2"
+    nudge = first_message(page, title)  # its reminder, later, names the duty too
+    expect(nudge).to_be_visible(timeout=NUDGE_WAIT)
+    done = texts.render("ru", "nudge.button_done", number=1)
+    assert done != texts.render("en", "nudge.button_done", number=1), "no Russian catalogue"
+    nudge.get_by_role("button", name=done).click()
+    recorded = texts.render("ru", "reply.recorded_done", number=1, title=title)
+    expect(page.get_by_test_id("toast")).to_have_text(recorded, timeout=STEP)
+    expect(nudge).to_contain_text(texts.render("ru", "status.done"), timeout=STEP)
+    expect(page.get_by_test_id("toast")).to_be_hidden(timeout=STEP)
+    text = nudge.get_by_test_id("message-text")
+    glyphs(text, text.inner_text() + greeting, CYRILLIC)
+    glyphs(page.get_by_test_id("chat-title"), ivan, CYRILLIC)
+    page.screenshot(path=str(tmp_path / "russian.png"))
+
+    # 王芳: Simplified Chinese from the org file.
+    wang = "王芳"
+    person(page, wang).click()
+    expect(page.get_by_test_id("chat-title")).to_have_text(wang)
+    greeting = texts.render("zh-Hans", "start.greeting", name=wang, plant=plant).splitlines()[0]
+    assert re.search(HAN, greeting.replace(wang, "")), f"not Chinese: {greeting!r}"
+    expect(message(page, greeting)).to_be_visible(timeout=STEP)
+    nudge = first_message(page, "检查装配车间的灭火器")
+    expect(nudge).to_be_visible(timeout=NUDGE_WAIT)
+    done = texts.render("zh-Hans", "nudge.button_done", number=1)
+    expect(nudge.get_by_role("button", name=done)).to_be_visible()
+    text = nudge.get_by_test_id("message-text")
+    glyphs(text, text.inner_text() + greeting, HAN)
+    button = nudge.get_by_role("button", name=done)
+    glyphs(button, button.inner_text() + text.inner_text(), HAN)
+    # The people column, as the page shows it: Russian and Chinese names among the others.
+    people = page.get_by_test_id("people")
+    assert {"Елена Соколова", "Иван Петров", "Ольга Смирнова", wang} <= set(
+        people.get_by_test_id("person-name").all_inner_texts()
+    )
+    glyphs(people, people.inner_text(), CYRILLIC)
+    glyphs(people, people.inner_text(), HAN)
+    page.screenshot(path=str(tmp_path / "chinese.png"))
+    if os.environ.get("EXECBOT_UPDATE_SCREENSHOT") == "1":
+        person(page, ivan).click()
+        expect(page.get_by_test_id("chat-title")).to_have_text(ivan)
+        page.screenshot(path=str(LANGUAGES_SCREENSHOT))
