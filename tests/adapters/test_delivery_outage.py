@@ -142,7 +142,7 @@ async def test_item2_a_message_given_up_is_reported_to_admins_once_and_listed(
         report = (await h.message(BOSS, "could not be delivered"))["text"]
         assert report.startswith("⚠️ 1 message could not be delivered and was given up:")
         assert re.search(
-            r"#\d+ nudge to Gus Ghost \(ghost\), 17 Nov 07:00: .*chat not found", report, re.I
+            r"#\d+ nudge to Gus Ghost \(ghost\), Nov 17, 07:00: .*chat not found", report, re.I
         )
 
         # /dead lists it for the admin, in a private chat; others are refused.

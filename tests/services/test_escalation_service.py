@@ -637,7 +637,7 @@ def test_ack_holds_the_climb_until_the_ack_timeout(engine: Engine, tmp_path: Pat
     outcome = act(engine, s, "tl", f"e:a:{occ_id}", local("08:12"))
     assert outcome.recorded
     assert outcome.answer == (
-        "You took 1. Read the meters of Willy One. If it is not resolved within 20m,"
+        "You took 1. Read the meters of Willy One. If it is not resolved within 20 minutes,"
         " it climbs again."
     )
     [edit] = outcome.edits  # Tina's own message now says who took it, without buttons
