@@ -25,6 +25,7 @@ from bot.config import NudgeSettings
 from bot.context import App, Context
 from bot.delivery import lease
 from bot.metrics import PASS_SECONDS
+from bot.render.english import counted
 from bot.services import escalation, nudging, planning, reports
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ async def nudge_pass(context: Context) -> None:
     rt = context.bot_data.runtime
     result = await rt.call(nudging.queue_due, rt.engine, rt.settings, rt.clock())
     if result.messages:
-        log.info("queued %d nudge message(s)", result.messages)
+        log.info("queued %s", counted(result.messages, "nudge message"))
         context.bot_data.sender.wake()
 
 
@@ -51,7 +52,11 @@ async def escalation_pass(context: Context) -> None:
     async with context.bot_data.escalation.lock:  # the tick and a woken run take turns
         result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
     if result.messages or result.steps:
-        log.info("escalation: %d step(s), %d message(s)", result.steps, result.messages)
+        log.info(
+            "escalation: %s, %s",
+            counted(result.steps, "step"),
+            counted(result.messages, "message"),
+        )
         context.bot_data.sender.wake()
 
 

@@ -10,6 +10,7 @@ import typer
 
 from bot.cli.common import settings_of
 from bot.config import Settings
+from bot.render.english import counted
 
 DEAD_SHOWN = 5  # the newest dead updates listed
 
@@ -23,7 +24,7 @@ def doctor(ctx: typer.Context) -> None:
         typer.echo(("  ok  " if ok else "  !!  ") + line)
         problems += not ok
     if problems:
-        typer.echo(f"{problems} thing(s) to look at (marked !!)")
+        typer.echo(f"{counted(problems, 'thing')} to look at (marked !!)")
         raise typer.Exit(1)
 
 

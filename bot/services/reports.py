@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.render import dates, texts
+from bot.render.english import counted
 from bot.services import notices
 from bot.store import audit, org, outbox
 from bot.store.engine import session_scope
@@ -107,7 +108,9 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
         ]
         if not admins:
             if len(rows) != _untold.get("count"):  # once per change, not every tick
-                log.warning("%d message(s) given up; no admin has a chat to be told", len(rows))
+                log.warning(
+                    "%s given up; no admin has a chat to be told", counted(len(rows), "message")
+                )
                 _untold["count"] = len(rows)
             return 0
         for row in rows:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.render import dates
+from bot.render.english import counted
 from bot.render.messages import when_label
 
 DAY = date(2026, 12, 3)  # a Thursday
@@ -67,3 +68,12 @@ def test_another_days_time_names_the_day_in_the_readers_language() -> None:
     assert when_label("en", AT, "Europe/Berlin", DAY) == "15:05"
     # the day in Russian even without a Russian catalogue: the frame falls back, the date not
     assert when_label("ru", AT, "Europe/Berlin", today).startswith("чт, 3 дек.")
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(0, "0 absences"), (1, "1 absence"), (2, "2 absences"), (21, "21 absences")],
+)
+def test_counted_english_nouns_have_no_parenthesised_s(count: int, expected: str) -> None:
+    assert counted(count, "absence") == expected
+    assert counted(count, "child", "children").endswith("child" if count == 1 else "children")
