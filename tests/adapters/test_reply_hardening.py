@@ -56,7 +56,7 @@ async def test_item10_a_pending_question_takes_the_next_text_first(slow: Harness
     # A block note that begins with "blocked" is the note.
     await h.people.tap(WALT, nudge_id, label="2 ⛔ Blocked")
     ask = await h.message(WALT, r"Why is 2\. Fix the pump blocked\?")
-    await h.people.tap(WALT, ask["message_id"], label="Materials, tools, equipment")
+    await h.people.tap(WALT, ask["message_id"], label="Materials or tools")
     note = await h.message(WALT, "Add a short note")
     await h.people.reply_to(WALT, note["message_id"], "Blocked by the broken forklift")
     await h.message(WALT, r"^Note added to 2\. Fix the pump\.$", after=note["message_id"])

@@ -766,9 +766,7 @@ def test_resolving_a_block_tells_the_person_and_everyone_notified(
         f"l1@{int(local('07:35').timestamp())}",
     ]
     [to_tina] = texts_to(engine, "tl")
-    assert to_tina.endswith(
-        "Wanda Two — 1. Service the pump: ⛔ blocked (Materials, tools, equipment)"
-    )
+    assert to_tina.endswith("Wanda Two — 1. Service the pump: ⛔ blocked (Materials or tools)")
     with Session(engine) as session:
         message = session.exec(select(Outbox).where(Outbox.chat_id == CHATS["tl"])).one()
     keys = [b["callback_data"] for row in message.payload["reply_markup"]["inline_keyboard"]
