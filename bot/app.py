@@ -18,16 +18,16 @@ from bot.delivery import polling
 from bot.delivery.lease import LeaseKeeper, several_instances
 from bot.delivery.pause import SharedPause
 from bot.delivery.sender import SENDER_LEASE, PacedLimiter, Sender
-from bot.render import texts
 from bot.runtime import Runtime
+from bot.services import menus
 from bot.store import migrate
 from bot.store.engine import redact_url, session_scope
 from bot.store.settings import BOT_USERNAME_SETTING, put_setting
 from models.pacing import Pacer
+from models.roles import Role
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
-COMMANDS = ("today", "week", "team", "overdue", "help", "start")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
@@ -123,13 +123,18 @@ async def _post_init(app: App) -> None:
     log.info("connected as @%s (id %s)", me.username, me.id)
     if me.username:  # a bot always has one; invite links need it
         await rt.call(_remember_username, rt, me.username)
-    lang = rt.settings.plant.language
-    commands = [BotCommand(name, texts.render(lang, f"commands.{name}")) for name in COMMANDS]
-    await app.bot.set_my_commands(commands)
+    # The default menu (a worker's commands in the plant's language) is set at every start,
+    # before polling: its success is the end of the start-up that tests and the demo wait for.
+    # Every other menu (per language, per leader's chat) follows in the background, only where
+    # it changed (bot.services.menus).
+    default = menus.commands(Role.WORKER, rt.settings.plant.language)
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in default])
     app.bot_data.sender_task = asyncio.create_task(app.bot_data.sender.run(), name="sender")
+    menus.start_refresh(rt, app.bot)
 
 
 async def _post_shutdown(app: App) -> None:
+    await menus.stop_refreshes(app.bot)
     task = app.bot_data.sender_task
     if task is not None:
         task.cancel()

@@ -26,7 +26,7 @@ from bot.context import App, Context
 from bot.delivery import lease
 from bot.metrics import PASS_SECONDS
 from bot.render.english import counted
-from bot.services import escalation, nudging, planning, reports
+from bot.services import escalation, menus, nudging, planning, reports
 
 log = logging.getLogger(__name__)
 ESCALATION_JOB = "escalation"
@@ -37,6 +37,9 @@ Pass = Callable[[Context], Coroutine[Any, Any, None]]
 async def plan_pass(context: Context) -> None:
     rt = context.bot_data.runtime
     await rt.call(planning.plan, rt.engine, rt.settings, rt.clock())
+    # An org import may have made a leader or changed a language: their menus follow, in the
+    # background (Telegram is called only for a menu that changed).
+    menus.start_refresh(rt, context.bot)
 
 
 async def nudge_pass(context: Context) -> None:
