@@ -114,6 +114,7 @@ def telegram_code(lang: str) -> str:
 def wanted(plant_language: str, languages: Sequence[str], readers: Sequence[Reader]) -> list[Menu]:
     """Every menu execbot should have set (pure)."""
     menus = [Menu(DEFAULT_KEY, BotCommandScopeDefault(), "", commands(Role.WORKER, plant_language))]
+    lists: dict[tuple[Role, str], tuple[tuple[str, str], ...]] = {}
     codes: set[str] = set()
     for lang in languages:
         code = telegram_code(lang)
@@ -124,14 +125,11 @@ def wanted(plant_language: str, languages: Sequence[str], readers: Sequence[Read
         menus.append(Menu(PRIVATE_PREFIX + code, scope, code, commands(Role.WORKER, lang)))
     for reader in readers:
         if reader.role > Role.WORKER or reader.language != plant_language:
-            menus.append(
-                Menu(
-                    f"{CHAT_PREFIX}{reader.chat_id}",
-                    BotCommandScopeChat(reader.chat_id),
-                    "",
-                    commands(reader.role, reader.language),
-                )
-            )
+            which = (reader.role, reader.language)
+            if which not in lists:
+                lists[which] = commands(*which)
+            chat = BotCommandScopeChat(reader.chat_id)
+            menus.append(Menu(f"{CHAT_PREFIX}{reader.chat_id}", chat, "", lists[which]))
     return menus
 
 
@@ -142,6 +140,15 @@ def unwanted_scope(key: str) -> tuple[BotCommandScope, str] | None:
     if key.startswith(PRIVATE_PREFIX):
         return BotCommandScopeAllPrivateChats(), key[len(PRIVATE_PREFIX) :]
     return None
+
+
+def planned(
+    engine: Engine, plant_language: str, admin_keys: frozenset[str]
+) -> tuple[list[Menu], dict[str, str]]:
+    """The menus wanted now, and the digests of those stored as set (run in a worker thread:
+    a plant of thousands takes a few hundred milliseconds)."""
+    people, stored = readers(engine, admin_keys)
+    return wanted(plant_language, texts.languages(), people), stored
 
 
 def readers(engine: Engine, admin_keys: frozenset[str]) -> tuple[list[Reader], dict[str, str]]:
@@ -176,8 +183,8 @@ async def refresh_menus(rt: Runtime, bot: Bot) -> Refreshed:
     One refresh at a time per bot; a failure leaves that menu for the next refresh."""
     lock = _locks.setdefault(id(bot), asyncio.Lock())
     async with lock:
-        people, stored = await rt.call(readers, rt.engine, rt.admin_keys)
-        menus = wanted(rt.settings.plant.language, texts.languages(), people)
+        plant = rt.settings.plant.language
+        menus, stored = await rt.call(planned, rt.engine, plant, rt.admin_keys)
         bot_id = bot.id
         done = Refreshed()
         for menu in menus:
