@@ -10,6 +10,8 @@ exists, English until then)."""
 
 from __future__ import annotations
 
+import time
+
 from sqlmodel import select
 from telegram import BotCommandScope, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
@@ -17,7 +19,7 @@ from bot.render import texts
 from bot.services import menus
 from models.tables import Person
 from tests.adapters.harness import Harness
-from tests.adapters.org import TL, W1, W2, W3, WH
+from tests.adapters.org import TL, W1, W2, W3, WALT, WH
 
 WORKER = ["today", "week", "help", "start"]
 LEADER = ["today", "week", "team", "overdue", "help", "start"]
@@ -106,3 +108,20 @@ async def test_a_refused_chat_does_not_stop_the_others(h: Harness) -> None:
     assert await menus.refresh_menus(h.runtime, bot) == menus.Refreshed(applied=1)
     assert await _menu(h, BotCommandScopeChat(W2)) == _expected(WORKER, "de")
     assert await _menu(h, BotCommandScopeChat(W3)) == _expected(WORKER, "de")
+
+
+async def test_a_slow_menu_refresh_delays_no_answer(h: Harness) -> None:
+    """The per-chat menus are set in the background: while Telegram takes 4 s over one of
+    them, a worker's /help is answered at once."""
+    _set_language(h, "w2", "de")  # one more per-chat menu
+    await h.people.add_fault("delay", method="setMyCommands", seconds=0.01, count=1)  # default
+    await h.people.add_fault("delay", method="setMyCommands", seconds=4.0, count=1)
+    started = time.monotonic()
+    await h.start_bot()
+    await h.people.send_command(WALT, "help")
+    await h.message(WALT, r"^What you can do:")
+    answered = time.monotonic() - started
+    assert answered < 3.0, f"start-up and /help took {answered:.1f} s behind a slow menu call"
+    await menus.settle(h.bot.app.bot)
+    assert time.monotonic() - started > 3.5, "the slow menu call must have been in flight"
+    assert await _menu(h, BotCommandScopeChat(W2)) == _expected(WORKER, "de")
