@@ -10,11 +10,14 @@ limit Telegram sets, and far below it: ids have at most 12 digits):
 - ``k:s:<occurrence>``: skip the note of a block (``SkipNote``);
 - ``e:<a|x|n|r|s>:<occurrence>``: a leader's action on an escalated item (``Lead``);
 - ``e:p<person>:<occurrence>``: reassign to that person (``Pick``);
-- ``e:g<page>:<occurrence>``: that page of the people to choose from (``Page``).
+- ``e:g<page>:<occurrence>``: that page of the people to choose from (``Page``);
+- ``l:<language>``: read execbot in this language from now on (``ChooseLanguage``; the tag as
+  its catalogue spells it, ``l:zh-Hans``).
 
 Callback data comes from the chat and is never trusted: ``decode`` reads only these shapes
 (ASCII digits, no sign, no spaces, nothing around them) and returns None for anything else;
-the services then check the action against the stored occurrence and the tapper.
+the services then check the action against the stored occurrence and the tapper (and a
+language against the catalogues there are now).
 """
 
 from __future__ import annotations
@@ -29,12 +32,15 @@ from models.replies import Category, LaterOption
 MAX_BYTES = 64  # Telegram refuses a button whose callback data is longer
 LEADER_PREFIX = "e:"  # leader actions; every other button answers the person's own duty
 LEADER_PATTERN = f"^{LEADER_PREFIX}"  # for the CallbackQueryHandler of leader taps
+LANGUAGE_PREFIX = "l:"  # the /language buttons
+LANGUAGE_PATTERN = f"^{LANGUAGE_PREFIX}"  # for the CallbackQueryHandler of /language taps
 ID_DIGITS = 12  # the longest id read back; a longer one is refused as forged
 
 _ID = f"([0-9]{{1,{ID_DIGITS}}})"
 _SHAPE = re.compile(f"([a-z]):([a-z0-9]{{1,{ID_DIGITS + 1}}}):{_ID}", re.ASCII)  # code: p + id
 _PICK = re.compile(f"p{_ID}", re.ASCII)
 _PAGE = re.compile(r"g([0-9]{1,4})", re.ASCII)
+_LANGUAGE = re.compile(r"l:([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2})", re.ASCII)
 
 REPLY_CODES = {"d": Reply.DONE, "b": Reply.BLOCKED, "l": Reply.LATER}
 CATEGORY_CODES = {
@@ -102,7 +108,12 @@ class Page:
     occurrence_id: int
 
 
-Action = Answer | BlockCategory | LaterTime | SkipNote | Lead | Pick | Page
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage:
+    language: str  # a catalogue's tag; whether it still is one is the service's to check
+
+
+Action = Answer | BlockCategory | LaterTime | SkipNote | Lead | Pick | Page | ChooseLanguage
 LeaderAction = Lead | Pick | Page
 PersonAction = Answer | BlockCategory | LaterTime | SkipNote
 
@@ -124,6 +135,8 @@ def decode(data: object) -> Action | None:
     (forged, garbage, too long, not a string). Never raises."""
     if not isinstance(data, str) or len(data) > MAX_BYTES:
         return None
+    if (language := _LANGUAGE.fullmatch(data)) is not None:
+        return ChooseLanguage(language.group(1))
     shape = _SHAPE.fullmatch(data)
     if shape is None:
         return None
@@ -163,6 +176,8 @@ def _wire(action: Action) -> str:
             return f"{LEADER_PREFIX}p{person_id}:{occurrence_id}"
         case Page(page, occurrence_id):
             return f"{LEADER_PREFIX}g{page}:{occurrence_id}"
+        case ChooseLanguage(language):
+            return f"{LANGUAGE_PREFIX}{language}"
     raise ValueError(f"not a button action: {action!r}")
 
 

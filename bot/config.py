@@ -29,8 +29,10 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.calendar_source import check_country, check_subdivision
 from bot.logs import without_secrets
+from bot.render import texts
 from models.calendar import calendar_from_config
 from models.durations import parse_duration
+from models.language import match
 from models.policies import EscalationSettings, parse_policies
 
 CONFIG_ENV = "EXECBOT_CONFIG"
@@ -128,12 +130,25 @@ class DatabaseSettings(_Section):
 class PlantSettings(_Section):
     name: str = "Plant"
     timezone: str = "Europe/Berlin"
-    language: str = "en"
+    language: str = "en"  # for people whose language nothing else names; a catalogue's tag
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
         return _check_timezone(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        """One of the catalogues' languages, spelled as the catalogue is ("zh-cn" -> "zh-Hans")."""
+        spoken = texts.languages()
+        found = match(value, spoken)
+        if found is None:
+            shown = value if len(value) <= 64 else value[:60] + "…"
+            raise ValueError(
+                f"{shown!r} is not a language execbot speaks ({', '.join(sorted(spoken))})"
+            )
+        return found
 
 
 class AccessSettings(_Section):

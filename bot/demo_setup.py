@@ -215,7 +215,13 @@ def import_and_invite(settings: Settings, files: DemoFiles) -> tuple[OrgSpec, li
             bot_app.prepare_database(Runtime(settings, engine))
         except bot_app.StartupError as exc:
             raise DemoError(str(exc)) from None
-        result = import_org(engine, [files.org], utc_now(), dry_run=False)
+        result = import_org(
+            engine,
+            [files.org],
+            utc_now(),
+            dry_run=False,
+            default_language=settings.plant.language,
+        )
         if result.problems:
             raise DemoError(f"the demo plant was not imported:\n{result.report()}")
         invites = issue_invites(

@@ -8,7 +8,8 @@ run in ascending order, and ``ApplicationHandlerStop`` stops the groups after it
    answers with a pointer to the private chat and stops everything else (a group never sees a
    board, a duty or a question).
 2. Commands (group 0, like all that follows): ``/start`` and the rest, each its own handler.
-3. Taps: a leader's button (callback data starting with ``callbacks.LEADER_PREFIX``) before the
+3. Taps: a leader's button (callback data starting with ``callbacks.LEADER_PREFIX``) and a
+   ``/language`` button (``callbacks.LANGUAGE_PREFIX``) before the
    catch-all tap handler, which takes the person's own buttons and every forged or unknown tap
    (each tap must be answered, if only with "this button is not valid").
 4. Typed text that is not a command (answers to a question, typed replies), then photos and
@@ -33,7 +34,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import App
-from handlers import agenda, board, dead, fallback, help, replies, start
+from handlers import agenda, board, dead, fallback, help, language, replies, start
 from handlers.common import private_only
 
 GUARD = -1  # the group of the private-only guard: before every other handler
@@ -52,6 +53,8 @@ def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
         (0, CommandHandler("team", board.team)),
         (0, CommandHandler("overdue", board.overdue)),
         (0, CommandHandler("dead", dead.dead, filters=PRIVATE)),
+        (0, CommandHandler("language", language.language_command)),
+        (0, CallbackQueryHandler(language.on_tap, pattern=callbacks.LANGUAGE_PATTERN)),
         (0, CallbackQueryHandler(replies.on_leader_tap, pattern=callbacks.LEADER_PATTERN)),
         (0, CallbackQueryHandler(replies.on_tap)),
         (0, MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, replies.on_text)),

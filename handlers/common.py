@@ -13,16 +13,18 @@ from bot.context import Context
 from bot.render import texts
 from bot.services import access, outgoing
 from bot.services.access import Actor
+from models.language import match
 from models.roles import Role, allowed
 
 log = logging.getLogger(__name__)
 
 
 def stranger_language(update: Update) -> str:
-    """A language for someone we do not know yet: Telegram's guess, if we have texts for it."""
+    """A language for someone we do not know yet: Telegram's ``language_code`` if execbot
+    speaks it (``ru-RU`` -> ``ru``, ``zh-cn`` -> ``zh-Hans``), else English."""
     user = update.effective_user
-    code = (user.language_code or "en").split("-")[0] if user else "en"
-    return code if code in texts.languages() else texts.FALLBACK
+    found = match(user.language_code, texts.languages()) if user else None
+    return found or texts.FALLBACK
 
 
 MESSAGE_LIMIT = 4096  # characters Telegram takes in one message

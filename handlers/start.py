@@ -1,4 +1,6 @@
-"""``/start`` and ``/start <code>``: link a Telegram account to a person with an invite."""
+"""``/start`` and ``/start <code>``: link a Telegram account to a person with an invite. A
+linked person whose language came from nowhere better gets Telegram's (``language_code``), and
+the answer is in it (``bot.services.language``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from telegram import Update
 
 from bot.context import Context
 from bot.render import texts
-from bot.services import access, onboarding
+from bot.services import access, language, onboarding
 from handlers.common import answer, stranger_language
 from models.invites import Outcome
 
@@ -25,7 +27,10 @@ async def start(update: Update, context: Context) -> None:
     if not code:
         actor = await rt.call(access.identify, rt.engine, user.id, rt.admin_keys)
         if actor is not None:
-            text = texts.render(actor.language, "start.already_linked", name=actor.name)
+            lang = await rt.call(
+                language.on_start, rt.engine, actor.person_id, user.language_code, rt.clock()
+            )
+            text = texts.render(lang, "start.already_linked", name=actor.name)
         else:
             text = texts.render(stranger_language(update), "start.no_code", plant=plant)
         await answer(update, context, text)
@@ -33,7 +38,9 @@ async def start(update: Update, context: Context) -> None:
     if not CODE.match(code):
         await answer(update, context, texts.render(stranger_language(update), "start.code_unknown"))
         return
-    result = await rt.call(onboarding.redeem, rt.engine, code, user.id, rt.clock())
+    result = await rt.call(
+        onboarding.redeem, rt.engine, code, user.id, rt.clock(), user.language_code
+    )
     lang = result.language if result.outcome is not Outcome.UNKNOWN else stranger_language(update)
     message_id = "start.greeting" if result.outcome is Outcome.LINK else f"start.{result.outcome}"
     await answer(

@@ -33,14 +33,14 @@ schedule up to 1,000 characters written as JSON. A due delay is at most 7 days
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, time
 from typing import Any
 
 from models.calendar import AbsenceKind, parse_clock, parse_date
 from models.due import END_OF_SHIFT, DueAfter, DueAt, DueSpec, check_times, parse_due
 from models.durations import format_duration
+from models.language import match
 from models.org_row import Row, shown
 from models.org_spec import (
     ABSENCE_KINDS,
@@ -48,6 +48,8 @@ from models.org_spec import (
     CREW_NAME_MAX,
     DETAILS_MAX,
     EVIDENCE_KINDS,
+    LANGUAGE_TAG,
+    LANGUAGE_TAG_MAX,
     NAME_MAX,
     POST_MAX,
     SCHEDULE_MAX,
@@ -76,8 +78,11 @@ DUTY_FIELDS = (
 ABSENCE_FIELDS = ("person", "from", "to", "kind", "note")
 
 
-def parse_toml(data: Mapping[str, Any], source: str) -> OrgSpec:
-    """The org spec of a parsed TOML org file."""
+def parse_toml(
+    data: Mapping[str, Any], source: str, languages: Collection[str] | None = None
+) -> OrgSpec:
+    """The org spec of a parsed TOML org file; a person's ``language`` must be one of
+    ``languages`` (the catalogues' tags, passed in: see ``_language``)."""
     spec = OrgSpec()
     for section in sorted(set(data) - {*SECTIONS, "shifts"}):
         spec.problems.append(OrgProblem(source, section, "", "unknown section"))
@@ -89,7 +94,12 @@ def parse_toml(data: Mapping[str, Any], source: str) -> OrgSpec:
             return spec
     if "shifts" in data:
         spec.shifts = _shifts(data["shifts"], source, spec.problems)
-    for section, read in _READERS.items():
+
+    def person(row: Row) -> PersonSpec | None:
+        return _person(row, languages)
+
+    readers = {**_READERS, "people": person}
+    for section, read in readers.items():
         if section in data:
             records = [
                 record
@@ -113,8 +123,14 @@ CSV_COLUMNS = {
 }
 
 
-def parse_people_csv(header: Sequence[str], rows: Iterable[Sequence[str]], source: str) -> OrgSpec:
-    """The people of an HR CSV export (``header`` is its first line)."""
+def parse_people_csv(
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    source: str,
+    languages: Collection[str] | None = None,
+) -> OrgSpec:
+    """The people of an HR CSV export (``header`` is its first line); ``languages`` as for
+    ``parse_toml``."""
     spec = OrgSpec(people=[])
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
@@ -150,7 +166,7 @@ def parse_people_csv(header: Sequence[str], rows: Iterable[Sequence[str]], sourc
             )
             continue
         data = {name: cells[index] for name, index in columns.items()}
-        person = _person(Row(source, f"row {line}", data, spec.problems))
+        person = _person(Row(source, f"row {line}", data, spec.problems), languages)
         if person:
             spec.people.append(person)
     return spec
@@ -172,15 +188,13 @@ def _unit(row: Row) -> UnitSpec | None:
     return unit if key and name else None
 
 
-def _person(row: Row) -> PersonSpec | None:
+def _person(row: Row, languages: Collection[str] | None = None) -> PersonSpec | None:
     row.unknown_fields(PERSON_FIELDS)
     key = row.key("key", required=True)
     name = row.text("name", required=True, max_length=NAME_MAX)
     unit = row.key("unit", required=True)
     post = row.text("post", required=True, max_length=POST_MAX)
-    language = row.text("language", default="en") or "en"
-    if not re.fullmatch(r"[a-z]{2,3}", language):
-        row.problem("language", f"expected a language code such as 'en', got {shown(language)}")
+    language = _language(row, languages)
     person = PersonSpec(
         key=key or "",
         name=name or "",
@@ -193,6 +207,25 @@ def _person(row: Row) -> PersonSpec | None:
         quiet_hours=_quiet_hours(row),
     )
     return person if key and name and unit and post else None
+
+
+def _language(row: Row, languages: Collection[str] | None) -> str | None:
+    """The person's language as the catalogue spells it ("zh-cn" -> "zh-Hans"), or None when
+    the row names none. With ``languages`` None (the parser on its own) any well-formed tag is
+    kept as written."""
+    value = row.text("language")
+    if value is None:
+        return None
+    if languages is None:
+        if len(value) > LANGUAGE_TAG_MAX or not LANGUAGE_TAG.fullmatch(value):
+            row.problem("language", f"expected a language tag such as 'en', got {shown(value)}")
+            return None
+        return value
+    found = match(value, languages)
+    if found is None:
+        spoken = ", ".join(sorted(languages))
+        row.problem("language", f"{shown(value)} is not a language execbot speaks ({spoken})")
+    return found
 
 
 def _quiet_hours(row: Row) -> str | None:

@@ -27,6 +27,8 @@ NAME_MAX = 200  # unit and person names, duty titles
 POST_MAX = 100
 DETAILS_MAX = 2000
 TIMEZONE_MAX = 64
+LANGUAGE_TAG_MAX = 10  # a language as stored: a catalogue's tag ("zh-Hans")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,2}", re.ASCII)
 SCHEDULE_MAX = 1000  # the schedule as JSON text
 
 
@@ -60,7 +62,7 @@ class PersonSpec:
     unit: str
     post: str
     timezone: str | None
-    language: str
+    language: str | None  # a catalogue's tag ("zh-Hans"), or None when the file names none
     active: bool
     crew: str | None = None
     quiet_hours: str | None = None  # "22:00-06:00", "" for none, None for the plant default

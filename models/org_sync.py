@@ -13,6 +13,10 @@ and deactivations. Rules:
   files' ``[shifts]``, else the stored one), and a ``{ shift = ... }`` schedule a shift kind
   of them; when the files bring new shifts, the stored people and duties they leave alone are
   checked against them too.
+- Languages: a person's language is the one the files name (source "org": it wins over the
+  person's own choice at each import that names it); when the files name none, a language
+  that came from Telegram's ``language_code`` at /start or from /language is kept, and any
+  other becomes the plant's default (source "default").
 - Bounds: the unit tree is at most ``MAX_DEPTH`` levels deep (the plant is level 1), and a
   duty's ``policy`` must name a policy of the config (when the caller gives the names).
 """
@@ -111,8 +115,28 @@ def unit_snapshot(unit: UnitSpec) -> Snapshot:
     }
 
 
-def person_snapshot(person: PersonSpec) -> Snapshot:
-    return {k: v for k, v in asdict(person).items() if k != "key"}
+KEPT_SOURCES = ("telegram", "chosen")  # language sources an import without a language keeps
+
+
+def person_language(
+    named: str | None, stored: Snapshot | None, default_language: str
+) -> tuple[str, str]:
+    """A person's language after an import, and its source: the one the files name ("org"),
+    else the stored one if it came from Telegram or the person's own choice, else the plant's
+    default ("default")."""
+    if named is not None:
+        return named, "org"
+    if stored is not None and stored.get("language_source") in KEPT_SOURCES:
+        return stored["language"], stored["language_source"]
+    return default_language, "default"
+
+
+def person_snapshot(
+    person: PersonSpec, stored: Snapshot | None = None, default_language: str = "en"
+) -> Snapshot:
+    language, source = person_language(person.language, stored, default_language)
+    fields = {k: v for k, v in asdict(person).items() if k != "key"}
+    return fields | {"language": language, "language_source": source}
 
 
 def duty_snapshot(duty: DutySpec) -> Snapshot:
@@ -289,8 +313,9 @@ def _path(start: str | None, parent: Mapping[str, str | None], count: int) -> li
     return keys + (["..."] if start is not None else [])
 
 
-def plan(spec: OrgSpec, current: CurrentOrg) -> ChangePlan:
-    """The changes that make the store match the spec (``check`` must have passed)."""
+def plan(spec: OrgSpec, current: CurrentOrg, default_language: str = "en") -> ChangePlan:
+    """The changes that make the store match the spec (``check`` must have passed);
+    ``default_language`` is the plant's, for people whose language nothing else sets."""
     changes: list[Change] = []
     if spec.units is not None:
         desired = {u.key: unit_snapshot(u) for u in spec.units}
@@ -303,7 +328,11 @@ def plan(spec: OrgSpec, current: CurrentOrg) -> ChangePlan:
         }
         changes += _diff_leadership(wanted, current.leadership)
     if spec.people is not None:
-        changes += _diff("person", {p.key: person_snapshot(p) for p in spec.people}, current.people)
+        people = {
+            p.key: person_snapshot(p, current.people.get(p.key), default_language)
+            for p in spec.people
+        }
+        changes += _diff("person", people, current.people)
     if spec.duties is not None:
         changes += _diff("duty", {d.key: duty_snapshot(d) for d in spec.duties}, current.duties)
     if spec.shifts is not None and spec.shifts.data != current.shifts:

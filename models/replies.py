@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from models.calendar import local_to_utc
@@ -202,12 +203,44 @@ class Typed:
     category: Category = Category.OTHER
 
 
-TYPED = re.compile(r"^\s*(done|blocked|later)\b(.*)$", re.IGNORECASE | re.DOTALL)
+@dataclass(frozen=True)
+class Words:
+    """The words a typed reply may start with, and the first words of a block's note that set
+    its category, in lower case: English's (``ENGLISH``) plus those of the person's language
+    (``Words.of``). Each language's words come from its catalogue (``[typed]``)."""
+
+    actions: dict[str, Action]
+    categories: dict[str, Category]
+
+    @classmethod
+    def of(cls, actions: dict[Action, list[str]], categories: dict[Category, list[str]]) -> Words:
+        """English's words and these (a later word wins where two languages share one)."""
+        own = {word.lower(): action for action, words in actions.items() for word in words}
+        kinds = {word.lower(): kind for kind, words in categories.items() for word in words}
+        return cls({**ENGLISH.actions, **own}, {**ENGLISH.categories, **kinds})
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _pattern(tuple(sorted(self.actions, key=len, reverse=True)))
+
+
+ENGLISH = Words({action.value: action for action in Action}, CATEGORY_WORDS)
+
+
+@cache
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # An action word, then a separator or the end ("done 1", "готово 1"); a Chinese word may
+    # also run straight into the number, as Chinese is written ("完成1"), "done1" may not.
+    alternatives = "|".join(re.escape(word) for word in words)
+    after = r"(?:(?=[\s,]|$)|(?<=[\u3400-\u9fff])(?=\d))"
+    return re.compile(rf"^\s*({alternatives}){after}(.*)$", re.IGNORECASE | re.DOTALL)
+
+
 # One list number: up to three decimal digits (int() reads every Unicode decimal digit, but
 # not "²" or "⑴", which str.isdigit() accepts), before a separator or the end.
 NUMBER = re.compile(r"[\s,]*(\d{1,3})(?=[\s,]|$)")
 LEADING_SEPARATORS = re.compile(r"^[\s,]+")
-DONE_ONLY = re.compile(r"\s*done(?:[\s,]*\d{1,3}(?=[\s,]|$))+[\s,]*", re.IGNORECASE)
+ONLY_NUMBERS = re.compile(r"(?:[\s,]*\d{1,3}(?=[\s,]|$))+[\s,]*")
 
 
 class TypedProblem(StrEnum):
@@ -215,13 +248,14 @@ class TypedProblem(StrEnum):
     NO_TIME = "no_time"
 
 
-def parse_typed(text: str) -> Typed | TypedProblem | None:
-    """``done 1 3``, ``blocked 2 waiting for the valve``, ``later 1 15:30``. None when the text
-    is not a typed reply at all. Numbers are today's list numbers; "1,3" works too."""
-    match = TYPED.match(text)
+def parse_typed(text: str, words: Words = ENGLISH) -> Typed | TypedProblem | None:
+    """``done 1 3``, ``blocked 2 waiting for the valve``, ``later 1 15:30`` (or the words of
+    the person's language: ``готово 1 3``, ``erledigt 2``). None when the text is not a typed
+    reply at all. Numbers are today's list numbers; "1,3" works too."""
+    match = words.pattern.match(text)
     if not match:
         return None
-    action = Action(match[1].lower())
+    action = words.actions[match[1].lower()]
     rest, position = match[2], 0
     numbers: list[int] = []
     while found := NUMBER.match(rest, position):
@@ -231,28 +265,29 @@ def parse_typed(text: str) -> Typed | TypedProblem | None:
         return TypedProblem.NO_NUMBER
     unique = tuple(dict.fromkeys(numbers))
     tail = LEADING_SEPARATORS.sub("", rest[position:]).rstrip()  # the note, as written
-    words = tail.split()
+    parts = tail.split()
     if action is Action.LATER:
-        if len(words) != 1:
+        if len(parts) != 1:
             return TypedProblem.NO_TIME
-        return Typed(action, unique, words[0])
+        return Typed(action, unique, parts[0])
     if action is Action.BLOCKED:
-        first = words[0].lower().rstrip(":,.") if words else ""
-        category = CATEGORY_WORDS.get(first, Category.OTHER)
+        first = parts[0].lower().rstrip(":,.") if parts else ""
+        category = words.categories.get(first, Category.OTHER)
         return Typed(action, unique, tail, category)
     return Typed(action, unique)
 
 
-def full_reply(text: str, now: datetime, tz: str) -> bool:
+def full_reply(text: str, now: datetime, tz: str, words: Words = ENGLISH) -> bool:
     """Whether ``text`` is a typed reply in full form, the only text that does not answer a
     pending question: "done" with numbers and nothing else ("Done 2 hours ago" is not),
     "blocked" with numbers (the rest is its note), "later" with numbers and a time within
     the bound."""
-    parsed = parse_typed(text)
+    parsed = parse_typed(text, words)
     if not isinstance(parsed, Typed):
         return False
     if parsed.action is Action.DONE:
-        return DONE_ONLY.fullmatch(text) is not None
+        match = words.pattern.match(text)
+        return match is not None and ONLY_NUMBERS.fullmatch(match[2]) is not None
     if parsed.action is Action.LATER:
         return later_refusal(parsed.text, typed_time(parsed.text, now, tz), now) is None
     return True

@@ -56,7 +56,13 @@ class Person(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     post: str = Field(max_length=100)
     timezone: str | None = Field(default=None, max_length=64)
-    language: str = Field(default="en", max_length=10)
+    language: str = Field(default="en", max_length=10)  # the effective one: a catalogue's tag
+    # where ``language`` came from: org (the org file or HR CSV named it; each import that names
+    # it sets it again) | telegram (Telegram's language_code at /start) | chosen (/language)
+    # | default (the plant's ``[plant] language``); see ``models.org_sync``
+    language_source: str = Field(
+        default="default", max_length=10, sa_column_kwargs={"server_default": "default"}
+    )
     crew: str | None = Field(default=None, max_length=32)  # rotating shift crew, if any
     quiet_hours: str | None = Field(default=None, max_length=11)  # "22:00-06:00"; "" = none
     telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)

@@ -79,7 +79,12 @@ def org_import(
     settings = settings_of(ctx)
     engine = ready_engine(settings)
     result = import_org(
-        engine, files, utc_now(), dry_run=dry_run, policies=settings.escalation.policies
+        engine,
+        files,
+        utc_now(),
+        dry_run=dry_run,
+        policies=settings.escalation.policies,
+        default_language=settings.plant.language,
     )
     typer.echo(result.report())
     if result.problems:

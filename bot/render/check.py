@@ -45,7 +45,7 @@ BUTTON_IDS = frozenset(
         "meta.language_name",  # the choices of /language
     }
 )
-BUTTON_PREFIXES = ("nudge.button_", "reply.category_", "reply.later_", "language.button")
+BUTTON_PREFIXES = ("nudge.button_", "reply.category_", "reply.later_")
 
 
 def problems(lang: str) -> list[str]:

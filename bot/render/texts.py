@@ -23,6 +23,8 @@ from typing import Any
 
 from babel import Locale
 
+from models.replies import Action, Category, Words
+
 log = logging.getLogger(__name__)
 
 LOCALES = Path(__file__).with_name("locales")
@@ -93,9 +95,41 @@ def _lookup(lang: str, message_id: str) -> tuple[str, Text]:
 
 def render(lang: str | None, message_id: str, **params: Any) -> str:
     """The text of ``message_id`` in ``lang`` (English if missing), placeholders filled; a
-    plural table takes the form the ``count`` parameter calls for in that language."""
+    plural table takes the form the ``count`` parameter calls for in that language. A
+    translation that cannot be filled (a placeholder misspelt in its file) gives English's
+    text, logged once: a bad catalogue never fails a handler."""
     found_in, text = _lookup(lang or FALLBACK, message_id)
+    try:
+        return _fill(found_in, text, params)
+    except (KeyError, IndexError, ValueError) as exc:
+        if found_in == FALLBACK:
+            raise
+        if (found_in, message_id) not in _missing:
+            _missing.add((found_in, message_id))
+            log.warning(
+                "%r text for %r cannot be filled (%r): using English", found_in, message_id, exc
+            )
+        return _fill(FALLBACK, _lookup(FALLBACK, message_id)[1], params)
+
+
+def _fill(lang: str, text: Text, params: dict[str, Any]) -> str:
     if isinstance(text, dict):
-        category = plural_category(found_in, int(params.get("count", 0)))
+        category = plural_category(lang, int(params.get("count", 0)))
         text = text.get(category) or text["other"]
     return text.format(**params) if params else text
+
+
+@cache
+def typed_words(lang: str | None) -> Words:
+    """The words a typed reply in ``lang`` may use (``[typed]`` in the catalogue: comma-separated
+    words per answer and per block category), on top of English's, which always work."""
+    found = catalogue(lang or FALLBACK)
+
+    def listed(key: str) -> list[str]:
+        text = found.get(f"typed.{key}")
+        return [w.strip() for w in text.split(",") if w.strip()] if isinstance(text, str) else []
+
+    return Words.of(
+        {action: listed(action.value) for action in Action},
+        {category: listed(category.value) for category in Category},
+    )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.services import language
 from bot.store import audit, org, planning
 from bot.store.engine import session_scope
 from models.invites import InviteFacts, Outcome, PersonFacts, code_hash, decide, deep_link, new_code
@@ -83,8 +84,17 @@ class Redeemed:
     language: str = "en"
 
 
-def redeem(engine: Engine, code: str, telegram_user_id: int, now: datetime) -> Redeemed:
-    """Bind the account to the invite's person, if the invite allows it."""
+def redeem(
+    engine: Engine,
+    code: str,
+    telegram_user_id: int,
+    now: datetime,
+    language_code: str | None = None,
+) -> Redeemed:
+    """Bind the account to the invite's person, if the invite allows it. The person on the
+    account (the one just linked, or one linked before) gets Telegram's ``language_code`` as
+    their language unless the org file named one or they chose one
+    (``bot.services.language.follow_telegram``); the answer is in their language."""
     with session_scope(engine) as session:
         invite = org.invite_by_code(session, code_hash(code))
         person = org.person_by_id(session, invite.person_id) if invite else None
@@ -100,6 +110,8 @@ def redeem(engine: Engine, code: str, telegram_user_id: int, now: datetime) -> R
         )
         if outcome is not Outcome.LINK:
             log.info("invite refused for telegram user %s: %s", telegram_user_id, outcome.value)
+            if account is not None and account.active:
+                language.follow_telegram(session, account, language_code, now)
             shown = account if outcome is Outcome.ACCOUNT_TAKEN else person
             return Redeemed(
                 outcome,
@@ -110,6 +122,7 @@ def redeem(engine: Engine, code: str, telegram_user_id: int, now: datetime) -> R
         if not org.claim_invite(session, invite.id or 0, telegram_user_id, now):
             return Redeemed(Outcome.USED, person.name, person.language)
         org.link_account(session, person, telegram_user_id, now)
+        language.follow_telegram(session, person, language_code, now)
         planning.nudge_after_joining(session, person.id or 0, now)
         audit.record(
             session,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bot.render import texts
 from bot.render.english import counted
 from bot.store import audit, org_sync
 from bot.store.engine import session_scope
@@ -46,15 +47,18 @@ class ImportResult:
         return "\n".join([f"{head}:", self.plan.summary(), *details])
 
 
-def read_files(paths: list[Path]) -> OrgSpec:
+def read_files(paths: list[Path], languages: Collection[str] | None = None) -> OrgSpec:
     spec = OrgSpec()
     for path in paths:
-        spec.merge(read_file(path))
+        spec.merge(read_file(path, languages))
     return spec
 
 
-def read_file(path: Path) -> OrgSpec:
+def read_file(path: Path, languages: Collection[str] | None = None) -> OrgSpec:
+    """One org file or HR CSV; a person's language must be one of ``languages`` (default:
+    the languages execbot has catalogues for)."""
     name = str(path)
+    spoken = texts.languages() if languages is None else languages
     try:
         raw = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
@@ -68,7 +72,7 @@ def read_file(path: Path) -> OrgSpec:
             return _failed(name, f"not valid CSV: {exc}")
         if not rows:
             return _failed(name, "the file is empty; expected a header row")
-        return parse_people_csv(rows[0], rows[1:], name)
+        return parse_people_csv(rows[0], rows[1:], name, spoken)
     if path.suffix.lower() == ".toml":
         try:
             data = tomllib.loads(raw)
@@ -76,7 +80,7 @@ def read_file(path: Path) -> OrgSpec:
             return _failed(name, f"not valid TOML: {exc}")
         except RecursionError:  # tomllib reads nested arrays and tables recursively
             return _failed(name, "not valid TOML: arrays or tables nested too deeply")
-        return parse_toml(data, name)
+        return parse_toml(data, name, spoken)
     return _failed(name, "expected a .toml org file or a .csv file of people")
 
 
@@ -91,9 +95,12 @@ def import_org(
     *,
     dry_run: bool,
     policies: Collection[str] | None = None,
+    default_language: str = texts.FALLBACK,
 ) -> ImportResult:
     """Import ``paths``; with ``policies`` (the config's policy names) a duty's ``policy``
-    must name one of them."""
+    must name one of them. ``default_language`` (the config's ``[plant] language``) is the
+    language of the people whose language neither the files, Telegram nor they chose
+    (``models.org_sync.person_language``)."""
     spec = read_files(paths)
     sources = ", ".join(str(p) for p in paths)
     with session_scope(engine) as session:
@@ -101,7 +108,7 @@ def import_org(
         problems = check(spec, current, sources, policies)
         if problems:
             return ImportResult(problems, None, written=False)
-        changes = plan(spec, current)
+        changes = plan(spec, current, default_language)
         if dry_run or not changes.changes:
             return ImportResult([], changes, written=False, dry_run=dry_run)
         org_sync.apply_org_plan(session, changes, now)

@@ -28,6 +28,7 @@ from models.replies import (
     Category,
     OccurrenceFacts,
     Refusal,
+    Words,
     check,
     deadline,
     is_same,
@@ -62,6 +63,11 @@ class ReplyContext:
 
     def text(self, message_id: str, **params: object) -> str:
         return texts.render(self.lang, message_id, **params)
+
+    @property
+    def words(self) -> Words:
+        """The words typed replies may use: the person's language's and English's."""
+        return texts.typed_words(self.lang)
 
     def today(self) -> datetime:
         return self.now.astimezone(ZoneInfo(self.tz))

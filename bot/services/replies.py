@@ -96,10 +96,10 @@ def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> 
         question = replies.pending_input(session, person.id or 0, ctx.now)
         if question is not None:
             answer = QUESTIONS.get(question.kind)
-            if answer is not None and not full_reply(text, ctx.now, ctx.tz):
+            if answer is not None and not full_reply(text, ctx.now, ctx.tz, ctx.words):
                 return answer(ctx, question, text)
             replies.forget_question(session, person.id or 0)  # a typed reply instead closes it
-        parsed = parse_typed(text)
+        parsed = parse_typed(text, ctx.words)
         if isinstance(parsed, TypedProblem):
             return Outcome(ctx.text(f"reply.{parsed.value}"))
         if isinstance(parsed, Typed):

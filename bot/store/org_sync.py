@@ -37,6 +37,7 @@ def load_current_org(session: Session) -> CurrentOrg:
                 "post": p.post,
                 "timezone": p.timezone,
                 "language": p.language,
+                "language_source": p.language_source,
                 "crew": p.crew,
                 "quiet_hours": p.quiet_hours,
                 "active": p.active,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlmodel import select
 from telegram import BotCommandScope, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
@@ -125,3 +126,21 @@ async def test_a_slow_menu_refresh_delays_no_answer(h: Harness) -> None:
     await menus.settle(h.bot.app.bot)
     assert time.monotonic() - started > 3.5, "the slow menu call must have been in flight"
     assert await _menu(h, BotCommandScopeChat(W2)) == _expected(WORKER, "de")
+
+
+async def test_a_language_tap_moves_that_chats_menu(h: Harness) -> None:
+    """/language: Walt taps another language, and his own menu follows (set in the
+    background by the tap's handler)."""
+    other = next((lang for lang in ("ru", "de", "zh-Hans") if lang in texts.languages()), None)
+    if other is None or "commands.language" not in texts.catalogue("en"):
+        pytest.skip("needs /language and a second catalogue")
+    await h.start_bot()
+    bot = h.bot.app.bot
+    await menus.settle(bot)
+    assert await _menu(h, BotCommandScopeChat(WALT)) == []  # English, the plant's
+    await h.people.send_command(WALT, "language")
+    menu = await h.message(WALT, ".")
+    await h.people.tap(WALT, menu["message_id"], label=texts.render(other, "meta.language_name"))
+    await h.settle()  # the tap handled: its refresh started
+    await menus.settle(bot)
+    assert await _menu(h, BotCommandScopeChat(WALT)) == _expected(WORKER, other)

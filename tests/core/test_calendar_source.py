@@ -23,7 +23,11 @@ BAVARIA: dict[str, object] = {
 
 
 def settings(calendar: Mapping[str, object], language: str = "en") -> config.Settings:
-    return config.parse({"calendar": calendar, "plant": {"language": language}}, source="test")
+    """Settings with this calendar; ``language`` is set past the config's check (which takes
+    only the catalogues' languages) to see what the holiday lookup does with any tag."""
+    parsed = config.parse({"calendar": calendar}, source="test")
+    plant = parsed.plant.model_copy(update={"language": language})
+    return parsed.model_copy(update={"plant": plant})
 
 
 def test_german_holidays_days_off_and_extra_working_days() -> None:

@@ -16,6 +16,7 @@ from bot.callbacks import (
     Action,
     Answer,
     BlockCategory,
+    ChooseLanguage,
     LaterTime,
     Lead,
     LeadKind,
@@ -25,7 +26,7 @@ from bot.callbacks import (
     decode,
     encode,
 )
-from bot.render import notices
+from bot.render import notices, texts
 from bot.render.messages import (
     NudgeLine,
     category_keyboard,
@@ -33,6 +34,7 @@ from bot.render.messages import (
     later_keyboard,
     skip_keyboard,
 )
+from bot.services import language
 from models.reassign import PAGE_SIZE
 from models.replies import Action as Reply
 from models.replies import Category, LaterOption
@@ -67,6 +69,9 @@ WIRE: list[tuple[Action, str]] = [
     (Answer(Reply.DONE, TOP), f"r:d:{TOP}"),
     (Pick(TOP, TOP), f"e:p{TOP}:{TOP}"),
     (Page(9999, TOP), f"e:g9999:{TOP}"),
+    (ChooseLanguage("en"), "l:en"),
+    (ChooseLanguage("zh-Hans"), "l:zh-Hans"),
+    (ChooseLanguage("sr-Latn-RS"), "l:sr-Latn-RS"),
 ]
 
 
@@ -104,6 +109,9 @@ def test_encode_refuses_data_over_64_bytes() -> None:
         Pick(TOP + 1, 5),
         Page(-1, 5),
         Page(10_000, 5),
+        ChooseLanguage(""),
+        ChooseLanguage("zh Hans"),
+        ChooseLanguage("../en"),
     ],
 )
 def test_encode_refuses_what_decode_would_not_read_back(action: Action) -> None:
@@ -121,6 +129,8 @@ FORGED: list[object] = [
     "e:p1234567890123:1", "e:g12345:1", "e:a:-1", "e:a:1:", "e:A:1", "E:a:1", "e:a:1\n",
     "r:d:1 OR 1=1", "c:w:1 UNION SELECT * FROM person", "' OR '1'='1", "%s%s%s%n", "{0}{1}",
     '{"action": "done", "id": 1}', "<script>alert(1)</script>", "../../../etc", "🙂:d:1",
+    "l:", "l:e", "l:abcd", "l:zh-", "l:zh-Hans-", "l:zh_Hans", "l:en:1", "L:en", "l:en\n",
+    "l: en", "l:../en", "l:zh-Hans-CN-x", "l:zh-abcdefghi", "l:ру", "l:en?", "l:" + "a" * 70,
     "r:✅:1", "\u202er:d:1", "r:d:1\u200b", "\ud800", "r:d:\udfff",
     None, b"r:d:1", 1, 1.5, ["r:d:1"], {"r": 1}, object(),
 ]  # fmt: skip
@@ -177,6 +187,11 @@ def test_reassign_picker_and_its_pages_go_through_the_codec() -> None:
     _, markup = notices.reassign_page("en", occ, people, 2, params)
     shown = [Pick(100 + i, 33) for i in range(PAGE_SIZE, PAGE_SIZE * 2)]
     assert _decoded(markup) == [*shown, Page(1, 33), Page(3, 33)]
+
+
+def test_language_buttons_go_through_the_codec() -> None:
+    menu = language.menu("en")
+    assert _decoded(menu.reply_markup) == [ChooseLanguage(lang) for lang in texts.languages()]
 
 
 def test_no_button_data_is_written_outside_the_codec() -> None:

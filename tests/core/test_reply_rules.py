@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.render import texts
 from models.replies import (
     Action,
     Category,
@@ -20,6 +21,7 @@ from models.replies import (
     TypedProblem,
     check,
     deadline,
+    full_reply,
     is_same,
     later_until,
     needs_evidence,
@@ -335,3 +337,40 @@ def test_parse_typed_keeps_a_long_note_whole() -> None:
 
 def test_day_of_facts_is_local() -> None:
     assert facts(berlin(2026, 3, 29, 0, 30)).day == date(2026, 3, 29)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("ru", "готово 1 3", Typed(Action.DONE, (1, 3))),
+        (
+            "ru",
+            "Проблема 2 жду клапан",
+            Typed(Action.BLOCKED, (2,), "жду клапан", Category.WAITING),
+        ),
+        ("ru", "позже 1 15:30", Typed(Action.LATER, (1,), "15:30")),
+        ("ru", "done 2", Typed(Action.DONE, (2,))),  # English words work in every language
+        ("de", "Erledigt 1", Typed(Action.DONE, (1,))),
+        (
+            "de",
+            "blockiert 1 Werkzeug fehlt",
+            Typed(Action.BLOCKED, (1,), "Werkzeug fehlt", Category.MATERIALS),
+        ),
+        ("zh-Hans", "完成1 3", Typed(Action.DONE, (1, 3))),
+        ("zh-Hans", "受阻 2 培训", Typed(Action.BLOCKED, (2,), "培训", Category.HELP)),
+        ("en", "готово 1", None),  # another language's words are not English's
+        ("ru", "готово", TypedProblem.NO_NUMBER),
+        ("ru", "готово1", None),
+    ],
+)
+def test_a_typed_reply_in_the_persons_language(
+    lang: str, text: str, expected: Typed | TypedProblem | None
+) -> None:
+    assert parse_typed(text, texts.typed_words(lang)) == expected
+
+
+def test_only_numbers_after_done_is_a_full_reply_in_any_language() -> None:
+    ru = texts.typed_words("ru")
+    now = berlin(2026, 11, 18, 9)
+    assert full_reply("готово 1, 3", now, TZ, ru)
+    assert not full_reply("готово 1 час назад", now, TZ, ru)

@@ -57,3 +57,25 @@ def test_a_new_language_needs_only_a_file(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         texts.catalogue.cache_clear()
         texts.languages.cache_clear()
+
+
+def test_a_missing_or_broken_translation_falls_back_to_english_and_logs_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A catalogue that lacks a key, or whose text names a placeholder the code does not pass,
+    gives English's text (never an exception in a handler), with one warning per key."""
+    (tmp_path / "en.toml").write_text((texts.LOCALES / "en.toml").read_text(encoding="utf-8"))
+    (tmp_path / "xx.toml").write_text('[nudge]\nheader = "{nmae}, Aufgaben für {day}:"\n')
+    monkeypatch.setattr(texts, "LOCALES", tmp_path)
+    monkeypatch.setattr(texts, "_missing", set())
+    texts.catalogue.cache_clear()
+    try:
+        english = texts.render("en", "nudge.header", name="Ann", day="Tue")
+        for _ in range(3):
+            assert texts.render("xx", "nudge.header", name="Ann", day="Tue") == english
+            assert texts.render("xx", "start.code_used") == texts.render("en", "start.code_used")
+        warnings = [r.getMessage() for r in caplog.records if r.name == "bot.render.texts"]
+        assert len(warnings) == 2, warnings
+        assert "nudge.header" in warnings[0] and "start.code_used" in warnings[1]
+    finally:
+        texts.catalogue.cache_clear()

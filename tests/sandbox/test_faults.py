@@ -168,3 +168,21 @@ async def test_latency(api: Api, people: AsyncSandboxClient) -> None:
     started_at = time.monotonic()
     await api.ok("getMe")
     assert time.monotonic() - started_at < 0.1
+
+
+async def test_a_fault_for_one_chat_leaves_the_others_alone(
+    api: Api, people: AsyncSandboxClient
+) -> None:
+    """A fault given ``chat_id`` hits only calls to that chat: one person's chat can be down
+    (an outage seen from one leader) while the others get their messages."""
+    down = await started(people, "down")
+    fine = await started(people, "fine")
+    fault = await people.add_fault("error", status=502, duration=60, chat_id=down)
+    assert fault["chat_id"] == down
+    assert await api.error("sendMessage", chat_id=down, text="lost") == (502, "Bad Gateway")
+    await api.ok("sendMessage", chat_id=fine, text="arrives")
+    assert await api.error("sendMessage", chat_id=down, text="lost too") == (502, "Bad Gateway")
+    assert [e["text"] for e in await people.transcript(fine)][-1] == "arrives"
+    assert [e["text"] for e in await people.transcript(down)] == ["/start"]
+    with pytest.raises(SandboxError):
+        await people.add_fault("error", status=502, chat_id="down")  # type: ignore[arg-type]

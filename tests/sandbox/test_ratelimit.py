@@ -84,28 +84,31 @@ async def limited() -> AsyncIterator[SandboxServer]:
 async def test_burst_to_one_chat_gets_429_with_retry_after(limited: SandboxServer) -> None:
     """https://core.telegram.org/bots/api#responseparameters: "retry_after: Optional. In case
     of exceeding flood control, the number of seconds left to wait before the request can be
-    repeated". A burst to one chat: the 4th message is "Too Many Requests: retry after 1"
-    with parameters.retry_after = 1, and python-telegram-bot raises RetryAfter."""
+    repeated". A burst to one chat: the 4th message is "Too Many Requests: retry after N"
+    with parameters.retry_after = N, and python-telegram-bot raises RetryAfter. The chat's
+    rate is one message per 10 s here, so a slow machine cannot refill a token mid-burst."""
     async with (
         AsyncSandboxClient(limited.url) as people,
         httpx.AsyncClient(base_url=limited.url) as http,
     ):
-        await people.set_limits(chat_rate=1, chat_burst=3)
+        await people.set_limits(chat_rate=0.1, chat_burst=3)
         chat = await started(people)
         api = Api(http)
         for _ in range(3):
             await api.ok("sendMessage", chat_id=chat, text="burst")
         status, body = await api("sendMessage", chat_id=chat, text="one too many")
         assert status == 429
+        wait = body["parameters"]["retry_after"]
+        assert 1 <= wait <= 10  # whole seconds until the next token
         assert body == {
             "ok": False,
             "error_code": 429,
-            "description": "Too Many Requests: retry after 1",
-            "parameters": {"retry_after": 1},
+            "description": f"Too Many Requests: retry after {wait}",
+            "parameters": {"retry_after": wait},
         }
         bot = telegram.Bot(DEFAULT_TOKEN, base_url=limited.api_base)
         async with bot:
-            with pytest.raises(RetryAfter, match="Retry in 1 seconds"):
+            with pytest.raises(RetryAfter, match=r"Retry in \d+ seconds"):
                 await bot.send_message(chat, "again")
         counters = await people.counters()
         assert counters["429"] == 2

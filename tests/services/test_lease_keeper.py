@@ -28,28 +28,33 @@ async def until(probe: Callable[[], bool], timeout: float) -> float:
     return time.monotonic() - start
 
 
-async def two(engine: Engine) -> tuple[LeaseKeeper, LeaseKeeper]:
-    a = LeaseKeeper(engine, "sender", "a", TTL)
+async def two(engine: Engine, ttl: timedelta = TTL) -> tuple[LeaseKeeper, LeaseKeeper]:
+    a = LeaseKeeper(engine, "sender", "a", ttl)
     a.start()
     await asyncio.wait_for(a.wait_held(), 5)
-    b = LeaseKeeper(engine, "sender", "b", TTL)
+    b = LeaseKeeper(engine, "sender", "b", ttl)
     b.start()
-    await asyncio.sleep(TTL.total_seconds() / 2)
+    await asyncio.sleep(ttl.total_seconds() / 2)
     return a, b
 
 
 async def test_one_of_two_keepers_holds_and_a_clean_stop_hands_over(engine: Engine) -> None:
-    a, b = await two(engine)
+    # A longer ttl than the others': the bound below (b's next try, plus a busy machine's
+    # stall) must stay clearly under the ttl, which is what an expiry would take.
+    ttl = 2 * TTL
+    a, b = await two(engine, ttl)
     try:
         assert a.held and not b.held
-        await asyncio.sleep(TTL.total_seconds())  # renewals keep it with a
+        await asyncio.sleep(ttl.total_seconds())  # renewals keep it with a
         assert a.held and not b.held
         await a.stop()
         assert not a.held
         with session_scope(engine) as session:
             assert [lease.holder for lease in leases.all_leases(session)] == []
-        took = await until(lambda: b.held, TTL.total_seconds() / 3 + SLACK)
-        assert took <= TTL.total_seconds() / 3 + SLACK
+        bound = ttl.total_seconds() / 3 + 2 * SLACK
+        assert bound < ttl.total_seconds()
+        took = await until(lambda: b.held, bound)
+        assert took <= bound
         await asyncio.wait_for(b.wait_held(), 1)
     finally:
         await a.stop()

@@ -147,17 +147,18 @@ def test_structural_problems(engine: Engine, tmp_path: Path) -> None:
 def test_hr_csv_export(engine: Engine, tmp_path: Path) -> None:
     import_org(engine, [EXAMPLE_ORG], NOW, dry_run=False)
     csv_path = tmp_path / "hr.csv"
-    rows = ["Employee ID,Full Name,Department,Job Title,Time Zone,Shift Crew"]
+    rows = ["Employee ID,Full Name,Department,Job Title,Time Zone,Shift Crew,Lang"]
     with Session(engine) as session:
         for person in session.exec(select(Person)).all():
             unit = session.get(Unit, person.unit_id)
             assert unit is not None
+            named = person.language if person.language_source == "org" else ""
             if person.key != "d.richter":  # left the company
                 rows.append(
                     f"{person.key},{person.name},{unit.key},{person.post},"
-                    f"{person.timezone or ''},{person.crew or ''}"
+                    f"{person.timezone or ''},{person.crew or ''},{named}"
                 )
-    rows.append('n.new,"Neumann, Nina",line-1,assembler,America/New_York,')
+    rows.append('n.new,"Neumann, Nina",line-1,assembler,America/New_York,,EN-gb')
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")  # Excel writes a BOM
 
     result = import_org(engine, [csv_path], NOW, dry_run=False)
@@ -168,6 +169,7 @@ def test_hr_csv_export(engine: Engine, tmp_path: Path) -> None:
         nina = org.person_by_key(session, "n.new")
         assert nina is not None and nina.name == "Neumann, Nina"
         assert nina.timezone == "America/New_York"
+        assert (nina.language, nina.language_source) == ("en", "org")
 
 
 def test_csv_problems_name_row_and_column(engine: Engine, tmp_path: Path) -> None:

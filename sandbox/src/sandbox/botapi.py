@@ -221,7 +221,8 @@ class BotApi:
         low, high = sandbox.latency
         if high > 0:  # the real Bot API answers in 100-300 ms, not at loopback speed
             await asyncio.sleep(random.uniform(low, high))
-        if sandbox.faults and (fault := sandbox.faults.take(key)) is not None:
+        fault = sandbox.faults.take(key, params.get("chat_id")) if sandbox.faults else None
+        if fault is not None:
             if fault.kind == "drop":
                 self._record(bot, method.name, params, 0, "connection dropped by fault")
                 return _drop(request)

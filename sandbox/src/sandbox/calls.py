@@ -277,12 +277,15 @@ class Calls(ABC, Generic[DictResult, ListResult, TextResult, NoResult]):
         retry_after: int | None = None,
         seconds: float | None = None,
         duration: float | None = None,
+        chat_id: int | None = None,
     ) -> DictResult:
         """Queue a fault: kind "error" (status 429/500/502), "delay" (seconds) or "drop".
-        With ``duration`` (seconds) it hits every matching call for that long: an outage."""
+        With ``duration`` (seconds) it hits every matching call for that long: an outage.
+        With ``chat_id`` it hits only calls to that chat."""
         spec = {
             "kind": kind,
             "method": method,
+            "chat_id": chat_id,
             "count": count,
             "status": status,
             "retry_after": retry_after,

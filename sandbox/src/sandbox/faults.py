@@ -1,7 +1,8 @@
 """Faults on demand: make the next N Bot API calls fail, stall or vanish.
 
 A fault is added through ``POST /sandbox/faults`` and targets one method (case-insensitive)
-or every method (``method`` omitted).  Kinds:
+or every method (``method`` omitted), and calls to one chat (``chat_id``, matched against the
+call's ``chat_id`` parameter) or to any (omitted).  Kinds:
 
 * ``error``: answer with ``status`` 429 (description "Too Many Requests: retry after N",
   ``parameters.retry_after`` = N), 500 ("Internal Server Error") or 502 ("Bad Gateway"),
@@ -38,6 +39,7 @@ class Fault:
     kind: FaultKind
     method: str | None  # lower-case method name, None for every method
     remaining: int
+    chat_id: int | None = None  # only calls to this chat, None for every chat
     status: int = 0
     retry_after: int = 0
     seconds: float = 0.0
@@ -50,6 +52,8 @@ class Fault:
             "method": self.method,
             "remaining": self.remaining,
         }
+        if self.chat_id is not None:
+            data["chat_id"] = self.chat_id
         if self.kind == "error":
             data["status"] = self.status
             if self.status == 429:
@@ -80,7 +84,10 @@ class FaultQueue:
             raise ValueError("method must be a Bot API method name or omitted for all methods")
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError("count must be a positive integer")
-        fault = Fault(self._next_id, "drop", method.lower() if method else None, count)
+        chat_id = spec.get("chat_id")
+        if chat_id is not None and (isinstance(chat_id, bool) or not isinstance(chat_id, int)):
+            raise ValueError("chat_id must be a chat's id (a whole number) or omitted")
+        fault = Fault(self._next_id, "drop", method.lower() if method else None, count, chat_id)
         if kind == "error":
             status = spec.get("status")
             if status not in ERROR_STATUSES:
@@ -113,11 +120,14 @@ class FaultQueue:
         self._faults.append(fault)
         return fault
 
-    def take(self, method: str) -> Fault | None:
-        """Use the first fault matching ``method`` (lower-case), if any."""
+    def take(self, method: str, chat_id: object = None) -> Fault | None:
+        """Use the first fault matching ``method`` (lower-case) and the call's ``chat_id``
+        parameter, if any."""
         now = time.monotonic()
         self._faults = [f for f in self._faults if f.until is None or f.until > now]
         for index, fault in enumerate(self._faults):
+            if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
+                continue
             if fault.method is None or fault.method == method:
                 if fault.until is not None:
                     return fault
