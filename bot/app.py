@@ -80,6 +80,7 @@ def build_application(rt: Runtime, token: str) -> App:
         .base_url(tg.api_base_url)
         .base_file_url(tg.file_base_url)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer, shared))
         # httpcore looks at every idle connection of the pool (a poll and a getpeername each)
@@ -134,12 +135,17 @@ async def _post_init(app: App) -> None:
 
 
 async def _post_shutdown(app: App) -> None:
-    await menus.stop_refreshes(app.bot)
     task = app.bot_data.sender_task
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task  # the sender returns its unsent claims as it stops
+
+
+async def _post_stop(app: App) -> None:
+    # Before the bot's connections close: a menu call cut off there would leave the shutdown
+    # waiting on it.
+    await menus.stop_refreshes(app.bot)
 
 
 def _remember_username(rt: Runtime, username: str) -> None:

@@ -25,8 +25,9 @@ import contextlib
 import hashlib
 import json
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -174,15 +175,29 @@ def remember(engine: Engine, key: str, digest: str | None, now: datetime) -> Non
             put_setting(session, key, digest, now)
 
 
-_locks: dict[int, asyncio.Lock] = {}
-_tasks: dict[asyncio.Task[Refreshed], int] = {}
+@dataclass
+class _Refreshing:
+    """One bot's refreshes in one event loop: one at a time, and those running."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tasks: set[asyncio.Task[Refreshed]] = field(default_factory=set)
+
+
+# Per event loop (a test runs each in its own; a closed loop's state goes with it), per bot.
+_refreshing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Refreshing]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _state(bot: Bot) -> _Refreshing:
+    bots = _refreshing.setdefault(asyncio.get_running_loop(), {})
+    return bots.setdefault(id(bot), _Refreshing())
 
 
 async def refresh_menus(rt: Runtime, bot: Bot) -> Refreshed:
     """Set every menu that changed since it was last set, delete those no longer wanted.
     One refresh at a time per bot; a failure leaves that menu for the next refresh."""
-    lock = _locks.setdefault(id(bot), asyncio.Lock())
-    async with lock:
+    async with _state(bot).lock:
         plant = rt.settings.plant.language
         menus, stored = await rt.call(planned, rt.engine, plant, rt.admin_keys)
         bot_id = bot.id
@@ -258,8 +273,9 @@ async def _call(
 def start_refresh(rt: Runtime, bot: Bot) -> asyncio.Task[Refreshed]:
     """Refresh in the background (never delaying polling or planning); errors are logged."""
     task = asyncio.create_task(_logged(rt, bot), name="menus")
-    _tasks[task] = id(bot)
-    task.add_done_callback(_forget)
+    tasks = _state(bot).tasks
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
     return task
 
 
@@ -273,21 +289,18 @@ async def _logged(rt: Runtime, bot: Bot) -> Refreshed:
         return Refreshed()
 
 
-def _forget(task: asyncio.Task[Refreshed]) -> None:
-    _tasks.pop(task, None)
-
-
 async def stop_refreshes(bot: Bot) -> None:
     """Cancel this bot's background refreshes (at shutdown)."""
-    mine = [task for task, owner in _tasks.items() if owner == id(bot)]
+    mine = list(_state(bot).tasks)
     for task in mine:
         task.cancel()
     for task in mine:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    _refreshing.get(asyncio.get_running_loop(), {}).pop(id(bot), None)
 
 
 async def settle(bot: Bot) -> None:
     """Until this bot's background refreshes are over (tests, and a clean hand-over)."""
-    while mine := [task for task, owner in _tasks.items() if owner == id(bot)]:
+    while mine := set(_state(bot).tasks):
         await asyncio.wait(mine)
