@@ -18,16 +18,16 @@ from bot.delivery import polling
 from bot.delivery.lease import LeaseKeeper, several_instances
 from bot.delivery.pause import SharedPause
 from bot.delivery.sender import SENDER_LEASE, PacedLimiter, Sender
-from bot.render import texts
 from bot.runtime import Runtime
+from bot.services import menus
 from bot.store import migrate
 from bot.store.engine import redact_url, session_scope
 from bot.store.settings import BOT_USERNAME_SETTING, put_setting
 from models.pacing import Pacer
+from models.roles import Role
 from scheduler import jobs
 
 log = logging.getLogger(__name__)
-COMMANDS = ("today", "week", "team", "overdue", "language", "help", "start")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
@@ -80,6 +80,7 @@ def build_application(rt: Runtime, token: str) -> App:
         .base_url(tg.api_base_url)
         .base_file_url(tg.file_base_url)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer, shared))
         # httpcore looks at every idle connection of the pool (a poll and a getpeername each)
@@ -123,10 +124,14 @@ async def _post_init(app: App) -> None:
     log.info("connected as @%s (id %s)", me.username, me.id)
     if me.username:  # a bot always has one; invite links need it
         await rt.call(_remember_username, rt, me.username)
-    lang = rt.settings.plant.language
-    commands = [BotCommand(name, texts.render(lang, f"commands.{name}")) for name in COMMANDS]
-    await app.bot.set_my_commands(commands)
+    # The default menu (a worker's commands in the plant's language) is set at every start,
+    # before polling: its success is the end of the start-up that tests and the demo wait for.
+    # Every other menu (per language, per leader's chat) follows in the background, only where
+    # it changed (bot.services.menus).
+    default = menus.commands(Role.WORKER, rt.settings.plant.language)
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in default])
     app.bot_data.sender_task = asyncio.create_task(app.bot_data.sender.run(), name="sender")
+    menus.start_refresh(rt, app.bot)
 
 
 async def _post_shutdown(app: App) -> None:
@@ -135,6 +140,12 @@ async def _post_shutdown(app: App) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task  # the sender returns its unsent claims as it stops
+
+
+async def _post_stop(app: App) -> None:
+    # Before the bot's connections close: a menu call cut off there would leave the shutdown
+    # waiting on it.
+    await menus.stop_refreshes(app.bot)
 
 
 def _remember_username(rt: Runtime, username: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from bot.render import texts
+from bot.render import dates, texts
 from bot.render.messages import day_label, local
 from bot.services import agenda
 from handlers.common import actor_or_refuse, answer
@@ -17,13 +17,14 @@ async def today(update: Update, context: Context) -> None:
         return
     rt = context.bot_data.runtime
     result = await rt.call(agenda.today, rt.engine, rt.settings, actor.person_id, rt.clock())
-    lang, day = actor.language, day_label(result.today)
+    lang = actor.language
+    day = day_label(lang, result.today)
     if not result.rows:
         await answer(update, context, texts.render(lang, "agenda.today_empty", day=day))
         return
     lines = [texts.render(lang, "agenda.today_header", day=day)]
     for row in result.rows:
-        due = local(row.due_at, result.timezone).strftime("%H:%M")
+        due = dates.clock(lang, local(row.due_at, result.timezone))
         status = texts.render(lang, f"status.{row.status}", time="")
         item = texts.render(lang, "nudge.item", number=row.number, title=row.title, due=due)
         lines.append(f"{item} — {status}")
@@ -45,8 +46,8 @@ async def week(update: Update, context: Context) -> None:
     for item in items:
         if item.day != current:
             current = item.day
-            lines.append(texts.render(lang, "agenda.week_day", day=day_label(item.day)))
+            lines.append(texts.render(lang, "agenda.week_day", day=day_label(lang, item.day)))
         message_id = "agenda.week_absent" if item.absent else "agenda.week_item"
-        clock = local(item.nudge_at, tz).strftime("%H:%M")
+        clock = dates.clock(lang, local(item.nudge_at, tz))
         lines.append(texts.render(lang, message_id, time=clock, title=item.title))
     await answer(update, context, "\n".join(lines)[:4096])

@@ -13,7 +13,7 @@ from telegram.error import BadRequest
 from bot.context import Context
 from bot.delivery.inbox import answer_soon, tap_answered
 from bot.render import texts
-from bot.services import language, outgoing
+from bot.services import language, menus, outgoing
 from handlers.common import actor_or_refuse, send
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ async def on_tap(update: Update, context: Context) -> None:
         await _answer(query, texts.render(None, "access.try_again"))
         raise
     await answer_soon(_answer(query, chosen.answer))
+    if chosen.recorded:  # their command menu follows, in the background
+        menus.start_refresh(rt, context.bot)
     message = query.message
     if chosen.confirmation is not None and message is not None:
         edit = outgoing.edit(message.chat.id, message.message_id, chosen.confirmation)

@@ -25,7 +25,8 @@ from bot.config import NudgeSettings
 from bot.context import App, Context
 from bot.delivery import lease
 from bot.metrics import PASS_SECONDS
-from bot.services import escalation, nudging, planning, reports
+from bot.render.english import counted
+from bot.services import escalation, menus, nudging, planning, reports
 
 log = logging.getLogger(__name__)
 ESCALATION_JOB = "escalation"
@@ -36,13 +37,16 @@ Pass = Callable[[Context], Coroutine[Any, Any, None]]
 async def plan_pass(context: Context) -> None:
     rt = context.bot_data.runtime
     await rt.call(planning.plan, rt.engine, rt.settings, rt.clock())
+    # An org import may have made a leader or changed a language: their menus follow, in the
+    # background (Telegram is called only for a menu that changed).
+    menus.start_refresh(rt, context.bot)
 
 
 async def nudge_pass(context: Context) -> None:
     rt = context.bot_data.runtime
     result = await rt.call(nudging.queue_due, rt.engine, rt.settings, rt.clock())
     if result.messages:
-        log.info("queued %d nudge message(s)", result.messages)
+        log.info("queued %s", counted(result.messages, "nudge message"))
         context.bot_data.sender.wake()
 
 
@@ -51,7 +55,11 @@ async def escalation_pass(context: Context) -> None:
     async with context.bot_data.escalation.lock:  # the tick and a woken run take turns
         result = await rt.call(escalation.advance, rt.engine, rt.settings, rt.clock())
     if result.messages or result.steps:
-        log.info("escalation: %d step(s), %d message(s)", result.steps, result.messages)
+        log.info(
+            "escalation: %s, %s",
+            counted(result.steps, "step"),
+            counted(result.messages, "message"),
+        )
         context.bot_data.sender.wake()
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import fail, ready_engine, settings_of
+from bot.render.english import counted
 
 
 def db_upgrade(ctx: typer.Context) -> None:
@@ -114,7 +115,9 @@ def outbox(
     if not rows:
         typer.echo("no message has been given up")
         return
-    typer.echo(f"{len(rows)} message(s) given up (id, kind, to, created, attempts, error):")
+    typer.echo(
+        f"{counted(len(rows), 'message')} given up (id, kind, to, created, attempts, error):"
+    )
     for row in rows:
         to = f"{row.person_key} ({row.person_name})" if row.person_key else f"chat {row.chat_id}"
         created = row.created_at.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,8 +1,8 @@
 """``execbot doctor``: what this set-up would run with, and what would stop it: the mode, the
 secrets (whether they are set and well formed, never their values), where the server listens,
 the database and its schema, and the inbox and outbox. It changes nothing and calls no Bot
-API; it exits 1 when something needs looking at (a missing secret, an unreachable database,
-updates or messages given up)."""
+API; it exits 1 when something needs looking at (a missing secret, a catalogue with problems
+(``bot.render.check``), an unreachable database, updates or messages given up)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,22 @@ import typer
 
 from bot.cli.common import settings_of
 from bot.config import Settings
+from bot.render.english import counted
 
 DEAD_SHOWN = 5  # the newest dead updates listed
 
 
 def doctor(ctx: typer.Context) -> None:
     """Check the set-up without changing anything: mode, secrets (present, never shown),
-    server address, database, schema, inbox and outbox."""
+    server address, the text catalogues, database, schema, inbox and outbox."""
     settings = settings_of(ctx)
     problems = 0
-    for ok, line in [*_settings_lines(settings), *_database_lines(settings)]:
+    checks = [*_settings_lines(settings), *_catalogue_lines(), *_database_lines(settings)]
+    for ok, line in checks:
         typer.echo(("  ok  " if ok else "  !!  ") + line)
         problems += not ok
     if problems:
-        typer.echo(f"{problems} thing(s) to look at (marked !!)")
+        typer.echo(f"{counted(problems, 'thing')} to look at (marked !!)")
         raise typer.Exit(1)
 
 
@@ -66,6 +68,25 @@ def _settings_lines(settings: Settings) -> list[tuple[bool, str]]:
                 f"listening on: {address[0]}:{address[1]} (/{path}, /healthz, /readyz, /metrics)",
             )
         )
+    return lines
+
+
+PROBLEMS_SHOWN = 3  # of a catalogue's problems, on its one line
+
+
+def _catalogue_lines() -> list[tuple[bool, str]]:
+    """One line per language: its catalogue complete, or its first problems."""
+    from bot.render import check, texts
+
+    lines: list[tuple[bool, str]] = []
+    for lang in texts.languages():
+        found = check.problems(lang)
+        if not found:
+            lines.append((True, f"texts {lang}: complete"))
+            continue
+        shown = "; ".join(found[:PROBLEMS_SHOWN])
+        more = f"; … {len(found) - PROBLEMS_SHOWN} more" if len(found) > PROBLEMS_SHOWN else ""
+        lines.append((False, f"texts {lang}: {counted(len(found), 'problem')}: {shown}{more}"))
     return lines
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import bot_username, fail, ready_engine, settings_of
+from bot.render.english import counted
 from models.calendar import AbsenceKind, parse_date
 
 
@@ -76,7 +77,7 @@ def away(
     try:
         if list_them:
             who, absences = list_absences(engine, person)
-            typer.echo(f"{who.key} ({who.name}): {len(absences)} absence(s)")
+            typer.echo(f"{who.key} ({who.name}): {counted(len(absences), 'absence')}")
             for item in absences:
                 typer.echo(f"  {item.id}\t{item.source}\t{item.describe()}")
         elif cancel is not None:

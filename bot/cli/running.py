@@ -62,7 +62,8 @@ def missing_token_message(settings: Settings) -> str:
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
     token: Annotated[
-        list[str] | None, typer.Option(help="Bot token(s) to accept (default: the test token).")
+        list[str] | None,
+        typer.Option(help="A bot token to accept; repeat for more (default: the test token)."),
     ] = None,
     no_limits: Annotated[
         bool, typer.Option("--no-limits", help="Switch Telegram's rate limits off.")

@@ -60,6 +60,12 @@ SENDER_LEASE = "sender"
 STOP_TIMEOUT = 3.0  # seconds a stopping sender spends on each database step of its clean-up
 
 
+def _stopping() -> bool:
+    """Whether this task was asked to stop (a cancel not yet delivered, or swallowed)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class PacedLimiter(BaseRateLimiter[str]):
     """Every message python-telegram-bot sends for a handler (replies, edits) takes a slot
     from the same ``Pacer`` as the outbox, so together they stay within Telegram's limits.
@@ -209,6 +215,10 @@ class Sender:
                 await asyncio.sleep(min(self.idle_poll * 2 ** (failures - 1), MAX_WRITE_PAUSE))
                 continue
             failures = 0
+            if _stopping():
+                # A stop that came while the drain awaited its flusher was taken by it (an
+                # awaited task that ends normally swallows its waiter's cancel): stop now.
+                raise asyncio.CancelledError
             if not sent:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import Answer, BlockCategory, LaterTime, SkipNote, button
-from bot.render import texts
+from bot.render import dates, texts
 from models.nudging import split_blocks
 from models.occurrence import WITH_BUTTONS
 from models.replies import Action, Category, LaterOption
@@ -40,24 +40,25 @@ class RenderedMessage:
 
 
 def local(at: datetime, tz: str) -> datetime:
-    return at.astimezone(ZoneInfo(tz))
+    return dates.local(at, tz)
 
 
-def day_label(day: date) -> str:
-    return day.strftime("%a %d %b")
+def day_label(lang: str, day: date) -> str:
+    """A day as its reader reads it, with the weekday ("Tue, Nov 17" / "вт, 17 нояб.")."""
+    return dates.day(lang, day)
 
 
 def when_label(lang: str, at: datetime, tz: str | ZoneInfo, today: date | datetime) -> str:
-    """A time as its reader sees it, in the reader's zone: "15:30" on the reader's ``today``
-    (a day, or an instant such as now), "Wed 18 Nov 15:30" on any other day, earlier or
-    later; so no message about another day's item shows a bare time of day."""
+    """A time as its reader sees it, in the reader's zone and language: "15:30" on the
+    reader's ``today`` (a day, or an instant such as now), "Wed, Nov 18 15:30" on any other
+    day, earlier or later; so no message about another day's item shows a bare time of day."""
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     when = at.astimezone(zone)
     day = today.astimezone(zone).date() if isinstance(today, datetime) else today
-    clock = when.strftime("%H:%M")
+    clock = dates.clock(lang, when)
     if when.date() == day:
         return clock
-    return texts.render(lang, "time.other_day", day=day_label(when.date()), time=clock)
+    return texts.render(lang, "time.other_day", day=day_label(lang, when.date()), time=clock)
 
 
 def due_label(lang: str, due_at: datetime, nudge_day: date, tz: str) -> str:
@@ -78,10 +79,10 @@ def nudge_messages(
     """The nudge for one person and one nudge time: one message, or several if it is long.
     ``first_part=False`` renders the continuation of a split nudge (for its edits)."""
     nudge_local = local(nudge_at, tz)
-    day = day_label(nudge_local.date())
+    day = day_label(lang, nudge_local.date())
     blocks = [_block(lang, line, nudge_local.date(), tz) for line in lines]
     late_note = (
-        texts.render(lang, "nudge.late", time=nudge_local.strftime("%H:%M")) + "\n" if late else ""
+        texts.render(lang, "nudge.late", time=dates.clock(lang, nudge_local)) + "\n" if late else ""
     )
     header = late_note + texts.render(lang, "nudge.header", name=name, day=day)
     more = late_note + texts.render(lang, "nudge.header_more", name=name, day=day)

@@ -23,7 +23,7 @@ from bot import callbacks
 from bot.callbacks import Lead, LeadKind, Page, Pick
 from bot.config import Settings
 from bot.delivery.outcomes import Outcome, Prompt
-from bot.render import texts
+from bot.render import dates, texts
 from bot.render.messages import when_label
 from bot.render.notices import renudge
 from bot.services import notices, reassign
@@ -33,6 +33,7 @@ from bot.store import org, replies
 from bot.store import outbox as outbox_store
 from bot.store.engine import session_scope
 from models import occurrence as life
+from models.durations import parse_duration
 from models.occurrence import Refused
 from models.tables import Occurrence, Outbox, PendingInput, Person
 
@@ -76,7 +77,7 @@ def act(
     if lead is LeadKind.ACK:
         save(occ, life.ack(occ.life(), actor.id or 0, now))
         audit(session, "escalation.acked", occ, actor, now)
-        timeout = occ.policy.get("ack_timeout", "") if occ.policy else ""
+        timeout = _ack_timeout(lang, occ)
         return Outcome(
             texts.render(lang, "action.acked", timeout=timeout, **params),
             notices.edits(session, settings, occ),
@@ -105,6 +106,15 @@ def act(
         )
     assert isinstance(action, Pick)  # every other action returned above
     return reassign.pick(session, settings, tree, actor, occ, action.person_id, now, params)
+
+
+def _ack_timeout(lang: str, occ: Occurrence) -> str:
+    """The policy's ack timeout (stored as "2h") in the reader's words ("2 hours")."""
+    stored = str(occ.policy.get("ack_timeout", "")) if occ.policy else ""
+    try:
+        return dates.duration(lang, parse_duration(stored))
+    except ValueError:  # a policy stored before it had one: say what is stored
+        return stored
 
 
 def _ask_excuse(

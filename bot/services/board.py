@@ -88,7 +88,7 @@ def team(engine: Engine, settings: Settings, person_id: int, lang: str, now: dat
     listed = open_list(tree, roots, shown.items)
     lines = [_item(lang, item, shown) for item in listed]
     more = open_total(tree, roots, tallies) - len(listed)
-    header = texts.render(lang, "board.header", day=day_label(scope.day))
+    header = texts.render(lang, "board.header", day=day_label(lang, scope.day))
 
     def frame(rows: list[str], units_left: int, items: list[str], items_left: int) -> list[str]:
         out = [header, *rows]

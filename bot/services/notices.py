@@ -55,8 +55,8 @@ Message = tuple[Outbox, list[Notice]]  # a message to store, and the notices it 
 def queue_group(
     session: Session, settings: Settings, group: list[Notice], now: datetime
 ) -> list[Message]:
-    """The group's message(s), for ``store_messages``. Notices about items finished while
-    they waited (quiet hours, grouping) are dropped as "moot", not sent stale."""
+    """The group's messages (one or more), for ``store_messages``. Notices about items
+    finished while they waited (quiet hours, grouping) are dropped as "moot", not sent stale."""
     group = _live(session, group)
     if not group:
         return []

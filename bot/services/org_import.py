@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.render import texts
+from bot.render.english import counted
 from bot.store import audit, org_sync
 from bot.store.engine import session_scope
 from models.org import parse_people_csv, parse_toml
@@ -33,7 +34,7 @@ class ImportResult:
 
     def report(self) -> str:
         if self.problems:
-            lines = [f"rejected: {len(self.problems)} problem(s), nothing was written"]
+            lines = [f"rejected: {counted(len(self.problems), 'problem')}, nothing was written"]
             return "\n".join([*lines, *(f"  {p}" for p in self.problems)])
         assert self.plan is not None
         details = [f"  {change.describe()}" for change in self.plan.changes]

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.render import texts
+from bot.render import dates, texts
+from bot.render.english import counted
 from bot.services import notices
 from bot.store import audit, org, outbox
 from bot.store.engine import session_scope
@@ -107,7 +108,9 @@ def dead(engine: Engine, settings: Settings, now: datetime) -> int:
         ]
         if not admins:
             if len(rows) != _untold.get("count"):  # once per change, not every tick
-                log.warning("%d message(s) given up; no admin has a chat to be told", len(rows))
+                log.warning(
+                    "%s given up; no admin has a chat to be told", counted(len(rows), "message")
+                )
                 _untold["count"] = len(rows)
             return 0
         for row in rows:
@@ -169,7 +172,7 @@ def dead_line(lang: str, row: DeadMessage, tz: ZoneInfo) -> str:
     to = (
         f"{_cut(row.person_name, NAME_SHOWN)} ({_cut(row.person_key, NAME_SHOWN)})"
         if row.person_key is not None and row.person_name is not None
-        else f"chat {row.chat_id}"
+        else texts.render(lang, "delivery.dead_chat", chat=row.chat_id)
     )
     return texts.render(
         lang,
@@ -177,7 +180,7 @@ def dead_line(lang: str, row: DeadMessage, tz: ZoneInfo) -> str:
         id=row.id,
         kind=row.kind,
         to=to,
-        at=row.created_at.astimezone(tz).strftime("%d %b %H:%M"),
+        at=dates.stamp(lang, dates.local(row.created_at, tz)),
         error=_cut(row.last_error or "?", ERROR_SHOWN),
     )
 

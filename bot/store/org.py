@@ -323,3 +323,19 @@ def link_account(session: Session, person: Person, telegram_user_id: int, now: d
     person.unreachable_since = None
     person.updated_at = now
     session.add(person)
+
+
+def linked_people(session: Session) -> Sequence[Person]:
+    """Active people bound to a Telegram account (their private chat is their user id)."""
+    query = select(Person).where(Person.active, col(Person.telegram_user_id).is_not(None))
+    return session.exec(query.order_by(col(Person.id))).all()
+
+
+def leading_person_ids(session: Session) -> set[int]:
+    """Everyone who leads or deputises for an active unit."""
+    query = (
+        select(Leadership.person_id)
+        .join(Unit, col(Unit.id) == col(Leadership.unit_id))
+        .where(Unit.active)
+    )
+    return set(session.exec(query).all())

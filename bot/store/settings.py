@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.tables import Setting
 
@@ -37,3 +37,15 @@ def pause_sends(session: Session, until: datetime, now: datetime) -> None:
     current = sends_paused_until(session)
     if current is None or current < until:
         put_setting(session, SENDS_PAUSED_SETTING, until.isoformat(), now)
+
+
+def settings_under(session: Session, prefix: str) -> dict[str, str]:
+    """Every stored setting whose key starts with ``prefix``, by key."""
+    query = select(Setting).where(col(Setting.key).startswith(prefix, autoescape=True))
+    return {row.key: row.value for row in session.exec(query)}
+
+
+def delete_setting(session: Session, key: str) -> None:
+    row = session.get(Setting, key)
+    if row is not None:
+        session.delete(row)

@@ -16,14 +16,14 @@ async def test_today_lists_the_days_duties_with_their_state(h: Harness) -> None:
     await h.people.send_command(WALT, "today")
     today = (await h.message(WALT, "^Your duties today", after=mark))["text"]
     assert today.splitlines() == [
-        "Your duties today, Tue 17 Nov:",
+        "Your duties today, Tue, Nov 17:",
         "1. Close the valve (due 09:00) — ✅ done",
         "2. Fix the pump (due 09:00) — open",
         "3. Clean the filter (due 09:00) — open",
         "4. Photograph the guard rail (due 09:00) — open",
     ]
     await h.people.send_command(W3, "today")  # Victor has nothing today
-    await h.message(W3, r"^No duties for you today, Tue 17 Nov\.$")
+    await h.message(W3, r"^No duties for you today, Tue, Nov 17\.$")
 
 
 async def test_week_lists_the_coming_working_days(h: Harness) -> None:
@@ -31,7 +31,7 @@ async def test_week_lists_the_coming_working_days(h: Harness) -> None:
     await h.people.send_command(WALT, "week")
     week = (await h.message(WALT, "^Your duties for the next seven days:"))["text"]
     days = [line for line in week.splitlines() if not line.startswith("  ")][1:]
-    assert days == ["Tue 17 Nov:", "Wed 18 Nov:", "Thu 19 Nov:", "Fri 20 Nov:", "Mon 23 Nov:"]
+    assert days == ["Tue, Nov 17:", "Wed, Nov 18:", "Thu, Nov 19:", "Fri, Nov 20:", "Mon, Nov 23:"]
     assert week.count("  07:00 Photograph the guard rail") == 5
     await h.people.send_command(W3, "week")
     await h.message(W3, r"^No duties for you in the next seven days\.$")

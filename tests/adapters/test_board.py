@@ -20,16 +20,16 @@ async def test_the_board_for_leaders_and_a_refusal_for_workers(h: Harness) -> No
         await h.people.send_command(chat, "overdue")
     await h.settle()
 
-    team = (await h.message(TL, "^Today, Tue 17 Nov:", after=mark_tl))["text"]
+    team = (await h.message(TL, "^Today, Tue, Nov 17:", after=mark_tl))["text"]
     assert team.splitlines() == [
-        "Today, Tue 17 Nov:",
+        "Today, Tue, Nov 17:",
         "Team: ✅ 0 · ⛔ 0 · 🕒 0 · excused 0 · absent 0 · no reply 6",
         "Open items:",
         *OPEN,
     ]
     overdue = (await h.message(TL, "^Past due and unowned:", after=mark_tl))["text"]
     assert overdue.splitlines() == ["Past due and unowned:", *OPEN]
-    head = (await h.message(WH, "^Today, Tue 17 Nov:", after=mark_wh))["text"]
+    head = (await h.message(WH, "^Today, Tue, Nov 17:", after=mark_wh))["text"]
     assert head.splitlines()[1:3] == [
         "Workshop: ✅ 0 · ⛔ 0 · 🕒 0 · excused 0 · absent 0 · no reply 6",
         "  Team: ✅ 0 · ⛔ 0 · 🕒 0 · excused 0 · absent 0 · no reply 6",

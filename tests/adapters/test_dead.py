@@ -26,7 +26,7 @@ async def test_a_message_given_up_is_reported_once_and_listed_for_admins(h: Harn
     await h.run_pass("dead")
     report = (await h.message(WH, "could not be delivered"))["text"]
     assert report.startswith("⚠️ 1 message could not be delivered and was given up:")
-    assert re.search(r"#\d+ nudge to Walt Worker \(walt\), 17 Nov 07:00: .*blocked", report, re.I)
+    assert re.search(r"#\d+ nudge to Walt Worker \(walt\), Nov 17, 07:00: .*blocked", report, re.I)
 
     await h.people.send_command(WH, "dead")
     listing = (await h.message(WH, "^Messages given up"))["text"]

@@ -128,11 +128,11 @@ async def test_silence_and_blocks_climb_until_owned(tmp_path: Path, template_db:
         await h.message(W1, "your duties for")
         await h.people.tap(W2, nudge2["message_id"], label="1 ⛔ Blocked")
         ask = await h.message(W2, "Why is 1. Service the pump blocked")
-        await h.people.tap(W2, ask["message_id"], label="Waiting on others / process")
+        await h.people.tap(W2, ask["message_id"], label="Waiting on others")
         await h.settle()
         await h.run_pass("escalation")  # the block woke the pass
         block_for_tl = await h.message(
-            TL, r"Wanda Two — 1\. Service the pump: ⛔ blocked \(Waiting on others / process\)"
+            TL, r"Wanda Two — 1\. Service the pump: ⛔ blocked \(Waiting on others\)"
         )
         await restart(h, at=DUE + timedelta(seconds=9))  # level 1 of the silence: 07:00:28
 

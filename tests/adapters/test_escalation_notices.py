@@ -61,7 +61,7 @@ async def block_by_buttons(h: Harness, number: int = 1) -> None:
     nudge = await h.message(WORKER, "your duties for")
     await h.people.tap(WORKER, nudge["message_id"], label=f"{number} ⛔ Blocked")
     ask = await h.message(WORKER, f"Why is {number}. .* blocked")
-    await h.people.tap(WORKER, ask["message_id"], label="Materials, tools, equipment")
+    await h.people.tap(WORKER, ask["message_id"], label="Materials or tools")
     await h.message(WORKER, "Add a short note on the block")
     await h.run_pass("escalation")  # the block woke the pass
 

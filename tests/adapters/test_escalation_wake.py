@@ -71,10 +71,8 @@ async def test_a_block_wakes_the_pass_at_once_and_done_taps_wake_none(
         blocked = chats[DONE]
         await h.people.tap(blocked, nudges[DONE], label="1 ⛔ Blocked")
         ask = await h.message(blocked, r"Why is 1\. Morning round blocked\?")
-        await h.people.tap(blocked, ask["message_id"], label="Waiting on others / process")
-        await h.message(
-            TL, r"Worker w20 — 1\. Morning round: ⛔ blocked \(Waiting on others / process\)"
-        )
+        await h.people.tap(blocked, ask["message_id"], label="Waiting on others")
+        await h.message(TL, r"Worker w20 — 1\. Morning round: ⛔ blocked \(Waiting on others\)")
         assert woken.runs == 1
 
         # Fifty wakes while a woken run is in flight (waiting here behind a tick's pass,

@@ -297,7 +297,7 @@ async def test_forged_and_malformed_input_changes_nothing(
     config = f'[replies]\ngrace = "1h"\nevidence_dir = "{evidence.as_posix()}"\n'
     async with harness(tmp_path, template_db, DAY1_START, config_extra=config, paced=True) as h:
         await setup(h)
-        day1 = {chat: await nudge(h, chat, "Tue 17 Nov") for chat in (W1, W2)}
+        day1 = {chat: await nudge(h, chat, "Tue, Nov 17") for chat in (W1, W2)}
         w1_ids, w2_ids = occurrence_ids(day1[W1]), occurrence_ids(day1[W2])
         assert len(w1_ids) == 3 and len(w2_ids) == 1
         await h.people.send_command(STRANGER, "start")  # opens the stranger's chat
@@ -332,7 +332,7 @@ async def test_forged_and_malformed_input_changes_nothing(
         h.clock.set(DAY2_START)
         await h.start_bot()
         await h.run_pass(*PASSES)
-        day2 = {chat: await nudge(h, chat, "Wed 18 Nov") for chat in (W1, W2)}
+        day2 = {chat: await nudge(h, chat, "Wed, Nov 18") for chat in (W1, W2)}
         before = await settled(h)
         sizes = await transcript_sizes(h)
         stale: list[Sent] = []

@@ -47,7 +47,7 @@ async def test_excuse_nudge_again_and_reassign(h: Harness) -> None:
     # The board after: one excused, Willy's item gone to Victor.
     mark = await h.last_id(TL)
     await h.people.send_command(TL, "team")
-    board = (await h.message(TL, r"^Today, Tue 17 Nov:", after=mark))["text"]
+    board = (await h.message(TL, r"^Today, Tue, Nov 17:", after=mark))["text"]
     assert "Team: ✅ 0 · ⛔ 0 · 🕒 0 · excused 1 · absent 0 · no reply 5" in board
     assert "Willy One" not in board and "Wanda Two" not in board
 
@@ -75,7 +75,7 @@ async def test_ill_handle_it_takes_the_item(h: Harness) -> None:
     reading, _ = await escalated(h)
     await h.people.tap(TL, reading["message_id"], label="1 I'll handle it")
     await h.toast(
-        TL, r"^You took 1\. Read the meters of Willy One\. If it is not resolved within 1h"
+        TL, r"^You took 1\. Read the meters of Willy One\. If it is not resolved within 1 hour"
     )
     with h.session() as session:
         tina = session.exec(select(Person).where(Person.key == "tl")).one()

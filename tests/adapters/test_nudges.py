@@ -127,7 +127,7 @@ async def test_right_nudges_at_the_right_times_in_two_timezones(plant: Harness) 
     await h.run_pass("plan", "nudges")
     [berta] = await h.until("Berta's nudge", lambda: nudges(h, 701))
     text = berta["text"]
-    assert "Berta Berlin, your duties for Tue 17 Nov:" in text
+    assert "Berta Berlin, your duties for Tue, Nov 17:" in text
     assert "1. Record the meter readings (due 09:00)" in text
     assert "2. Check the valves (due 10:00)" in text
     labels = [b["text"] for row in berta["buttons"] for b in row]

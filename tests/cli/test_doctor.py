@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from bot.render import texts
 from bot.store.engine import make_engine
 from models.tables import InboxUpdate
 from tests.cli.runner import execbot
@@ -39,6 +40,8 @@ def test_doctor_reports_the_webhook_secret_without_showing_it(webhook_dir: Path)
     )
     assert "ok  schema: " in result.stdout and "(current)" in result.stdout
     assert "ok  inbox: pending 0, dead 0" in result.stdout
+    for lang in texts.languages():
+        assert f"ok  texts {lang}: complete" in result.stdout
     assert SECRET not in result.stdout + result.stderr
     assert TOKEN not in result.stdout + result.stderr
 

@@ -34,5 +34,5 @@ def test_item2_dead_line_shows_who_when_and_why_in_plant_time() -> None:
     text = dead_text("en", Settings(), rows(1, False), "delivery.dead_list", 1)
     assert text == (
         "Messages given up: 1, newest first.\n"
-        "#1 escalation to Tina Lead (p0), 17 Nov 07:31: Forbidden"
+        "#1 escalation to Tina Lead (p0), Nov 17, 07:31: Forbidden"
     )

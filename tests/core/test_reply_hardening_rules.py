@@ -19,7 +19,7 @@ from models.replies import (
 )
 
 TZ = "Europe/Berlin"
-NOW = datetime(2026, 11, 17, 6, 0, tzinfo=UTC)  # Tue 17 Nov, 07:00 in Berlin
+NOW = datetime(2026, 11, 17, 6, 0, tzinfo=UTC)  # Tue, Nov 17, 07:00 in Berlin
 
 
 @pytest.mark.parametrize(
@@ -87,10 +87,10 @@ def test_item15_why_a_typed_time_is_refused(text: str, refusal: str | None) -> N
         (
             datetime(2026, 11, 17, 23, 0, tzinfo=UTC),
             NOW,
-            "Wed 18 Nov 00:00",
+            "Wed, Nov 18 00:00",
         ),  # after midnight in Berlin
-        (datetime(2026, 11, 16, 8, 0, tzinfo=UTC), NOW, "Mon 16 Nov 09:00"),  # a past day
-        (NOW + MAX_LATER, NOW, "Tue 24 Nov 07:00"),  # same weekday: the date tells
+        (datetime(2026, 11, 16, 8, 0, tzinfo=UTC), NOW, "Mon, Nov 16 09:00"),  # a past day
+        (NOW + MAX_LATER, NOW, "Tue, Nov 24 07:00"),  # same weekday: the date tells
         (datetime(2026, 11, 17, 23, 30, tzinfo=UTC), date(2026, 11, 18), "00:30"),
     ],
 )

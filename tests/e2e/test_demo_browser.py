@@ -375,10 +375,10 @@ def run_the_story(page: Any, url: str, expect: Any, tmp_path: Path) -> str | Non
     nudge.get_by_role("button", name="2 ⛔ Blocked").click()
     ask = message(page, "Why is 2. Check the furnace gas valves and emergency stop blocked?")
     expect(ask).to_be_visible(timeout=STEP)
-    ask.get_by_role("button", name="Materials, tools, equipment").click()
+    ask.get_by_role("button", name="Materials or tools").click()
     expect(toast).to_have_text(
         "Recorded: 2. Check the furnace gas valves and emergency stop is blocked "
-        "(Materials, tools, equipment).",
+        "(Materials or tools).",
         timeout=STEP,
     )
     expect(nudge).to_contain_text("— ⛔ blocked", timeout=STEP)

@@ -61,7 +61,7 @@ def block_by_buttons(w: World, number: int = 1) -> None:
     nudge = message(w, WORKER, "your duties for")
     w.client.tap(WORKER, nudge["message_id"], label=f"{number} ⛔ Blocked")
     ask = message(w, WORKER, f"Why is {number}. .* blocked")
-    w.client.tap(WORKER, ask["message_id"], label="Materials, tools, equipment")
+    w.client.tap(WORKER, ask["message_id"], label="Materials or tools")
     message(w, WORKER, "Add a short note on the block")
 
 

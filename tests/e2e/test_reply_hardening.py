@@ -166,8 +166,8 @@ def test_item6_done_1_3_records_both_and_a_redelivery_doubles_nothing(tmp_path: 
         w.client.send_text(WORKER, "blocked 2, 3 materials: no spare filter")
         answer = message(w, WORKER, "Recorded", after=mark)
         assert answer["text"] == (
-            "Recorded: 2. Fix the pump is blocked (Materials, tools, equipment).\n"
-            "Recorded: 3. Clean the filter is blocked (Materials, tools, equipment)."
+            "Recorded: 2. Fix the pump is blocked (Materials or tools).\n"
+            "Recorded: 3. Clean the filter is blocked (Materials or tools)."
         )
         with Session(w.engine) as session:
             events = session.exec(

@@ -18,6 +18,7 @@ from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -60,6 +61,21 @@ async def test_set_and_get_my_commands(bot: telegram.Bot) -> None:
         "help"
     ]
     assert await bot.get_my_commands(scope=scope) == ()
+
+
+async def test_commands_per_chat_and_deleted(bot: telegram.Bot) -> None:
+    """#botcommandscopechat: a list for one chat, kept apart from the language lists; and
+    #deletemycommands: "Use this method to delete the list of the bot's commands for the given
+    scope and user language." """
+    chat = BotCommandScopeChat(4242)
+    await bot.set_my_commands([BotCommand("team", "Team")], scope=chat)
+    await bot.set_my_commands([BotCommand("today", "Heute")], language_code="de")
+    assert [c.command for c in await bot.get_my_commands(scope=chat)] == ["team"]
+    assert await bot.get_my_commands(scope=BotCommandScopeChat(4243)) == ()
+    assert await bot.delete_my_commands(scope=chat) is True
+    assert await bot.get_my_commands(scope=chat) == ()
+    assert [c.command for c in await bot.get_my_commands(language_code="de")] == ["today"]
+    assert await bot.delete_my_commands(scope=chat) is True  # nothing left: still True
 
 
 async def test_send_edit_delete(bot: telegram.Bot, people: AsyncSandboxClient) -> None:

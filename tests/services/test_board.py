@@ -88,18 +88,18 @@ def test_team_board_counts_per_unit_rolled_up_with_holders(engine: Engine, tmp_p
     s = settings()
 
     tina = board.team(engine, s, person["tl"], "en", NOW).splitlines()
-    assert tina[:3] == ["Today, Tue 17 Nov:", TEAM_ROW, "Open items:"]
+    assert tina[:3] == ["Today, Tue, Nov 17:", TEAM_ROW, "Open items:"]
     assert tina[3:5] == [PUMP, VALVES]  # blocked first, then late, then open past due
     assert sorted(tina[5:]) == sorted([STOCK, REPORT])
 
     walter = board.team(engine, s, person["wh"], "en", NOW).splitlines()
-    assert walter[:5] == ["Today, Tue 17 Nov:", SHOP_ROW, "  " + TEAM_ROW, "  " + VACANT_ROW,
+    assert walter[:5] == ["Today, Tue, Nov 17:", SHOP_ROW, "  " + TEAM_ROW, "  " + VACANT_ROW,
                           "Open items:"]  # fmt: skip
     assert walter[5:7] == [PUMP, VALVES]
     assert sorted(walter[7:]) == sorted([STOCK, REPORT, SWEEP])
     assert "Walter Head" not in "\n".join(walter)  # his report is not due yet
 
-    expected_top = ["Today, Tue 17 Nov:", PLANT_ROW, "  " + SHOP_ROW, "    " + TEAM_ROW,
+    expected_top = ["Today, Tue, Nov 17:", PLANT_ROW, "  " + SHOP_ROW, "    " + TEAM_ROW,
                     "    " + VACANT_ROW, "Open items:"]  # fmt: skip
     for who in ("pm", "adm"):  # the plant manager, and an admin who leads nothing
         assert board.team(engine, s, person[who], "en", NOW).splitlines()[:6] == expected_top

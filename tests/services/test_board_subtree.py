@@ -163,13 +163,13 @@ def test_a_leader_sees_their_subtree_and_no_sibling(engine: Engine) -> None:
     p = small_plant()
     p.store(engine)
     assert team(engine, p, "xena") == [
-        "Today, Tue 17 Nov:",
+        "Today, Tue, Nov 17:",
         "Cell-X: ✅ 0 · ⛔ 1 · 🕒 0 · excused 0 · absent 0 · no reply 0",
         "Open items:",
         "• Xavier — 1. Duty 4: ⛔ blocked, unowned",
     ]
     assert team(engine, p, "head") == [
-        "Today, Tue 17 Nov:",
+        "Today, Tue, Nov 17:",
         "Ws-A: ✅ 1 · ⛔ 1 · 🕒 0 · excused 0 · absent 0 · no reply 2",
         "  Team-A1: ✅ 1 · ⛔ 0 · 🕒 0 · excused 0 · absent 0 · no reply 1",
         "  Team-A2: ✅ 0 · ⛔ 1 · 🕒 0 · excused 0 · absent 0 · no reply 1",  # vacant: counted
@@ -343,7 +343,7 @@ def reference(engine: Engine, s: Settings, person_id: int, view: str) -> str:
         shown = found[: board.OVERDUE_SHOWN]
         return "\n".join([texts.render("en", "board.overdue_header"), *map(line, shown),
                           *more(found, len(shown))])  # fmt: skip
-    lines = [texts.render("en", "board.header", day=day_label(DAY))]
+    lines = [texts.render("en", "board.header", day=day_label("en", DAY))]
     open_items: list[BoardItem] = []
     for root in roots:
         whole = team_board(tree, root, items)

@@ -637,7 +637,7 @@ def test_ack_holds_the_climb_until_the_ack_timeout(engine: Engine, tmp_path: Pat
     outcome = act(engine, s, "tl", f"e:a:{occ_id}", local("08:12"))
     assert outcome.recorded
     assert outcome.answer == (
-        "You took 1. Read the meters of Willy One. If it is not resolved within 20m,"
+        "You took 1. Read the meters of Willy One. If it is not resolved within 20 minutes,"
         " it climbs again."
     )
     [edit] = outcome.edits  # Tina's own message now says who took it, without buttons
@@ -766,9 +766,7 @@ def test_resolving_a_block_tells_the_person_and_everyone_notified(
         f"l1@{int(local('07:35').timestamp())}",
     ]
     [to_tina] = texts_to(engine, "tl")
-    assert to_tina.endswith(
-        "Wanda Two — 1. Service the pump: ⛔ blocked (Materials, tools, equipment)"
-    )
+    assert to_tina.endswith("Wanda Two — 1. Service the pump: ⛔ blocked (Materials or tools)")
     with Session(engine) as session:
         message = session.exec(select(Outbox).where(Outbox.chat_id == CHATS["tl"])).one()
     keys = [b["callback_data"] for row in message.payload["reply_markup"]["inline_keyboard"]

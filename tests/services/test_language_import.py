@@ -90,7 +90,7 @@ def test_an_unknown_language_is_an_error_naming_file_row_value_and_the_languages
     assert [str(p) for p in result.problems] == [
         f"{people}: row 3, language: 'klingon' is not a language execbot speaks ({spoken})"
     ]
-    assert "rejected: 1 problem(s), nothing was written" in result.report()
+    assert "rejected: 1 problem, nothing was written" in result.report()
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Person)).one() == 0
         assert session.exec(select(func.count()).select_from(AuditEvent)).one() == 0

@@ -199,7 +199,7 @@ def test_item3_a_long_note_is_cut_with_a_mark(engine: Engine) -> None:
         [(outbox, _)] = notices.queue_group(session, SETTINGS, [notice], NOW)
         text = outbox.payload["text"]
         quoted = note[: NOTE_LIMIT - 1].rstrip() + "…"
-        assert text.endswith(f"⛔ blocked (Materials, tools, equipment): {quoted}")
+        assert text.endswith(f"⛔ blocked (Materials or tools): {quoted}")
         short = "The valve waits for the part from Keller."
         [notice] = build(session, [("Wanda Two", "Service the pump", short, "blocked", "esc")])
         [(outbox, _)] = notices.queue_group(session, SETTINGS, [notice], NOW)

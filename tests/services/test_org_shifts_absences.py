@@ -107,7 +107,7 @@ def test_bad_rows_are_rejected_with_file_row_and_field(engine: Engine, tmp_path:
         f"{bad}: person p.schulz, crew: unknown crew 'E' (expected one of A, B, C, D)",
         f"{bad}: duty night, schedule: unknown shift 'X' (expected one of D, N, any)",
     ]
-    assert result.report().startswith("rejected: 6 problem(s), nothing was written")
+    assert result.report().startswith("rejected: 6 problems, nothing was written")
     assert table_counts(engine) == before
 
 

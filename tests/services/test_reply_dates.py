@@ -35,7 +35,7 @@ def test_item15_a_notice_about_yesterdays_item_names_its_day(
     ]
     assert texts_to(engine, "wh") == [
         "1 item needs your attention:\n"
-        + item("Willy One", "reading", "no answer (due Tue 17 Nov 08:00)")
+        + item("Willy One", "reading", "no answer (due Tue, Nov 17 08:00)")
     ]
 
 
@@ -47,5 +47,5 @@ def test_item15_a_reminder_for_a_duty_due_after_midnight_names_its_day(
     start_day(engine, s, local("06:00"), local("23:00"))
     escalation.advance(engine, s, local("23:30"))
     assert texts_to(engine, "w1", kind=None)[-1] == (
-        "Reminder: 1. Night check is due at Wed 18 Nov 00:30."
+        "Reminder: 1. Night check is due at Wed, Nov 18 00:30."
     )

@@ -19,7 +19,8 @@ error code.  Every call with a known token lands in the call log and the counter
 
 Methods: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, sendMessage,
 sendPhoto, sendDocument, editMessageText, editMessageReplyMarkup, deleteMessage,
-answerCallbackQuery, getFile, setMyCommands, getMyCommands, sendChatAction, getChat.
+answerCallbackQuery, getFile, setMyCommands, getMyCommands, deleteMyCommands, sendChatAction,
+getChat.
 Method-specific rules are in each function's docstring: here getMe, getFile and the command
 lists; the chat and message methods in :mod:`sandbox.chats`; getUpdates and the webhook
 methods in :mod:`sandbox.receiving`.
@@ -146,6 +147,12 @@ def set_my_commands(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     return True
 
 
+def delete_my_commands(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
+    """Remove the command list of exactly this scope and language (True even if none)."""
+    bot.commands.pop(_command_key(params), None)
+    return True
+
+
 def get_my_commands(sandbox: Sandbox, bot: Bot, params: Params) -> Any:
     """The command list stored for exactly this scope and language (empty when none)."""
     return list(bot.commands.get(_command_key(params), []))
@@ -178,6 +185,7 @@ METHODS: dict[str, Method] = {
         Method("getFile", get_file),
         Method("setMyCommands", set_my_commands),
         Method("getMyCommands", get_my_commands),
+        Method("deleteMyCommands", delete_my_commands),
         Method("sendChatAction", send_chat_action),
         Method("getChat", get_chat),
     )
