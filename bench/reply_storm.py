@@ -33,6 +33,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from sqlalchemy import text
 
 from bench.common import (
     EXECBOT,
+    free_port,
     open_chats,
     postgres_engine,
     prepare_wave,
@@ -73,6 +75,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16, help="[inbox] workers (16)")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (the test database)")
     parser.add_argument("--keep-log", metavar="PATH", help="copy execbot's log here at the end")
+    parser.add_argument(
+        "--webhook", action="store_true", help="execbot in webhook mode (the sandbox delivers)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="py-spy (if installed) samples execbot during the storm; collapsed stacks to PATH",
+    )
     parser.add_argument("--serve-reference", metavar="API_BASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_reference:
@@ -100,10 +110,19 @@ def main() -> None:
                 '[escalation]\nquiet_hours = ""\n'
                 f"[inbox]\nworkers = {args.workers}\n"
             )
+            if args.webhook:
+                port = free_port()
+                config.write_text(
+                    config.read_text().replace("[telegram]\n", '[telegram]\nmode = "webhook"\n', 1)
+                    + f'[telegram.webhook]\nurl_path = "hook"\nport = {port}\n'
+                    f'public_url = "http://127.0.0.1:{port}/hook"\n'
+                )
             env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBOT_")}
             env.update(
                 EXECBOT_CONFIG=str(config), EXECBOT_TOKEN=DEFAULT_TOKEN, EXECBOT_CLOCK_START=START
             )
+            if args.webhook:
+                env["EXECBOT_WEBHOOK_SECRET"] = "storm-" + os.urandom(8).hex()
             log = (workdir / "execbot.log").open("wb")
             command = [EXECBOT, "run"]
             bot = subprocess.Popen(
@@ -112,13 +131,18 @@ def main() -> None:
             try:
                 waited = wait_nudges(sb.client, people, bot)
                 print(
-                    f"{people} people, {engine.dialect.name}, [inbox] workers = {args.workers}; "
+                    f"{people} people, {engine.dialect.name}, "
+                    f"{'webhook' if args.webhook else 'polling'}, "
+                    f"[inbox] workers = {args.workers}; "
                     f"nudge wave delivered in {waited:.1f}s"
                 )
                 nudges = asyncio.run(find_nudges(sb.url, chats))
                 cpu_before = process_cpu(bot.pid)
+                spy = start_profile(bot.pid, args.profile) if args.profile else None
                 result = asyncio.run(storm(sb.url, sb.client, nudges, label="Done"))
                 cpu = process_cpu(bot.pid) - cpu_before
+                if spy is not None:
+                    stop_profile(spy, args.profile)
                 measured = sb.client.counters()  # only execbot's taps so far
                 with engine.connect() as conn:
                     replies = conn.execute(text("SELECT count(*) FROM reply")).scalar_one()
@@ -252,6 +276,28 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_profile(pid: int, path: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling ``pid`` (every thread, native frames off) until :func:`stop_profile`."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("  py-spy not installed: no profile")
+        return None
+    command = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", path]
+    command += ["--rate", "200", "--nonblocking", "--threads"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached before the first tap
+    return process
+
+
+def stop_profile(process: subprocess.Popen[bytes], path: str) -> None:
+    process.send_signal(signal.SIGINT)  #: py-spy writes its output and exits
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    print(f"  profile (py-spy collapsed stacks): {path}")
 
 
 def print_cpu(name: str, cpu: float, taps: int) -> None:
