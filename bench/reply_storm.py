@@ -23,6 +23,12 @@ Targets (issue 12): p99 under 1 s, none answered after 15 s, replies == taps.
     .venv/bin/python -m bench.reply_storm            # 1,000 people, about 2-3 minutes
     .venv/bin/python -m bench.reply_storm --quick    # 100 people
     .venv/bin/python -m bench.reply_storm --postgres # on PostgreSQL (the test database)
+    .venv/bin/python -m bench.reply_storm --webhook  # webhook mode (the sandbox delivers)
+    .venv/bin/python -m bench.reply_storm --rate 100 # 100 taps a second instead of all at once
+    .venv/bin/python -m bench.reply_storm --skip-reference --profile /tmp/storm.txt  # py-spy
+
+``--profile`` needs py-spy (``pip install py-spy`` into the venv; not a dependency): it
+samples execbot from the first tap to the last answer and writes collapsed stacks.
 """
 
 from __future__ import annotations
@@ -75,6 +81,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16, help="[inbox] workers (16)")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (the test database)")
     parser.add_argument("--keep-log", metavar="PATH", help="copy execbot's log here at the end")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="taps a second, spread evenly (0: all at once, as fast as the bench can)",
+    )
     parser.add_argument(
         "--webhook", action="store_true", help="execbot in webhook mode (the sandbox delivers)"
     )
@@ -139,7 +151,7 @@ def main() -> None:
                 nudges = asyncio.run(find_nudges(sb.url, chats))
                 cpu_before = process_cpu(bot.pid)
                 spy = start_profile(bot.pid, args.profile) if args.profile else None
-                result = asyncio.run(storm(sb.url, sb.client, nudges, label="Done"))
+                result = asyncio.run(storm(sb.url, sb.client, nudges, "Done", args.rate))
                 cpu = process_cpu(bot.pid) - cpu_before
                 if spy is not None:
                     stop_profile(spy, args.profile)
@@ -176,7 +188,7 @@ def main() -> None:
                 try:
                     time.sleep(3)  # its start-up (getMe, first getUpdates)
                     cpu_before = process_cpu(ref.pid)
-                    result = asyncio.run(storm(sb.url, sb.client, nudges, label=None))
+                    result = asyncio.run(storm(sb.url, sb.client, nudges, None, args.rate))
                     cpu = process_cpu(ref.pid) - cpu_before
                 finally:
                     stop_process(ref)
@@ -218,14 +230,23 @@ async def find_nudges(url: str, chats: list[int]) -> dict[int, tuple[int, str]]:
 
 
 async def storm(
-    url: str, client: SandboxClient, nudges: dict[int, tuple[int, str]], label: str | None
+    url: str,
+    client: SandboxClient,
+    nudges: dict[int, tuple[int, str]],
+    label: str | None,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
-    """Every person taps Done once, as fast as the bench can; then wait for the answers."""
+    """Every person taps Done once, as fast as the bench can (or ``rate`` taps a second,
+    evenly spread); then wait for the answers."""
     taps: dict[str, float] = {}
     slots = asyncio.Semaphore(TAP_CONCURRENCY)
     async with AsyncSandboxClient(url, timeout=30.0) as people:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.1
 
-        async def tap(chat: int, message_id: int, data: str) -> None:
+        async def tap(index: int, chat: int, message_id: int, data: str) -> None:
+            if rate > 0:
+                await asyncio.sleep(max(0.0, start + index / rate - loop.time()))
             async with slots:
                 at = time.time()
                 query = await people.tap(chat, message_id, data=data, forge=True)
@@ -234,7 +255,9 @@ async def storm(
         before = await people.counters()
         mark = max((c["seq"] for c in await people.calls(limit=1)), default=0)
         began = time.monotonic()
-        await asyncio.gather(*(tap(chat, m, d) for chat, (m, d) in nudges.items()))
+        await asyncio.gather(
+            *(tap(i, chat, m, d) for i, (chat, (m, d)) in enumerate(nudges.items()))
+        )
         sent_in = time.monotonic() - began
         deadline = time.monotonic() + 120
         want = before["answered_callback_queries"] + len(taps)
@@ -264,7 +287,8 @@ def report(name: str, result: dict[str, Any], people: int, *, target: bool = Tru
         p99, figures = float("inf"), "no answers"
     missed = target and (p99 >= TARGET_P99 or late > 0)
     print(
-        f"{name}: {taps} taps sent in {result['sent_in']:.1f}s; tap-to-answer {figures}; "
+        f"{name}: {taps} taps sent in {result['sent_in']:.1f}s "
+        f"({taps / max(result['sent_in'], 1e-9):.0f}/s); tap-to-answer {figures}; "
         f"after {WINDOW:.0f}s or never: {late}{'  TARGET MISSED' if missed else ''}"
     )
 
