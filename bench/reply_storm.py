@@ -23,6 +23,12 @@ Targets (issue 12): p99 under 1 s, none answered after 15 s, replies == taps.
     .venv/bin/python -m bench.reply_storm            # 1,000 people, about 2-3 minutes
     .venv/bin/python -m bench.reply_storm --quick    # 100 people
     .venv/bin/python -m bench.reply_storm --postgres # on PostgreSQL (the test database)
+    .venv/bin/python -m bench.reply_storm --webhook  # webhook mode (the sandbox delivers)
+    .venv/bin/python -m bench.reply_storm --rate 100 # 100 taps a second instead of all at once
+    .venv/bin/python -m bench.reply_storm --skip-reference --profile /tmp/storm.txt  # py-spy
+
+``--profile`` needs py-spy (``pip install py-spy`` into the venv; not a dependency): it
+samples execbot from the first tap to the last answer and writes collapsed stacks.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +55,7 @@ from sqlalchemy import text
 
 from bench.common import (
     EXECBOT,
+    free_port,
     open_chats,
     postgres_engine,
     prepare_wave,
@@ -73,6 +81,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16, help="[inbox] workers (16)")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (the test database)")
     parser.add_argument("--keep-log", metavar="PATH", help="copy execbot's log here at the end")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="taps a second, spread evenly (0: all at once, as fast as the bench can)",
+    )
+    parser.add_argument(
+        "--webhook", action="store_true", help="execbot in webhook mode (the sandbox delivers)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="py-spy (if installed) samples execbot during the storm; collapsed stacks to PATH",
+    )
     parser.add_argument("--serve-reference", metavar="API_BASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_reference:
@@ -100,10 +122,19 @@ def main() -> None:
                 '[escalation]\nquiet_hours = ""\n'
                 f"[inbox]\nworkers = {args.workers}\n"
             )
+            if args.webhook:
+                port = free_port()
+                config.write_text(
+                    config.read_text().replace("[telegram]\n", '[telegram]\nmode = "webhook"\n', 1)
+                    + f'[telegram.webhook]\nurl_path = "hook"\nport = {port}\n'
+                    f'public_url = "http://127.0.0.1:{port}/hook"\n'
+                )
             env = {k: v for k, v in os.environ.items() if not k.startswith("EXECBOT_")}
             env.update(
                 EXECBOT_CONFIG=str(config), EXECBOT_TOKEN=DEFAULT_TOKEN, EXECBOT_CLOCK_START=START
             )
+            if args.webhook:
+                env["EXECBOT_WEBHOOK_SECRET"] = "storm-" + os.urandom(8).hex()
             log = (workdir / "execbot.log").open("wb")
             command = [EXECBOT, "run"]
             bot = subprocess.Popen(
@@ -112,13 +143,18 @@ def main() -> None:
             try:
                 waited = wait_nudges(sb.client, people, bot)
                 print(
-                    f"{people} people, {engine.dialect.name}, [inbox] workers = {args.workers}; "
+                    f"{people} people, {engine.dialect.name}, "
+                    f"{'webhook' if args.webhook else 'polling'}, "
+                    f"[inbox] workers = {args.workers}; "
                     f"nudge wave delivered in {waited:.1f}s"
                 )
                 nudges = asyncio.run(find_nudges(sb.url, chats))
                 cpu_before = process_cpu(bot.pid)
-                result = asyncio.run(storm(sb.url, sb.client, nudges, label="Done"))
+                spy = start_profile(bot.pid, args.profile) if args.profile else None
+                result = asyncio.run(storm(sb.url, sb.client, nudges, "Done", args.rate))
                 cpu = process_cpu(bot.pid) - cpu_before
+                if spy is not None:
+                    stop_profile(spy, args.profile)
                 measured = sb.client.counters()  # only execbot's taps so far
                 with engine.connect() as conn:
                     replies = conn.execute(text("SELECT count(*) FROM reply")).scalar_one()
@@ -152,7 +188,7 @@ def main() -> None:
                 try:
                     time.sleep(3)  # its start-up (getMe, first getUpdates)
                     cpu_before = process_cpu(ref.pid)
-                    result = asyncio.run(storm(sb.url, sb.client, nudges, label=None))
+                    result = asyncio.run(storm(sb.url, sb.client, nudges, None, args.rate))
                     cpu = process_cpu(ref.pid) - cpu_before
                 finally:
                     stop_process(ref)
@@ -194,14 +230,23 @@ async def find_nudges(url: str, chats: list[int]) -> dict[int, tuple[int, str]]:
 
 
 async def storm(
-    url: str, client: SandboxClient, nudges: dict[int, tuple[int, str]], label: str | None
+    url: str,
+    client: SandboxClient,
+    nudges: dict[int, tuple[int, str]],
+    label: str | None,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
-    """Every person taps Done once, as fast as the bench can; then wait for the answers."""
+    """Every person taps Done once, as fast as the bench can (or ``rate`` taps a second,
+    evenly spread); then wait for the answers."""
     taps: dict[str, float] = {}
     slots = asyncio.Semaphore(TAP_CONCURRENCY)
     async with AsyncSandboxClient(url, timeout=30.0) as people:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.1
 
-        async def tap(chat: int, message_id: int, data: str) -> None:
+        async def tap(index: int, chat: int, message_id: int, data: str) -> None:
+            if rate > 0:
+                await asyncio.sleep(max(0.0, start + index / rate - loop.time()))
             async with slots:
                 at = time.time()
                 query = await people.tap(chat, message_id, data=data, forge=True)
@@ -210,7 +255,9 @@ async def storm(
         before = await people.counters()
         mark = max((c["seq"] for c in await people.calls(limit=1)), default=0)
         began = time.monotonic()
-        await asyncio.gather(*(tap(chat, m, d) for chat, (m, d) in nudges.items()))
+        await asyncio.gather(
+            *(tap(i, chat, m, d) for i, (chat, (m, d)) in enumerate(nudges.items()))
+        )
         sent_in = time.monotonic() - began
         deadline = time.monotonic() + 120
         want = before["answered_callback_queries"] + len(taps)
@@ -240,7 +287,8 @@ def report(name: str, result: dict[str, Any], people: int, *, target: bool = Tru
         p99, figures = float("inf"), "no answers"
     missed = target and (p99 >= TARGET_P99 or late > 0)
     print(
-        f"{name}: {taps} taps sent in {result['sent_in']:.1f}s; tap-to-answer {figures}; "
+        f"{name}: {taps} taps sent in {result['sent_in']:.1f}s "
+        f"({taps / max(result['sent_in'], 1e-9):.0f}/s); tap-to-answer {figures}; "
         f"after {WINDOW:.0f}s or never: {late}{'  TARGET MISSED' if missed else ''}"
     )
 
@@ -252,6 +300,28 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_profile(pid: int, path: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling ``pid`` (every thread, native frames off) until :func:`stop_profile`."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("  py-spy not installed: no profile")
+        return None
+    command = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", path]
+    command += ["--rate", "200", "--nonblocking", "--threads"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached before the first tap
+    return process
+
+
+def stop_profile(process: subprocess.Popen[bytes], path: str) -> None:
+    process.send_signal(signal.SIGINT)  #: py-spy writes its output and exits
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    print(f"  profile (py-spy collapsed stacks): {path}")
 
 
 def print_cpu(name: str, cpu: float, taps: int) -> None:

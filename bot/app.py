@@ -10,11 +10,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.context import CONTEXT_TYPES, App, Context, job_queue
 from bot.delivery import inbox as inbox_workers
 from bot.delivery import polling
+from bot.delivery.bot_http import AiohttpRequest, SplitRequest
 from bot.delivery.lease import LeaseKeeper, several_instances
 from bot.delivery.pause import SharedPause
 from bot.delivery.sender import SENDER_LEASE, PacedLimiter, Sender
@@ -63,6 +65,16 @@ CONNECTIONS = 32  # to the Bot API at once (the sender's sends, the taps' answer
 POOL_WAIT = 30.0  # seconds a call may wait for one of them
 
 
+def bot_api_request(connections: int = CONNECTIONS) -> SplitRequest:
+    """The Bot API client: tap answers on their own aiohttp connections (``bot.delivery.
+    bot_http``), the rest on python-telegram-bot's httpx client. httpcore looks at every idle
+    connection of its pool (a poll and a getpeername each) on every request and response: with
+    PTB's 256 connections a reply storm spent most of the event loop's time there. A smaller
+    pool, and calls wait for a free connection rather than fail after PTB's 1 s."""
+    default = HTTPXRequest(connection_pool_size=connections, pool_timeout=POOL_WAIT)
+    return SplitRequest(default, AiohttpRequest())
+
+
 def build_application(rt: Runtime, token: str) -> App:
     tg = rt.settings.telegram
     delivery = rt.settings.delivery
@@ -83,12 +95,7 @@ def build_application(rt: Runtime, token: str) -> App:
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .rate_limiter(PacedLimiter(pacer, shared))
-        # httpcore looks at every idle connection of the pool (a poll and a getpeername each)
-        # on every request and response: with PTB's 256 connections a reply storm spent most of
-        # the event loop's time there. A smaller pool, and calls wait for a free connection
-        # rather than fail after PTB's 1 s.
-        .connection_pool_size(CONNECTIONS)
-        .pool_timeout(POOL_WAIT)
+        .request(bot_api_request())
         # No Updater: polling (bot.delivery.polling) and the webhook (bot.delivery.webhook)
         # confirm an update to Telegram only after it is handled or stored.
         .updater(None)

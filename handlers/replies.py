@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any
 
-from telegram import CallbackQuery, ForceReply, Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 
 from bot.context import Context
@@ -38,9 +37,10 @@ async def on_tap(update: Update, context: Context) -> None:
         message.message_id if message else None,
         rt.clock(),
     )
-    await _carry_out(
-        update, context, rt.call(replies.tap, rt.engine, rt.settings, incoming, query.data or "")
-    )
+    chat = update.effective_chat.id if update.effective_chat is not None else None
+    # the edits and the question are stored with the reply, in its transaction
+    call = rt.call(replies.tap_and_queue, rt.engine, rt.settings, incoming, query.data or "", chat)
+    await _carry_out(update, context, call, queued=True)
 
 
 async def on_leader_tap(update: Update, context: Context) -> None:
@@ -55,9 +55,12 @@ async def on_leader_tap(update: Update, context: Context) -> None:
     await _carry_out(update, context, call)
 
 
-async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome]) -> None:
+async def _carry_out(
+    update: Update, context: Context, call: Awaitable[Outcome], *, queued: bool = False
+) -> None:
     """Answer a tap with what the service decided (or "try again" if it failed) as soon as it
-    has committed, then queue the edits and the question in the outbox, and bring the
+    has committed, then queue the edits and the question in the outbox (``queued``: the
+    service stored them with its commit; the sender is only woken), and bring the
     escalation pass forward if something was recorded."""
     query = update.callback_query
     assert query is not None
@@ -67,7 +70,10 @@ async def _carry_out(update: Update, context: Context, call: Awaitable[Outcome])
         await _answer_query(query, texts.render(None, "access.try_again"))
         raise
     await answer_soon(_answer_query(query, outcome.answer))  # before the follow-ups are queued
-    await send(context, follow_ups(update, outcome))
+    if queued:
+        context.bot_data.sender.wake()
+    else:
+        await send(context, follow_ups(update, outcome))
     if outcome.wake_escalation:
         wake_escalation(context)
 
@@ -158,14 +164,5 @@ def _reply(update: Update, text: str) -> list[outgoing.Outgoing]:
 
 def follow_ups(update: Update, outcome: Outcome) -> list[outgoing.Outgoing]:
     """The nudge edits and the question an outcome asks for, as outbox messages in order."""
-    messages = [
-        outgoing.edit(edit.chat_id, edit.message_id, edit.text, edit.reply_markup)
-        for edit in outcome.edits
-    ]
-    if outcome.prompt is not None and update.effective_chat is not None:
-        prompt = outcome.prompt
-        markup: dict[str, Any] | None = prompt.reply_markup
-        if not markup and prompt.force_reply:
-            markup = ForceReply(selective=True).to_dict()
-        messages.append(outgoing.reply(update.effective_chat.id, prompt.text, markup))
-    return messages
+    chat = update.effective_chat
+    return replies.follow_ups(chat.id if chat is not None else None, outcome)

@@ -49,6 +49,11 @@ MAX_PAUSE = 5.0  # seconds between tries while the database refuses the bookkeep
 # update seen again within it still stores nothing), and pruned this often.
 KEEP_HANDLED, PRUNE_EVERY = timedelta(days=2), 600.0
 ANSWERS_PER_WORKER = 4  # answers under way per worker before they start taking slots
+# Bookkeeping rounds come at most this often: each is a write transaction, and in a reply
+# storm a round per handled update made the workers' commits queue behind the rounds (on
+# SQLite writers take turns). A round records every outcome since the last one and claims
+# for every free slot, so a short gap costs an update at most this much.
+ROUND_GAP = 0.02
 
 
 @dataclass(slots=True)
@@ -134,11 +139,13 @@ class Workers:
         max_tries: int = 5,
         lease: timedelta = LEASE,
         idle_poll: float | None = None,
+        round_gap: float = ROUND_GAP,
     ) -> None:
         self.app = app
         self.rt = app.bot_data.runtime
         self.engine, self.holder = self.rt.engine, self.rt.instance
         self.workers, self.max_tries, self.lease = workers, max_tries, lease
+        self.round_gap = round_gap
         sqlite = self.engine.dialect.name == "sqlite"
         self.idle_poll = idle_poll if idle_poll is not None else (1.0 if sqlite else 0.25)
         self._wake = asyncio.Event()
@@ -170,7 +177,13 @@ class Workers:
             if released:
                 log.warning("returned %d unfinished updates to the inbox", released)
         failures = 0
+        loop = asyncio.get_running_loop()
+        last = -ROUND_GAP
         while not self._stopping:
+            gap = last + self.round_gap - loop.time()
+            if gap > 0:
+                await asyncio.sleep(gap)  # the outcomes and wake-ups of the gap: one round
+            last = loop.time()
             self._wake.clear()
             try:
                 claimed = await self._round()

@@ -8,13 +8,18 @@ A typed text goes first to the question the bot asked, if one is pending
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot import callbacks
 from bot.config import Settings
 from bot.delivery.outcomes import Outcome, Prompt
 from bot.render import texts
 from bot.render.messages import category_keyboard, later_keyboard, skip_keyboard
+from bot.services import outgoing
 from bot.services.questions import QUESTIONS
 from bot.services.recording import Incoming as Incoming  # the handlers build it
 from bot.services.recording import (
@@ -29,7 +34,7 @@ from bot.services.recording import (
     record,
     time_refused,
 )
-from bot.store import occurrences, replies
+from bot.store import occurrences, outbox, replies
 from bot.store.engine import session_scope
 from models.replies import (
     Action,
@@ -42,43 +47,91 @@ from models.replies import (
     parse_typed,
     typed_time,
 )
+from models.tables import Outbox
 
+FORCE_REPLY = {"force_reply": True, "selective": True}  # Telegram's ForceReply(selective=True)
 UNKNOWN_SHOWN = 10  # unknown numbers named in one answer; more are cut to "…"
 
 
 def tap(engine: Engine, settings: Settings, incoming: Incoming, data: str) -> Outcome:
     """A button under a nudge or a question. The callback data is never trusted."""
-    action = callbacks.decode(data)
     with session_scope(engine) as session:
-        person = person_of(session, incoming)
-        if person is None:
-            return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
-        ctx = ReplyContext(session, settings, person, incoming)
-        if not isinstance(action, callbacks.PersonAction):
-            return Outcome(ctx.text("reply.button_invalid"))
-        if (earlier := replies.reply_by_update(session, incoming.update_id)) is not None:
-            return already(ctx, earlier)
-        loaded = load(ctx, action.occurrence_id)
-        if isinstance(loaded, Outcome):
-            return loaded
-        occ = loaded[0]
-        match action:
-            case callbacks.Answer(reply):
-                return _start_action(ctx, loaded, reply)
-            case callbacks.BlockCategory(category):
-                outcome = record(ctx, loaded, Action.BLOCKED, via="button", category=category)
-                if outcome.recorded:
-                    replies.ask(session, question(ctx, occ, "block_note", category=category.value))
-                    skip = skip_keyboard(ctx.lang, occ.id or 0)
-                    outcome.prompt = Prompt(ctx.text("reply.ask_note"), skip)
-                return outcome
-            case callbacks.LaterTime(option):
-                promised = later_until(option, ctx.now, ctx.tz, occ.due_at, day_end(ctx))
-                replies.forget_question(session, person.id or 0)
-                return record(ctx, loaded, Action.LATER, via="button", promised=promised)
-            case callbacks.SkipNote():
-                replies.forget_question(session, person.id or 0)
-                return Outcome(ctx.text("reply.note_skipped"))
+        return _tap(session, settings, incoming, data)
+
+
+def tap_and_queue(
+    engine: Engine, settings: Settings, incoming: Incoming, data: str, chat_id: int | None
+) -> Outcome:
+    """:func:`tap`, with the edits and the question it leads to (:func:`follow_ups`) stored in
+    the outbox in the same transaction: one commit a tap instead of two (on SQLite, where
+    writers take turns, a reply storm's taps waited for each other's commits), and the
+    follow-ups are stored exactly when the reply is."""
+    with session_scope(engine) as session:
+        outcome = _tap(session, settings, incoming, data)
+        messages = follow_ups(chat_id, outcome)
+        if messages:
+            outbox.add_new(session, [_outbox_row(m, incoming.now) for m in messages])
+        return outcome
+
+
+def follow_ups(chat_id: int | None, outcome: Outcome) -> list[outgoing.Outgoing]:
+    """The nudge edits and the question an outcome asks for, as outbox messages in order
+    (the question goes to ``chat_id``, the chat the reply came from)."""
+    messages = [
+        outgoing.edit(edit.chat_id, edit.message_id, edit.text, edit.reply_markup)
+        for edit in outcome.edits
+    ]
+    if outcome.prompt is not None and chat_id is not None:
+        prompt = outcome.prompt
+        markup: dict[str, Any] | None = prompt.reply_markup
+        if not markup and prompt.force_reply:
+            markup = dict(FORCE_REPLY)
+        messages.append(outgoing.reply(chat_id, prompt.text, markup))
+    return messages
+
+
+def _outbox_row(message: outgoing.Outgoing, now: datetime) -> Outbox:
+    """An outbox row as ``outgoing.queue`` stores it."""
+    return Outbox(
+        chat_id=message.chat_id,
+        kind=message.kind,
+        payload=message.payload,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def _tap(session: Session, settings: Settings, incoming: Incoming, data: str) -> Outcome:
+    action = callbacks.decode(data)
+    person = person_of(session, incoming)
+    if person is None:
+        return Outcome(texts.render(None, "access.unknown_user", plant=settings.plant.name))
+    ctx = ReplyContext(session, settings, person, incoming)
+    if not isinstance(action, callbacks.PersonAction):
+        return Outcome(ctx.text("reply.button_invalid"))
+    if (earlier := replies.reply_by_update(session, incoming.update_id)) is not None:
+        return already(ctx, earlier)
+    loaded = load(ctx, action.occurrence_id)
+    if isinstance(loaded, Outcome):
+        return loaded
+    occ = loaded[0]
+    match action:
+        case callbacks.Answer(reply):
+            return _start_action(ctx, loaded, reply)
+        case callbacks.BlockCategory(category):
+            outcome = record(ctx, loaded, Action.BLOCKED, via="button", category=category)
+            if outcome.recorded:
+                replies.ask(session, question(ctx, occ, "block_note", category=category.value))
+                skip = skip_keyboard(ctx.lang, occ.id or 0)
+                outcome.prompt = Prompt(ctx.text("reply.ask_note"), skip)
+            return outcome
+        case callbacks.LaterTime(option):
+            promised = later_until(option, ctx.now, ctx.tz, occ.due_at, day_end(ctx))
+            replies.forget_question(session, person.id or 0)
+            return record(ctx, loaded, Action.LATER, via="button", promised=promised)
+        case callbacks.SkipNote():
+            replies.forget_question(session, person.id or 0)
+            return Outcome(ctx.text("reply.note_skipped"))
 
 
 def typed(engine: Engine, settings: Settings, incoming: Incoming, text: str) -> Outcome | None:

@@ -18,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from bot.store import sqlite_writer
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -41,6 +43,7 @@ def make_engine(url: str, *, echo: bool = False, connections: int | None = None)
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        sqlite_writer.install(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)  # writers queue in-process
     return engine
 
 
