@@ -16,6 +16,9 @@ run, then side by side:
   (any 1-second window) and the busiest chat's;
 - 429s, duplicates (nudges a chat got more than once), nudges missing;
 - taps: the sandbox's tap-to-answer p50 / p99 / max, answers after Telegram's 15 s window;
+- the instances' ``[delivery] margin``: by default the tests' (:func:`pacing_for`: the
+  sandbox counts a send after its latency, so the margin covers the latency's spread);
+  ``--margin 0.15`` shows execbot's default;
 - who sent: how often the ``sender`` lease changed hands (``sending as`` in the logs), and
   each instance's CPU seconds, the sandbox's, and the machine's load average.
 
@@ -26,14 +29,15 @@ taps are handled by all three. Nothing asserts speed; a missed target prints
 ``TARGET MISSED``. Needs PostgreSQL on 127.0.0.1:5432 (``EXECBOT_TEST_POSTGRES_URL``) and
 HAProxy (Debian's ``haproxy``).
 
-    .venv/bin/python -m bench.instances_wave                 # 1,500 people: about 4 minutes
-    .venv/bin/python -m bench.instances_wave --people 3000   # about 7 minutes
+    .venv/bin/python -m bench.instances_wave                 # 1,500 people: about 5 minutes
+    .venv/bin/python -m bench.instances_wave --people 3000   # about 8 minutes
     .venv/bin/python -m bench.instances_wave --people 300 --instances 3   # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import re
@@ -50,6 +54,7 @@ from tests.e2e.instances import (
     Wave,
     cluster,
     haproxy_binary,
+    pacing_for,
     prepare_wave,
 )
 
@@ -60,6 +65,7 @@ PACED = frozenset(
 WINDOW = 15.0  # seconds Telegram takes an answer to a callback query
 LIMIT = 30  # messages a second, Telegram's
 SLOWER_BY = 0.05  # three instances' wave may take this much longer than one's (noise)
+GAP = 0.25  # seconds without a paced message that count as the sender idling (pacing: 0.04)
 SENDING_AS = re.compile(r"sending as (\S+)")
 
 
@@ -72,6 +78,12 @@ def main() -> None:
     parser.add_argument(
         "--lead", type=float, default=30.0, help="seconds from the start to 07:00 (30)"
     )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        help="[delivery] margin of the instances (default: the tests', the latency's spread "
+        "+ 0.1 s; execbot's default is 0.15)",
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep the logs of each run under DIR")
     args = parser.parse_args()
     reason = postgres_unavailable()
@@ -80,9 +92,11 @@ def main() -> None:
     if haproxy_binary() is None:
         raise SystemExit("HAProxy needed: apt-get install haproxy")
     low, high = (float(x) for x in args.latency.split("-"))
+    pacing = pacing_for((low, high)) if args.margin is None else margin_config(args.margin)
     counts = [int(n) for n in args.instances.split(",")]
     print(
         f"{args.people} people, {args.tap_share:.0%} tap; Bot API latency {low:g}-{high:g} s; "
+        f"{pacing.splitlines()[-1]}; "
         f"{os.cpu_count()} cores, load average {load()} at the start",
         flush=True,
     )
@@ -91,12 +105,16 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"execbot-inst{count}-") as tmp:
             root = Path(args.keep) / f"instances-{count}" if args.keep else Path(tmp)
             root.mkdir(parents=True, exist_ok=True)
-            result = run(root, count, args.people, args.tap_share, (low, high), args.lead)
+            result = run(root, count, args.people, args.tap_share, (low, high), args.lead, pacing)
         results.append(result)
         print_run(result)
     if len(results) > 1:
         print()
         print(side_by_side(results))
+
+
+def margin_config(margin: float) -> str:
+    return f"[delivery]\nmargin = {margin}\n"
 
 
 def load() -> str:
@@ -110,8 +128,9 @@ def run(
     tap_share: float,
     latency: tuple[float, float],
     lead: float,
+    pacing: str,
 ) -> dict[str, Any]:
-    with cluster(root, clock_start=NUDGE_AT, latency=latency) as c:
+    with cluster(root, clock_start=NUDGE_AT, latency=latency, config_extra=pacing) as c:
         chats = prepare_wave(c, people)
         tappers = set(chats[:: max(1, round(1 / tap_share))]) if tap_share > 0 else set()
         # the shared clock, from now: 07:00 comes ``lead`` seconds after the instances start
@@ -200,6 +219,9 @@ def summarise(
     first, last = (nudge_times[0], nudge_times[-1]) if nudge_times else (math.nan, math.nan)
     span = paced[-1] - paced[0] if len(paced) > 1 else math.nan
     seconds = Counter(int(t - paced[0]) for t in paced) if paced else Counter()
+    during = [t for t in paced if first <= t <= last]  # the wave, not the edits after it
+    pauses = [(i + 1, b - a) for i, (a, b) in enumerate(itertools.pairwise(during)) if b - a > GAP]
+    gaps = [gap for _, gap in pauses]
     taps = counters.get("tap_to_answer_ms") or {}
     return {
         "instances": count,
@@ -213,6 +235,8 @@ def summarise(
         "paced": len(paced),
         "mean_rate": (len(paced) - 1) / span if span and span > 0 else math.nan,
         "peak_second": max(seconds.values(), default=0),
+        "gaps": (len(gaps), sum(gaps)),
+        "pauses": pauses,
         "peak_window": counters["peak_overall_rate"],
         "peak_chat": counters["peak_chat_rate"],
         "429": counters["429"],
@@ -252,7 +276,9 @@ def print_run(r: dict[str, Any]) -> None:
         f"{r['missing']}, duplicates {r['duplicates']}\n"
         f"  messages/s: mean {r['mean_rate']:.1f} ({r['paced']} sends and edits), busiest "
         f"second {r['peak_second']}, sandbox peak {r['peak_window']}/s and "
-        f"{r['peak_chat']}/chat; 429s {r['429']}\n"
+        f"{r['peak_chat']}/chat; 429s {r['429']}; pauses over {GAP:g} s in the wave: "
+        f"{r['gaps'][0]}, {r['gaps'][1]:.1f} s in all (after message: seconds "
+        f"{', '.join(f'{n}: {gap:.2f}' for n, gap in r['pauses'])})\n"
         f"  taps: {r['taps']}, tap-to-answer p50 {ms(r['tap_p50'])}, p99 {ms(r['tap_p99'])}, "
         f"max {ms(r['tap_max'])}; late {r['late']}, unanswered {r['unanswered']}\n"
         f"  updates handled by instance {dict(sorted(r['handled_by'].items()))}; "
@@ -275,6 +301,7 @@ def side_by_side(results: list[dict[str, Any]]) -> str:
             "messages/s, busiest second (sandbox peak)",
             lambda r: f"{r['peak_second']} ({r['peak_window']})",
         ),
+        ("pauses > 0.25 s between messages", lambda r: f"{r['gaps'][0]}, {r['gaps'][1]:.1f} s"),
         ("most to one chat in a second", lambda r: str(r["peak_chat"])),
         ("429s", lambda r: str(r["429"])),
         ("nudges missing / duplicates", lambda r: f"{r['missing']} / {r['duplicates']}"),
