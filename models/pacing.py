@@ -56,6 +56,17 @@ class Pacer:
             self._chat_next[chat_id] = at + self.chat_interval + self.margin
         return at
 
+    def give_back(self, chat_id: int, at: float) -> None:
+        """A turn booked for ``at`` was not used (it came late): free its slot in the window,
+        and let the chat's next turn come from ``at`` (the chat rule allowed a send then and
+        nothing went to the chat since), not one chat interval after the unused turn; unless
+        a later turn of the chat was booked meanwhile, which keeps its interval."""
+        if at in self._starts:
+            self._starts.remove(at)
+        booked_next = at + self.chat_interval + self.margin
+        if self.chat_interval > 0 and self._chat_next.get(chat_id) == booked_next:
+            self._chat_next[chat_id] = at  # no later turn of this chat was booked meanwhile
+
     def pause(self, until: float) -> None:
         """Hold every send until ``until`` (after the server answered 429 retry_after)."""
         self._paused_until = max(self._paused_until, until)

@@ -507,6 +507,9 @@ async def _paced(pacer: Pacer, chat_id: int) -> None:
             continue
         if now - at <= LATE_TURN or late_once:
             return
+        # the unused turn must not hold the window, nor push this chat a chat interval away
+        # (the caller sends one at a time: that would idle every send for over a second)
+        pacer.give_back(chat_id, at)
         late_once = True
 
 

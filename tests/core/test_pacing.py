@@ -58,3 +58,25 @@ def test_sends_are_spread_evenly_not_in_bursts() -> None:
     gaps = [b - a for a, b in pairwise(starts)]
     assert min(gaps) >= 1.02 / 30 - 1e-9
     assert max_in_window(starts, 0.5) <= 15  # half a window never holds more than half
+
+
+def test_a_late_turn_given_back_frees_its_slot_and_its_chat() -> None:
+    """The sender books again a turn that came late (a busy process); the unused booking must
+    neither fill the window nor push the chat a whole chat interval away (that idled every
+    send for 1.15 s)."""
+    pacer = Pacer(rate=30, chat_interval=1.0, margin=0.15)
+    at = pacer.reserve(1, 0.0)
+    pacer.give_back(1, at)
+    again = pacer.reserve(1, 0.3)  # the turn noticed 0.3 s late
+    assert again < 0.35  # the next even slot, not 1.15 s after the unused turn
+    starts = [again] + [pacer.reserve(chat, 0.3) for chat in range(2, 40)]
+    assert max_in_window(starts, 1.15) <= 30
+    assert len(pacer._starts) == len(starts)  # the unused booking holds no slot
+
+
+def test_giving_back_keeps_a_later_turn_of_the_same_chat_apart() -> None:
+    pacer = Pacer(rate=30, chat_interval=1.0, margin=0.15)
+    first = pacer.reserve(1, 0.0)
+    second = pacer.reserve(1, 0.0)  # booked meanwhile (a handler's edit to the chat)
+    pacer.give_back(1, first)
+    assert pacer.reserve(1, 0.3) >= second + 1.15

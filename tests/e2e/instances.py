@@ -26,6 +26,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,11 +35,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, col
 
 from bot.store import migrate
 from bot.store.engine import make_engine
+from models.tables import Person
 from sandbox.server import DEFAULT_TOKEN
 from tests.conftest import POSTGRES_URL, ROOT, postgres_unavailable
 from tests.e2e.harness import EXECBOT, Proc, World, clean_env, free_port, world
@@ -48,6 +51,22 @@ SYSTEMD_UNIT = ROOT / "deploy" / "execbot@.service"
 URL_PATH = "telegram"
 SECRET = "harness-Secret_0123456789"
 PORT_ENV = "EXECBOT_SERVER_PORT"
+# The real Bot API answers in 100-300 ms; the multi-instance tests and the bench run with it.
+TELEGRAM_LATENCY = (0.1, 0.3)
+# The sandbox waits the whole latency before it admits (and counts) a call, so sends paced
+# evenly at their start reach its 1-second meter up to 0.2 s closer together: the pacing
+# margin must cover that spread, plus 0.1 s for a busy machine (0.15 s, the default, measured
+# 31 in one second at this latency). ``[delivery] margin`` for the instances of a cluster
+# started with ``latency``: see :func:`pacing_for`.
+BUSY_MACHINE_SLACK = 0.1
+
+
+def pacing_for(latency: tuple[float, float]) -> str:
+    """The ``[delivery]`` config for instances facing the sandbox with ``latency``: a margin
+    of the latency's spread plus :data:`BUSY_MACHINE_SLACK` (the default 0.15 s at least)."""
+    margin = max(0.15, round(latency[1] - latency[0] + BUSY_MACHINE_SLACK, 3))
+    return f"[delivery]\nmargin = {margin}\n"
+
 
 Mode = Literal["webhook", "polling"]
 
@@ -393,13 +412,17 @@ def cluster(
     config_extra: str = "",
 ) -> Iterator[Cluster]:
     """A sandbox process (limits on by default) and a fresh, migrated PostgreSQL database;
-    start instances with :meth:`Cluster.start`. Everything is stopped at the end: instances
-    by SIGTERM, then HAProxy, then the sandbox; the database is dropped."""
+    start instances with :meth:`Cluster.start`. With ``latency``, the instances' pacing margin
+    covers its spread (:func:`pacing_for`) unless ``config_extra`` has a ``[delivery]``.
+    Everything is stopped at the end: instances by SIGTERM, then HAProxy, then the sandbox;
+    the database is dropped."""
     with fresh_database() as db_url:
         engine = make_engine(db_url)
         migrate.upgrade(engine)
         engine.dispose()
         with world(root, limits=limits, db_url=db_url, latency=latency) as w:
+            if latency[1] > 0 and "[delivery]" not in config_extra:
+                config_extra = pacing_for(latency) + config_extra
             c = Cluster(w, db_url, mode, clock_start, config_extra=config_extra)
             try:
                 yield c
@@ -409,3 +432,89 @@ def cluster(
                     c.haproxy.stop()
                 if c._engine is not None:
                     c._engine.dispose()
+
+
+# --- a nudge wave (the tests and bench/instances_wave.py) ---------------------------------------
+
+NUDGE = re.compile(r"your duties for")
+# The plant is in Europe/Berlin (UTC+1 in November); the wave is nudged at 07:00.
+WAVE_START = datetime.fromisoformat("2026-11-17T06:59:50+01:00")
+FIRST_CHAT = 2_000_000
+
+
+def wave_org(people: int) -> str:
+    """One plant, ``people`` operators, one duty each, nudged at 07:00."""
+    lines = [
+        '[[units]]\nkey = "plant"\nname = "Plant"\nkind = "plant"\n',
+        '[[duties]]\nkey = "round"\ntitle = "Morning round"\npost = "operator"\nunit = "plant"\n'
+        'nudge = "07:00"\ndue = "11:00"\n',
+    ]
+    lines += [
+        f'[[people]]\nkey = "p{i}"\nname = "Person {i}"\nunit = "plant"\npost = "operator"\n'
+        for i in range(people)
+    ]
+    return "\n".join(lines)
+
+
+def prepare_wave(c: Cluster, people: int) -> list[int]:
+    """People in the org, joined (bound to their chats) and with their chats open in the
+    sandbox; returns their chat ids. Onboarding is tested elsewhere."""
+    org = c.world.root / "org.toml"
+    org.write_text(wave_org(people))
+    (c.world.root / "config.toml").write_text(f'[database]\nurl = "{c.db_url}"\n')
+    c.world.execbot("org", "import", str(org))
+    chats = [FIRST_CHAT + i for i in range(people)]
+    c.client.create_people(
+        [{"first_name": f"P{i}", "id": chat} for i, chat in enumerate(chats)], started=True
+    )
+    with Session(c.engine) as session:
+        for i, chat in enumerate(chats):
+            session.execute(
+                update(Person).where(col(Person.key) == f"p{i}").values(telegram_user_id=chat)
+            )
+        session.commit()
+    return chats
+
+
+@dataclass
+class Wave:
+    """Follows the wave through the sandbox's call log; tappers tap Done on their nudge."""
+
+    c: Cluster
+    chats: list[int]
+    tappers: set[int]
+    seq: int = 0
+    nudges: Counter[int] = field(default_factory=Counter)
+    nudge_times: list[float] = field(default_factory=list)  # wall time of each nudge sent
+    waiting_to_tap: set[int] = field(default_factory=set)
+    taps: dict[str, dict[str, Any]] = field(default_factory=dict)  # by callback query id
+
+    def follow(self) -> None:
+        """Read new calls; tap for every tapper whose nudge arrived."""
+        for call in self.c.client.calls("sendMessage", since=self.seq):
+            self.seq = max(self.seq, call["seq"])
+            if call["status"] != 200 or not NUDGE.search(str(call["params"].get("text", ""))):
+                continue
+            chat = int(call["params"]["chat_id"])
+            self.nudges[chat] += 1
+            self.nudge_times.append(call["time"])
+            if chat in self.tappers and self.nudges[chat] == 1:
+                self.waiting_to_tap.add(chat)
+        if self.waiting_to_tap:
+            result = self.c.client.tap_latest(sorted(self.waiting_to_tap))
+            for tapped in result["tapped"]:
+                self.taps[tapped["callback_query_id"]] = tapped
+                self.waiting_to_tap.discard(tapped["person_id"])
+
+    def sent(self) -> int:
+        return sum(1 for chat in self.chats if self.nudges[chat])
+
+    def until(self, what: str, done: Any, timeout: float) -> None:
+        def probe() -> bool:
+            self.follow()
+            return bool(done())
+
+        self.c.wait(what, probe, timeout=timeout, every=0.3)
+
+    def everyone_nudged(self) -> bool:
+        return all(self.nudges[chat] for chat in self.chats) and not self.waiting_to_tap

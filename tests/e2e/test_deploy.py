@@ -341,10 +341,11 @@ def test_cluster_kills_restarts_and_stops_instances(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(postgres_unavailable() is not None, reason=str(postgres_unavailable()))
 def test_wave_follower_taps_each_nudge_once(tmp_path: Path) -> None:
-    """The wave helpers of test_instances.py: people imported and bound, nudges (sent here
+    """The wave helpers of instances.py: people imported and bound, nudges (sent here
     through the Bot API as execbot would) seen in the call log, tappers tap Done once,
     answers counted."""
-    from tests.e2e.test_instances import WAVE_START, Wave, answered_taps, prepare_wave
+    from tests.e2e.instances import WAVE_START, Wave, prepare_wave
+    from tests.e2e.test_instances import answered_taps
 
     with cluster(tmp_path, clock_start=WAVE_START) as c:
         chats = prepare_wave(c, 40)

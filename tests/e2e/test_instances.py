@@ -17,22 +17,27 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
-from sqlmodel import Session, col
 
-from models.tables import Person
 from tests.conftest import postgres_unavailable
-from tests.e2e.instances import SECRET, URL_PATH, Cluster, Instance, cluster, haproxy_binary
+from tests.e2e.instances import (
+    SECRET,
+    TELEGRAM_LATENCY,
+    URL_PATH,
+    WAVE_START,
+    Cluster,
+    Instance,
+    Wave,
+    cluster,
+    haproxy_binary,
+    prepare_wave,
+)
 
 # EXECBOT_TEST_INSTANCES=1 runs them anyway (to see how far they get).
 WEBHOOK_READY = (
@@ -48,92 +53,10 @@ pytestmark = [
 ]
 needs_haproxy = pytest.mark.skipif(haproxy_binary() is None, reason="HAProxy is not installed")
 
-NUDGE = re.compile(r"your duties for")
-# The plant is in Europe/Berlin (UTC+1 in November); the wave is nudged at 07:00.
-WAVE_START = datetime.fromisoformat("2026-11-17T06:59:50+01:00")
-FIRST_CHAT = 2_000_000
 ANSWER_WINDOW_S = 15.0
 
 
-# --- arranging a wave -----------------------------------------------------------------------
-
-
-def wave_org(people: int) -> str:
-    """One plant, ``people`` operators, one duty each, nudged at 07:00."""
-    lines = [
-        '[[units]]\nkey = "plant"\nname = "Plant"\nkind = "plant"\n',
-        '[[duties]]\nkey = "round"\ntitle = "Morning round"\npost = "operator"\nunit = "plant"\n'
-        'nudge = "07:00"\ndue = "11:00"\n',
-    ]
-    lines += [
-        f'[[people]]\nkey = "p{i}"\nname = "Person {i}"\nunit = "plant"\npost = "operator"\n'
-        for i in range(people)
-    ]
-    return "\n".join(lines)
-
-
-def prepare_wave(c: Cluster, people: int) -> list[int]:
-    """People in the org, joined (bound to their chats) and with their chats open in the
-    sandbox; returns their chat ids. Onboarding is tested elsewhere."""
-    org = c.world.root / "org.toml"
-    org.write_text(wave_org(people))
-    (c.world.root / "config.toml").write_text(f'[database]\nurl = "{c.db_url}"\n')
-    c.world.execbot("org", "import", str(org))
-    chats = [FIRST_CHAT + i for i in range(people)]
-    c.client.create_people(
-        [{"first_name": f"P{i}", "id": chat} for i, chat in enumerate(chats)], started=True
-    )
-    with Session(c.engine) as session:
-        for i, chat in enumerate(chats):
-            session.execute(
-                update(Person).where(col(Person.key) == f"p{i}").values(telegram_user_id=chat)
-            )
-        session.commit()
-    return chats
-
-
-@dataclass
-class Wave:
-    """Follows the wave through the sandbox's call log; tappers tap Done on their nudge."""
-
-    c: Cluster
-    chats: list[int]
-    tappers: set[int]
-    seq: int = 0
-    nudges: Counter[int] = field(default_factory=Counter)
-    nudge_times: list[float] = field(default_factory=list)  # wall time of each nudge sent
-    waiting_to_tap: set[int] = field(default_factory=set)
-    taps: dict[str, dict[str, Any]] = field(default_factory=dict)  # by callback query id
-
-    def follow(self) -> None:
-        """Read new calls; tap for every tapper whose nudge arrived."""
-        for call in self.c.client.calls("sendMessage", since=self.seq):
-            self.seq = max(self.seq, call["seq"])
-            if call["status"] != 200 or not NUDGE.search(str(call["params"].get("text", ""))):
-                continue
-            chat = int(call["params"]["chat_id"])
-            self.nudges[chat] += 1
-            self.nudge_times.append(call["time"])
-            if chat in self.tappers and self.nudges[chat] == 1:
-                self.waiting_to_tap.add(chat)
-        if self.waiting_to_tap:
-            result = self.c.client.tap_latest(sorted(self.waiting_to_tap))
-            for tapped in result["tapped"]:
-                self.taps[tapped["callback_query_id"]] = tapped
-                self.waiting_to_tap.discard(tapped["person_id"])
-
-    def sent(self) -> int:
-        return sum(1 for chat in self.chats if self.nudges[chat])
-
-    def until(self, what: str, done: Any, timeout: float) -> None:
-        def probe() -> bool:
-            self.follow()
-            return bool(done())
-
-        self.c.wait(what, probe, timeout=timeout, every=0.3)
-
-    def everyone_nudged(self) -> bool:
-        return all(self.nudges[chat] for chat in self.chats) and not self.waiting_to_tap
+# --- reading the outcome ---------------------------------------------------------------------
 
 
 def answered_taps(c: Cluster) -> set[str]:
@@ -197,7 +120,7 @@ def test_three_instances_behind_haproxy_survive_a_sigkill_mid_wave(tmp_path: Pat
     """3,000 people nudged while 500 tap Done; three instances behind HAProxy, one SIGKILLed
     when a third of the wave is out, restarted 20 s later."""
     people, tappers = 3000, 500
-    with cluster(tmp_path, clock_start=WAVE_START) as c:
+    with cluster(tmp_path, clock_start=WAVE_START, latency=TELEGRAM_LATENCY) as c:
         chats = prepare_wave(c, people)
         c.start(3)
         c.wait_ready(timeout=90)
@@ -211,12 +134,16 @@ def test_three_instances_behind_haproxy_survive_a_sigkill_mid_wave(tmp_path: Pat
         c.kill(victim)
         in_flight_after = c.scalar("SELECT count(*) FROM outbox WHERE state = 'sending'")
         in_flight = max(int(in_flight), int(in_flight_after))
+        # sends the victim started before the kill still land (the sandbox records a call
+        # after its latency, whether or not the caller is alive): the wave goes on when a
+        # nudge lands after they have
+        landed = killed_wall + TELEGRAM_LATENCY[1] + 0.5
         wave.until(
             "the wave to go on after the kill",
-            lambda: any(t > killed_wall for t in wave.nudge_times),
+            lambda: any(t > landed for t in wave.nudge_times),
             timeout=30,
         )
-        resumed_after = min(t for t in wave.nudge_times if t > killed_wall) - killed_wall
+        resumed_after = min(t for t in wave.nudge_times if t > landed) - killed_wall
 
         wave.until("20 s after the kill", lambda: time.time() > killed_wall + 20, timeout=40)
         c.restart(victim)
@@ -256,7 +183,7 @@ def test_polling_standby_takes_over_within_ten_seconds(tmp_path: Path) -> None:
     """Two instances polling one token: one polls, the other waits; the poller is SIGKILLed,
     the other polls within 10 s, and no update is lost."""
     people = 200
-    with cluster(tmp_path, mode="polling", clock_start=WAVE_START) as c:
+    with cluster(tmp_path, mode="polling", clock_start=WAVE_START, latency=TELEGRAM_LATENCY) as c:
         chats = prepare_wave(c, people)
         c.start(2)
         poller: Instance = c.wait("one instance polling", c.poller, timeout=60)
@@ -302,7 +229,7 @@ def test_database_connections_cut_mid_wave_lose_nothing(tmp_path: Path) -> None:
     """Two instances behind HAProxy; every PostgreSQL connection of theirs is terminated
     twice during a 1,000-person wave with 200 tappers; they reconnect and finish."""
     people, tappers = 1000, 200
-    with cluster(tmp_path, clock_start=WAVE_START) as c:
+    with cluster(tmp_path, clock_start=WAVE_START, latency=TELEGRAM_LATENCY) as c:
         chats = prepare_wave(c, people)
         c.start(2)
         c.wait_ready(timeout=90)
@@ -336,7 +263,7 @@ def test_database_connections_cut_mid_wave_lose_nothing(tmp_path: Path) -> None:
 
 @needs_haproxy
 def test_forged_webhook_requests_are_refused_and_store_nothing(tmp_path: Path) -> None:
-    with cluster(tmp_path, clock_start=WAVE_START) as c:
+    with cluster(tmp_path, clock_start=WAVE_START, latency=TELEGRAM_LATENCY) as c:
         c.start(1)
         c.wait_ready(timeout=90)
         url = c.webhook_url

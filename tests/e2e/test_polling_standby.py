@@ -19,6 +19,7 @@ from bot import config
 from bot.services import planning
 from models.tables import Lease, Person, Reply
 from tests.e2e.harness import Proc, World, world
+from tests.e2e.instances import TELEGRAM_LATENCY
 from tests.e2e.test_nudges import nudge_counts, prepare_wave
 
 PEOPLE, FIRST = 3, 41_000
@@ -55,7 +56,7 @@ def test_the_standby_polls_within_10_s_of_the_pollers_kill(
     tmp_path: Path, postgres_url: str
 ) -> None:
     began = time.monotonic()
-    with world(tmp_path, db_url=postgres_url) as w:
+    with world(tmp_path, db_url=postgres_url, latency=TELEGRAM_LATENCY) as w:
         w.write_config()
         prepare_wave(w, PEOPLE, FIRST)
         planning.plan(w.engine, config.load(w.root / "config.toml"), START)
@@ -94,7 +95,7 @@ def test_the_standby_polls_within_10_s_of_the_pollers_kill(
 
 
 def test_sigterm_hands_polling_over_at_once(tmp_path: Path, postgres_url: str) -> None:
-    with world(tmp_path, db_url=postgres_url) as w:
+    with world(tmp_path, db_url=postgres_url, latency=TELEGRAM_LATENCY) as w:
         w.write_config()
         a = w.start_bot()
         w.wait("a to poll", lambda: polling_as(a), timeout=60)
