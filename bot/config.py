@@ -180,7 +180,7 @@ class DeliverySettings(_Section):
     # reach Telegram a few milliseconds earlier or later than planned (a busy machine, the
     # network, a stall), and a window counted by arrival must still hold at most `rate`: 0.15 s
     # keeps 30 in any second with three instances on two busy cores, at 26 messages a second.
-    margin: float = Field(default=0.15, ge=0.0, le=1.0)
+    margin: float = Field(default=0.3, ge=0.0, le=1.0)
     # How many requests may be under way at once.
     concurrency: int = Field(default=32, ge=1, le=512)
 
