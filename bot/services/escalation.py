@@ -23,6 +23,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.render import texts
 from bot.render.notices import NOTE_LIMIT
+from bot.render.reasons import reason_text
 from bot.services import notices, problems
 from bot.store import absences, audit, escalation, occurrences, org, replies
 from bot.store.engine import session_scope
@@ -277,7 +278,7 @@ def _report_vacancy(
             now,
             f"vacancy:{unit}:{day.isoformat()}:{admin.id}",
             unit=unit,
-            reason=reason,
+            reason=reason_text(admin.language, reason),
         )
 
 

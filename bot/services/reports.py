@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.render import dates, texts
 from bot.render.english import counted
+from bot.render.reasons import reason_text
 from bot.services import notices
 from bot.store import audit, org, outbox
 from bot.store.engine import session_scope
@@ -63,7 +64,7 @@ def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
                     now,
                     dedupe,
                     name=person.name,
-                    reason=reason,
+                    reason=reason_text(leader.language, reason),
                     link=link,
                 )
             else:
@@ -74,7 +75,7 @@ def unreachable(engine: Engine, settings: Settings, now: datetime) -> int:
                     now,
                     dedupe,
                     name=person.name,
-                    reason=reason,
+                    reason=reason_text(leader.language, reason),
                 )
             audit.record(
                 session,

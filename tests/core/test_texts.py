@@ -79,3 +79,15 @@ def test_a_missing_or_broken_translation_falls_back_to_english_and_logs_once(
         assert "nudge.header" in warnings[0] and "start.code_used" in warnings[1]
     finally:
         texts.catalogue.cache_clear()
+
+
+def test_a_reason_from_the_core_reads_in_the_readers_language() -> None:
+    from bot.render.reasons import reason_text
+
+    assert reason_text("en", "leader absent, no deputy") == "leader absent and no deputy"
+    assert reason_text("ru", "leader absent, no deputy") == (
+        "руководитель отсутствует и нет заместителя"
+    )
+    assert reason_text("de", "blocked the bot") == "Bot blockiert"
+    assert reason_text("zh-Hans", "no leader, no deputy") == "没有主管和没有副主管"
+    assert reason_text("ru", "something new") == "something new"  # unknown: as it is

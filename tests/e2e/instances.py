@@ -56,8 +56,8 @@ TELEGRAM_LATENCY = (0.1, 0.3)
 # The sandbox waits the whole latency before it admits (and counts) a call, so sends paced
 # evenly at their start reach its 1-second meter up to 0.2 s closer together: the pacing
 # margin must cover that spread, plus 0.1 s for a busy machine (0.15 s measured 31 in one
-# second at this latency; the default is 0.3 since). ``[delivery] margin`` for the instances of a cluster
-# started with ``latency``: see :func:`pacing_for`.
+# second at this latency; the default is 0.3 since). ``[delivery] margin`` for the instances
+# of a cluster started with ``latency``: see :func:`pacing_for`.
 BUSY_MACHINE_SLACK = 0.1
 
 

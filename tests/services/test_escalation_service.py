@@ -541,7 +541,7 @@ def test_a_vacant_unit_is_skipped_and_reported_once_a_day(engine: Engine, tmp_pa
         ("l1", "escalate", "pm"),
     ]
     assert texts_to(engine, "adm", "notice") == [
-        "Vacant post: unit vacant has nobody to escalate to today (no leader, no deputy)."
+        "Vacant post: unit vacant has nobody to escalate to today (no leader and no deputy)."
         " Escalations skip to the next level."
     ]
     assert len(audit(engine, "vacancy.reported")) == 1
