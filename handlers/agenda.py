@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.context import Context
 from bot.render import dates, texts
-from bot.render.messages import day_label, local
+from bot.render.messages import day_label, local, when_label
 from bot.services import agenda
 from handlers.common import actor_or_refuse, answer
 
@@ -25,7 +25,9 @@ async def today(update: Update, context: Context) -> None:
     lines = [texts.render(lang, "agenda.today_header", day=day)]
     for row in result.rows:
         due = dates.clock(lang, local(row.due_at, result.timezone))
-        status = texts.render(lang, f"status.{row.status}", time="")
+        promised = row.promised_at or row.due_at  # "later": by the promised time
+        time = when_label(lang, promised, result.timezone, result.today)
+        status = texts.render(lang, f"status.{row.status}", time=time)
         item = texts.render(lang, "nudge.item", number=row.number, title=row.title, due=due)
         lines.append(f"{item} — {status}")
     await answer(update, context, "\n".join(lines))

@@ -321,6 +321,7 @@ class AgendaRow:
     nudge_at: datetime
     due_at: datetime
     status: str
+    promised_at: datetime | None = None  # a "later"'s new time
 
 
 def occurrences_of(session: Session, person_id: int, days: Sequence[date]) -> list[AgendaRow]:
@@ -334,6 +335,7 @@ def occurrences_of(session: Session, person_id: int, days: Sequence[date]) -> li
             col(Occurrence.nudge_at),
             col(Occurrence.due_at),
             col(Occurrence.status),
+            col(Occurrence.promised_at),
         )
         .join(Duty, col(Duty.id) == col(Occurrence.duty_id))
         .where(

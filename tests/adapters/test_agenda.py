@@ -12,6 +12,8 @@ async def test_today_lists_the_days_duties_with_their_state(h: Harness) -> None:
     nudge = await h.message(WALT, NUDGE)
     await h.people.tap(WALT, nudge["message_id"], label="1 ✅ Done")
     await h.toast(WALT, "Recorded: 1. Close the valve is done.")
+    await h.people.send_text(WALT, "later 3 15:30")
+    await h.message(WALT, r"Recorded: 3\. Clean the filter will be done by 15:30\.")
     mark = await h.last_id(WALT)
     await h.people.send_command(WALT, "today")
     today = (await h.message(WALT, "^Your duties today", after=mark))["text"]
@@ -19,7 +21,7 @@ async def test_today_lists_the_days_duties_with_their_state(h: Harness) -> None:
         "Your duties today, Tue, Nov 17:",
         "1. Close the valve (due 09:00) — ✅ done",
         "2. Fix the pump (due 09:00) — open",
-        "3. Clean the filter (due 09:00) — open",
+        "3. Clean the filter (due 09:00) — 🕒 later, by 15:30",
         "4. Photograph the guard rail (due 09:00) — open",
     ]
     await h.people.send_command(W3, "today")  # Victor has nothing today
