@@ -60,10 +60,21 @@ def follow_telegram(
     found = telegram_language(
         person.language_source, person.language, language_code, texts.languages()
     )
-    if found is None:
-        return
+    if found is not None:
+        _set(session, person, found, "telegram", now, person.telegram_user_id)
+
+
+def _set(
+    session: Session,
+    person: Person,
+    language: str,
+    source: str,
+    now: datetime,
+    telegram_user_id: int | None,
+) -> None:
+    """Store the person's new language and where it came from, with its audit event."""
     before = person.language
-    person.language, person.language_source, person.updated_at = found, "telegram", now
+    person.language, person.language_source, person.updated_at = language, source, now
     session.add(person)
     audit.record(
         session,
@@ -71,8 +82,8 @@ def follow_telegram(
         now,
         subject=f"person:{person.key}",
         actor=person,
-        actor_telegram_id=person.telegram_user_id,
-        data={"language": found, "before": before, "source": "telegram"},
+        actor_telegram_id=telegram_user_id,
+        data={"language": language, "before": before, "source": source},
     )
 
 
@@ -141,18 +152,8 @@ def choose(
             action.language not in texts.languages()
         ):
             return Chosen(texts.render(person.language, "language.button_invalid"))
-        chosen, before = action.language, (person.language, person.language_source)
-        if before != (chosen, CHOSEN):
-            person.language, person.language_source, person.updated_at = chosen, CHOSEN, now
-            session.add(person)
-            audit.record(
-                session,
-                "person.language",
-                now,
-                subject=f"person:{person.key}",
-                actor=person,
-                actor_telegram_id=telegram_user_id,
-                data={"language": chosen, "before": before[0], "source": CHOSEN},
-            )
+        chosen = action.language
+        if (person.language, person.language_source) != (chosen, CHOSEN):
+            _set(session, person, chosen, CHOSEN, now, telegram_user_id)
         text = texts.render(chosen, "language.changed", language=name_of(chosen))
         return Chosen(text, text, recorded=True, language=chosen)
