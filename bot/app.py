@@ -22,7 +22,7 @@ from bot.delivery.pause import SharedPause
 from bot.delivery.sender import SENDER_LEASE, PacedLimiter, Sender
 from bot.runtime import Runtime
 from bot.services import menus
-from bot.store import migrate
+from bot.store import migrate, org
 from bot.store.engine import redact_url, session_scope
 from bot.store.settings import BOT_USERNAME_SETTING, put_setting
 from models.pacing import Pacer
@@ -131,6 +131,7 @@ async def _post_init(app: App) -> None:
     log.info("connected as @%s (id %s)", me.username, me.id)
     if me.username:  # a bot always has one; invite links need it
         await rt.call(_remember_username, rt, me.username)
+    await rt.call(_follow_plant_language, rt)
     # The default menu (a worker's commands in the plant's language) is set at every start,
     # before polling: its success is the end of the start-up that tests and the demo wait for.
     # Every other menu (per language, per leader's chat) follows in the background, only where
@@ -153,6 +154,13 @@ async def _post_stop(app: App) -> None:
     # Before the bot's connections close: a menu call cut off there would leave the shutdown
     # waiting on it.
     await menus.stop_refreshes(app.bot)
+
+
+def _follow_plant_language(rt: Runtime) -> None:
+    with session_scope(rt.engine) as session:
+        changed = org.follow_plant_language(session, rt.settings.plant.language, rt.clock())
+    if changed:
+        log.info("%d people now read %s, the plant's language", changed, rt.settings.plant.language)
 
 
 def _remember_username(rt: Runtime, username: str) -> None:

@@ -339,3 +339,15 @@ def leading_person_ids(session: Session) -> set[int]:
         .where(Unit.active)
     )
     return set(session.exec(query).all())
+
+
+def follow_plant_language(session: Session, language: str, now: datetime) -> int:
+    """People whose language is the plant's default (source "default") get ``language``, the
+    configured one: a changed ``[plant] language`` reaches them at the next start, not only at
+    the next import. Returns how many changed."""
+    result = session.execute(
+        update(Person)
+        .where(col(Person.language_source) == "default", col(Person.language) != language)
+        .values(language=language, updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
