@@ -43,7 +43,7 @@ async def _menu(
 def _set_language(h: Harness, key: str, lang: str) -> None:
     with h.session() as session:
         person = session.exec(select(Person).where(Person.key == key)).one()
-        person.language = lang
+        person.language, person.language_source = lang, "chosen"
         session.add(person)
         session.commit()
 

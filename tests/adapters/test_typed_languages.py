@@ -14,7 +14,11 @@ from tests.adapters.org import WALT, morning
 
 async def test_a_russian_worker_types_answers_in_russian(h: Harness) -> None:
     with Session(h.engine) as session:
-        session.execute(update(Person).where(col(Person.key) == "walt").values(language="ru"))
+        session.execute(
+            update(Person)
+            .where(col(Person.key) == "walt")
+            .values(language="ru", language_source="org")
+        )
         session.commit()
     await morning(h)
     await h.message(WALT, "ваши задачи на")
