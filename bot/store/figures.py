@@ -5,9 +5,9 @@ per unit.
 
 The CASE expressions here are the SQL form of ``models.figures.classify``, rule for rule
 (tests/services/test_figures.py checks that the two agree on every case). What an
-occurrence's replies say is read by correlated subqueries on ``ix_reply_occurrence_id``:
-the kind of its latest reply, the promise of its latest "later", and the category of its
-latest block that named one.
+occurrence's replies say (the kind of its latest reply, the promise of its latest "later",
+the category of its latest block that named one) comes from one grouped pass over the
+period's replies, then those replies by primary key.
 
 A unit's figures cover its whole subtree: a recursive query pairs every unit with each unit
 below it (itself included), and the per-unit sums of the people now in each unit are added
@@ -25,85 +25,100 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from models.figures import DONE, FIELDS, UNCOUNTED, Figures
+from models.figures import DONE, FIELDS, NOT_YET, UNCOUNTED, Figures
 from models.replies import TRIANGLE
 from models.status import Status
 from models.tables import Occurrence, Person, Reply, Unit
 
 
-def _latest_reply(column: Any, *conditions: ColumnElement[bool]) -> Any:
-    """``column`` of the occurrence's latest reply meeting ``conditions`` (NULL: none)."""
+def _rows(start: date, end: date) -> Any:
+    """A derived table: per counted occurrence of the period, the columns its figures
+    depend on (``models.figures.Facts``), with its person and their unit. What its replies
+    say comes from one grouped pass over the period's replies (the ids of the latest reply,
+    of the latest "later" and of the latest block that named a category), then those
+    replies by primary key."""
+    day = col(Occurrence.day).between(start, end)
+    reply_id, kind = col(Reply.id), col(Reply.kind)
+    answers = (
+        sa_select(
+            col(Reply.occurrence_id).label("occurrence_id"),
+            func.max(reply_id).label("last_id"),
+            func.max(case((kind == "later", reply_id))).label("later_id"),
+            func.max(
+                case((and_(kind == "blocked", col(Reply.category).is_not(None)), reply_id))
+            ).label("block_id"),
+        )
+        .join(Occurrence, col(Occurrence.id) == col(Reply.occurrence_id))
+        .where(day)
+        .group_by(col(Reply.occurrence_id))
+        .subquery("answers")
+    )
+    last, later, block = aliased(Reply), aliased(Reply), aliased(Reply)
+    status = col(Occurrence.status)
     return (
-        sa_select(column)
-        .where(col(Reply.occurrence_id) == col(Occurrence.id), *conditions)
-        .order_by(col(Reply.id).desc())
-        .limit(1)
-        .correlate(Occurrence)
-        .scalar_subquery()
+        sa_select(
+            col(Occurrence.person_id).label("person_id"),
+            col(Person.unit_id).label("unit_id"),
+            status.label("status"),
+            col(Occurrence.status_at).label("status_at"),
+            col(Occurrence.due_at).label("due_at"),
+            col(Occurrence.escalation_ended).label("escalation_ended"),
+            col(Occurrence.next_step_at).label("next_step_at"),
+            col(later.new_due_at).label("promised_at"),
+            col(last.kind).label("last_answer"),
+            col(block.category).label("block_category"),
+        )
+        .join(Person, col(Person.id) == col(Occurrence.person_id))
+        .outerjoin(answers, answers.c.occurrence_id == col(Occurrence.id))
+        .outerjoin(last, col(last.id) == answers.c.last_id)
+        .outerjoin(later, col(later.id) == answers.c.later_id)
+        .outerjoin(block, col(block.id) == answers.c.block_id)
+        .where(day, status.not_in([s.value for s in UNCOUNTED]))
+        .subquery("rows")
     )
 
 
 def _facts(start: date, end: date, now: datetime) -> Any:
     """A derived table: per counted occurrence of the period, its person and unit and a
-    0/1 column per figure."""
-    status, due_at = col(Occurrence.status), col(Occurrence.due_at)
-    promised = _latest_reply(col(Reply.new_due_at), col(Reply.kind) == "later")
-    last_kind = _latest_reply(col(Reply.kind))
-    category = _latest_reply(
-        col(Reply.category), col(Reply.kind) == "blocked", col(Reply.category).is_not(None)
-    )
-    # the deadline: the due time, or a later promise when after it
-    kept = or_(
-        col(Occurrence.status_at) <= due_at,
-        and_(promised.is_not(None), col(Occurrence.status_at) <= promised),
-    )
+    0/1 column per figure (the rules of ``models.figures.classify``)."""
+    r = _rows(start, end).c
+    status, due_at, promised = r.status, r.due_at, r.promised_at
+    # on time: done by the deadline (the due time, or a later promise when after it)
+    kept = or_(r.status_at <= due_at, and_(promised.is_not(None), r.status_at <= promised))
     past_deadline = and_(due_at < now, or_(promised.is_(None), promised < now))
-    over = or_(
-        col(Occurrence.escalation_ended) == true(),
-        and_(col(Occurrence.next_step_at).is_(None), past_deadline),
-    )
+    over = or_(r.escalation_ended == true(), and_(r.next_step_at.is_(None), past_deadline))
     done = status.in_([s.value for s in DONE])
-    not_yet = status.in_([Status.OPEN.value, Status.BLOCKED.value, Status.LATE.value])
+    not_yet = status.in_([s.value for s in NOT_YET])
 
     def flag(condition: ColumnElement[bool]) -> Any:
         return case((condition, literal(1)), else_=literal(0))
 
-    blocked = last_kind == "blocked"
+    blocked = r.last_answer == "blocked"
     process = [c.value for c, side in TRIANGLE.items() if side == "process"]
     skill = [c.value for c, side in TRIANGLE.items() if side == "skill"]
-    side = case(
-        (category.in_(process), literal("process")),
-        (category.in_(skill), literal("skill")),
-        else_=literal("other"),
-    )
     columns = {
         "due": literal(1),
         "on_time": flag(and_(done, kept)),
         "late": flag(and_(done, ~kept)),
         "not_done": flag(and_(not_yet, over)),
         "open": flag(and_(not_yet, ~over)),
-        "blocked_process": flag(and_(blocked, side == "process")),
-        "blocked_skill": flag(and_(blocked, side == "skill")),
-        "blocked_other": flag(and_(blocked, side == "other")),
+        "blocked_process": flag(and_(blocked, r.block_category.in_(process))),
+        "blocked_skill": flag(and_(blocked, r.block_category.in_(skill))),
+        "blocked_other": flag(
+            and_(
+                blocked,
+                or_(r.block_category.is_(None), r.block_category.not_in(process + skill)),
+            )
+        ),
         "unresolved": flag(and_(status == Status.BLOCKED.value, over)),
         "false_execution": literal(0),
         "excused": flag(status == Status.EXCUSED.value),
         "absent": flag(status == Status.ABSENT.value),
     }
     assert tuple(columns) == FIELDS
-    return (
-        sa_select(
-            col(Occurrence.person_id).label("person_id"),
-            col(Person.unit_id).label("unit_id"),
-            *(value.label(name) for name, value in columns.items()),
-        )
-        .join(Person, col(Person.id) == col(Occurrence.person_id))
-        .where(
-            col(Occurrence.day).between(start, end),
-            status.not_in([s.value for s in UNCOUNTED]),
-        )
-        .subquery("facts")
-    )
+    return sa_select(
+        r.person_id, r.unit_id, *(value.label(name) for name, value in columns.items())
+    ).subquery("facts")
 
 
 def _figures(row: Sequence[Any]) -> Figures:

@@ -360,3 +360,30 @@ def test_the_sql_agrees_with_the_rules_on_every_case(engine: Engine) -> None:
         for figures in expected:
             total = total + figures
         assert plant == total
+
+
+def test_the_latest_promise_and_the_latest_named_block_count(engine: Engine) -> None:
+    p = Plant()
+    p.add_unit("plant", None)
+    for key in ("ida", "jan", "kai"):
+        p.add_person(key, "plant")
+    day = date(2026, 10, 26)
+    # "later 12:00", then "later 10:00"; done 11:00 CET: the promise in force was broken
+    p.item("ida", day, z(10, 26, 8), "done", z(10, 26, 10), ended=True,
+           replies=[("later", None, z(10, 26, 11)), ("later", None, z(10, 26, 9)),
+                    ("done", None, None)])  # fmt: skip
+    # blocked "waiting", then blocked "help", then a note: the side is skill
+    p.item("jan", day, z(10, 26, 8), "blocked", ended=True,
+           replies=[("blocked", "waiting", None), ("blocked", "help", None),
+                    ("blocked", None, None)])  # fmt: skip
+    # a block, then "later": the latest answer is no block; the promise passed unkept
+    p.item("kai", day, z(10, 26, 8), "late",
+           replies=[("blocked", "help", None), ("later", None, z(10, 26, 9))])  # fmt: skip
+    p.store(engine)
+    assert people(engine, p, day, day) == {
+        "ida": F(due=1, late=1),
+        "jan": F(due=1, not_done=1, blocked_skill=1, unresolved=1),
+        "kai": F(due=1, not_done=1),
+    }
+    # before kai's promise passed, with no policy: open
+    assert people(engine, p, day, day, z(10, 26, 9))["kai"] == F(due=1, open=1)
