@@ -55,9 +55,9 @@ CASES = [
     ("open, step overdue", facts("open", next_step_at=NOW - SEC), one(open=1)),
     ("open, ended", facts("open", escalation_ended=True), one(not_done=1)),
     # no policy (no step ever): ended once the deadline is before now
-    ("no policy, before due", facts("open"), one(open=1)),
-    ("no policy, at now", Facts("open", DUE, DUE), one(open=1)),
-    # (classified at NOW, long after DUE)
+    ("no policy, before due", facts("open"), one(open=1)),  # at AT: a second before due
+    ("no policy, at due", facts("open"), one(open=1)),  # at AT: the due instant
+    ("no policy, after due", facts("open"), one(not_done=1)),
     ("late, promise held", facts("late", promised_at=NOW + SEC), one(open=1)),
     ("late, promise passed", facts("late", promised_at=NOW - SEC), one(not_done=1)),
     ("late, ended", facts("late", promised_at=NOW + SEC, escalation_ended=True), one(not_done=1)),
@@ -104,12 +104,13 @@ CASES = [
 ]
 
 
+# each case is classified at NOW (long after DUE), these at their own instant
+AT = {"no policy, before due": DUE - SEC, "no policy, at due": DUE}
+
+
 @pytest.mark.parametrize(("case", "given", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_one_occurrence(case: str, given: Facts, expected: Figures) -> None:
-    now = DUE if case == "no policy, at now" else NOW
-    if case == "no policy, before due":
-        now = DUE - SEC
-    got = classify(given, now)
+    got = classify(given, AT.get(case, NOW))
     assert got == expected
     outcomes = got.on_time + got.late + got.not_done + got.open + got.excused + got.absent
     assert outcomes == got.due
