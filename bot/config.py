@@ -223,6 +223,25 @@ class ReplySettings(_Section):
         return parsed.strftime("%H:%M")
 
 
+class ReportSettings(_Section):
+    # The daily digest goes to each unit leader at this local time (their time zone); ""
+    # means the end of the working day, `[replies] day_end`.
+    digest_at: str = ""
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if value == "":
+            return value
+        try:
+            parsed = time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"expected a time of day like '17:00' or \"\", got {value!r}"
+            ) from None
+        return parsed.strftime("%H:%M")
+
+
 def _escalation(value: Any) -> EscalationSettings:
     if isinstance(value, EscalationSettings):
         return value
@@ -310,9 +329,14 @@ class Settings(_Section):
     instances: InstanceSettings = InstanceSettings()
     inbox: InboxSettings = InboxSettings()
     replies: ReplySettings = ReplySettings()
+    reports: ReportSettings = ReportSettings()
     escalation: Escalation = Field(default_factory=lambda: parse_policies({}))
     calendar: CalendarSettings = CalendarSettings()
     logging: LoggingSettings = LoggingSettings()
+
+    def digest_time(self) -> time:
+        """When the daily digest goes, in each leader's local time."""
+        return time.fromisoformat(self.reports.digest_at or self.replies.day_end)
 
     def token(self) -> str | None:
         """The bot token from the environment, or None when it is not set."""

@@ -26,7 +26,7 @@ from bot.context import App, Context
 from bot.delivery import lease
 from bot.metrics import PASS_SECONDS
 from bot.render.english import counted
-from bot.services import escalation, menus, nudging, planning, reports
+from bot.services import digest, escalation, menus, nudging, planning, reports
 
 log = logging.getLogger(__name__)
 ESCALATION_JOB = "escalation"
@@ -72,6 +72,12 @@ async def reports_pass(context: Context) -> None:
 async def dead_pass(context: Context) -> None:
     rt = context.bot_data.runtime
     if await rt.call(reports.dead, rt.engine, rt.settings, rt.clock()):
+        context.bot_data.sender.wake()
+
+
+async def digest_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
+    if await rt.call(digest.send_due, rt.engine, rt.settings, rt.clock()):
         context.bot_data.sender.wake()
 
 
@@ -144,6 +150,7 @@ def passes(settings: NudgeSettings) -> list[tuple[Pass, timedelta, str]]:
         (escalation_pass, settings.tick, ESCALATION_JOB),
         (reports_pass, settings.plan_every, "reports"),
         (dead_pass, settings.tick, "dead"),
+        (digest_pass, settings.tick, "digest"),
     ]
 
 

@@ -61,6 +61,7 @@ COMMANDS: tuple[tuple[str, Role], ...] = (
     ("week", Role.WORKER),
     ("team", Role.LEADER),
     ("overdue", Role.LEADER),
+    ("digest", Role.LEADER),
     ("dead", Role.ADMIN),
     ("language", Role.WORKER),
     ("help", Role.WORKER),

@@ -23,8 +23,8 @@ from tests.adapters.harness import Harness
 from tests.adapters.org import TL, W1, W2, W3, WALT, WH
 
 WORKER = ["today", "week", "help", "start"]
-LEADER = ["today", "week", "team", "overdue", "help", "start"]
-ADMIN = ["today", "week", "team", "overdue", "dead", "help", "start"]
+LEADER = ["today", "week", "team", "overdue", "digest", "help", "start"]
+ADMIN = ["today", "week", "team", "overdue", "digest", "dead", "help", "start"]
 
 
 def _expected(names: list[str], lang: str) -> list[tuple[str, str]]:

@@ -1,0 +1,29 @@
+"""What the daily digest stores: which leader's digest of which day is done (a ``Report``
+row, kind ``digest``, subject ``person:<id>``, period the leader's local day), so a restart
+or a second pass sends nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from models.tables import Report
+
+KIND = "digest"
+
+
+def subject(person_id: int) -> str:
+    return f"person:{person_id}"
+
+
+def done(session: Session, wanted: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of the (subject, period) pairs have a digest recorded already."""
+    if not wanted:
+        return set()
+    periods = sorted({period for _, period in wanted})
+    subjects = {name for name, _ in wanted}
+    query = select(Report.subject, Report.period).where(
+        Report.kind == KIND, col(Report.period).in_(periods)
+    )
+    return {(s, p) for s, p in session.exec(query).all() if s in subjects}
