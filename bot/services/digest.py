@@ -19,8 +19,8 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.render import dates, texts
-from bot.store import audit, org, outbox
 from bot.store import digest as store
+from bot.store import org, outbox
 from bot.store.engine import session_scope
 from bot.store.figures import person_figures, unit_figures
 from bot.store.settings import delete_setting, get_setting, put_setting, settings_under
@@ -58,6 +58,7 @@ class _Tree:
     def __init__(self, tree: OrgTree, people: list[TreePerson]) -> None:
         self.tree = tree
         self._children: dict[int, list[int]] = defaultdict(list)
+        self._parent = {unit.id: unit.parent_id for unit in tree.units()}
         for unit in sorted(tree.units(), key=lambda u: u.key):
             if unit.parent_id is not None:
                 self._children[unit.parent_id].append(unit.id)
@@ -73,8 +74,16 @@ class _Tree:
     def people_in(self, unit_ids: list[int]) -> list[TreePerson]:
         return [p for u in unit_ids for p in sorted(self._people.get(u, []), key=lambda p: p.key)]
 
-    def subtree(self, unit_id: int) -> set[int]:
-        return set(self.tree.subtree(unit_id))
+    def up(self, unit_id: int, among: dict[int, dict[int, int]]) -> list[int]:
+        """The unit and those above it that are keys of ``among``."""
+        found, seen = [], set()
+        current: int | None = unit_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            if current in among:
+                found.append(current)
+            current = self._parent.get(current)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,22 +159,17 @@ def _send_day(
     people_today = person_figures(session, day, day, now)  # everyone's: open items' holders
     people_before = person_figures(session, start, end, now, person_ids)
     unit_names = org.unit_names(session, unit_ids)
-    holders: dict[int, list[tuple[int, int]]] = {}
-    for unit_id in unit_ids:
-        below = tree.subtree(unit_id)
-        holders[unit_id] = rules.top_holders(
-            {
-                pid: rules.undone(figures)
-                for pid, figures in people_today.items()
-                if tree.unit_of.get(pid) in below
-            }
-        )
+    held: dict[int, dict[int, int]] = {unit_id: {} for unit_id in unit_ids}
+    for pid, figures in people_today.items():
+        if (count := rules.undone(figures)) and (unit := tree.unit_of.get(pid)) is not None:
+            for above in tree.up(unit, held):  # each shown unit this person is under
+                held[above][pid] = count
+    holders = {unit_id: rules.top_holders(held[unit_id]) for unit_id in unit_ids}
     named = {pid for found in holders.values() for pid, _ in found}
     names = org.person_names(session, sorted(set(person_ids) | named))
-    queued = 0
+    messages: list[Outbox] = []
     for leader in leaders:
         person, pid = leader.person, leader.person.id or 0
-        audit.first_report(session, store.KIND, store.subject(pid), day.isoformat(), now)
         lang = person.language
         unit_rows = [
             _row(
@@ -192,8 +196,7 @@ def _send_day(
         if not any(f.due for f in today):
             continue  # nothing was due: no digest today
         text = compose(lang, day, unit_rows, people_rows)
-        added = outbox.enqueue(
-            session,
+        messages.append(
             Outbox(
                 created_at=now,
                 chat_id=person.telegram_user_id or 0,
@@ -202,10 +205,10 @@ def _send_day(
                 dedupe_key=f"digest:{pid}:{day.isoformat()}",
                 payload={"method": "sendMessage", "text": text},
                 next_attempt_at=now,
-            ),
+            )
         )
-        queued += added is not None
-    return queued
+    store.record(session, [store.subject(leader.person.id or 0) for leader in leaders], day, now)
+    return len(outbox.add_new(session, messages))
 
 
 def _row(

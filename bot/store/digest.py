@@ -5,6 +5,7 @@ or a second pass sends nothing twice."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -27,3 +28,12 @@ def done(session: Session, wanted: Sequence[tuple[str, str]]) -> set[tuple[str, 
         Report.kind == KIND, col(Report.period).in_(periods)
     )
     return {(s, p) for s, p in session.exec(query).all() if s in subjects}
+
+
+def record(session: Session, subjects: Sequence[str], day: date, now: datetime) -> None:
+    """Record these digests of ``day`` as done (in one batch; none of them recorded yet)."""
+    period = day.isoformat()
+    session.add_all(
+        Report(kind=KIND, subject=name, period=period, created_at=now) for name in subjects
+    )
+    session.flush()
