@@ -223,7 +223,7 @@ def _row(
         trend=f" {arrow}" if arrow else "",
         late=texts.render(lang, "digest.late", count=today.late),
         not_done=texts.render(lang, "digest.not_done", count=today.not_done),
-        open=texts.render(lang, "digest.open", count=rules.undone(today)),
+        open=texts.render(lang, "digest.open", count=today.open),
         process=today.blocked_process,
         skill=today.blocked_skill,
         other=today.blocked_other,
