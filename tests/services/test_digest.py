@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.services import digest, org_import
@@ -35,8 +35,8 @@ def _arrange(engine: Engine, tmp_path: Path, days: dict[date, list[str]]) -> dic
     )
     assert result.written, result.report()
     with Session(engine) as session:
-        people = {p.key: p.id or 0 for p in session.exec(select(Person)).scalars()}
-        duty = session.exec(select(Duty)).scalars().first()
+        people = {p.key: p.id or 0 for p in session.exec(select(Person))}
+        duty = session.exec(select(Duty)).first()
         assert duty is not None
         for pid in people.values():
             session.execute(
@@ -63,7 +63,7 @@ def _texts(engine: Engine, person_id: int) -> list[str]:
     with Session(engine) as session:
         rows = session.exec(
             select(Outbox).where(col(Outbox.kind) == "digest", col(Outbox.person_id) == person_id)
-        ).scalars()
+        )
         return [o.payload["text"] for o in rows]
 
 
@@ -112,5 +112,5 @@ def test_off_and_a_day_with_nothing_due(engine: Engine, tmp_path: Path) -> None:
     assert digest.send_due(engine, SETTINGS, EAST_AT + timedelta(days=1)) == 0
     assert len(_texts(engine, people["ea"])) == 1
     with Session(engine) as session:
-        periods = session.exec(select(Report.period)).scalars().all()
+        periods = session.exec(select(Report.period)).all()
     assert sorted(periods) == ["2026-11-17", "2026-11-18"]
