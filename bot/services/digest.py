@@ -53,14 +53,15 @@ def switch(engine: Engine, person_id: int, on: bool | None, now: datetime) -> bo
 
 
 class _Tree:
-    """The org tree with what the digest asks of it: a unit's children, a unit's people."""
+    """The org tree with what the digest asks of it: a unit's active children, a unit's
+    people, the units above a unit."""
 
-    def __init__(self, tree: OrgTree, people: list[TreePerson]) -> None:
+    def __init__(self, tree: OrgTree, people: list[TreePerson], active: set[int]) -> None:
         self.tree = tree
         self._children: dict[int, list[int]] = defaultdict(list)
         self._parent = {unit.id: unit.parent_id for unit in tree.units()}
         for unit in sorted(tree.units(), key=lambda u: u.key):
-            if unit.parent_id is not None:
+            if unit.parent_id is not None and unit.id in active:
                 self._children[unit.parent_id].append(unit.id)
         self._people: dict[int, list[TreePerson]] = defaultdict(list)
         self.unit_of: dict[int, int] = {}
@@ -100,7 +101,8 @@ def send_due(engine: Engine, settings: Settings, now: datetime) -> int:
         if not due:
             return 0
         facts = org.tree_facts(session)
-        tree = _Tree(OrgTree(facts.units, facts.people), facts.people)
+        active = {unit.id or 0 for unit in org.all_units(session) if unit.active}
+        tree = _Tree(OrgTree(facts.units, facts.people), facts.people, active)
         by_day: dict[date, list[_Leader]] = defaultdict(list)
         for leader in due:
             by_day[leader.day].append(leader)
