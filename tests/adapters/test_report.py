@@ -166,3 +166,30 @@ async def test_a_russian_leader_reads_the_report_in_russian(h: Harness) -> None:
         "Подразделение «shop» не ваше: /report показывает только подразделения, которыми вы"
         " руководите, и те, что ниже."
     ]
+
+
+async def test_a_report_too_long_for_one_message_is_shortened_as_the_board_is(
+    bare: Harness,
+) -> None:
+    """A plant head (Walter, the admin) over 150 workshops: 150 rows do not fit in one
+    message, so the rows one level down are left out and counted, as on /team."""
+    units = ['[[units]]\nkey = "plant"\nname = "Plant"\nkind = "plant"\nleader = "wh"\n']
+    units += [
+        f'[[units]]\nkey = "shop{i:03}"\nname = "Workshop number {i:03}"\nkind = "workshop"\n'
+        'parent = "plant"\n'
+        for i in range(150)
+    ]
+    person = '[[people]]\nkey = "wh"\nname = "Walter Head"\nunit = "plant"\npost = "head"\n'
+    bare.import_org("\n".join([*units, person]))
+    await bare.bind({"wh": WH})
+    await bare.start_bot()
+    text = await _ask(bare, WH, "/report", "^This week")
+    assert len("\n".join(text)) <= 4096
+    assert text == [
+        "This week, Mon, Nov 16 – Tue, Nov 17:",
+        "Plant: – ✅0 🕒0 ❌0 ⏳0 ⛔0/0/0 ⚠0 · excused 0 · absent 0",
+        "… and 150 units further down (counted in the rows above)",
+        LEGEND,
+    ]
+    shop = await _ask(bare, WH, "/report shop042", "^This week")
+    assert shop[1].startswith("Workshop number 042: – ✅0")
