@@ -26,7 +26,7 @@ import typer
 
 from bot.cli.common import fail, ready_engine, settings_of
 from models.calendar import parse_date
-from models.figures import FIELDS, Figures
+from models.figures import FIELDS, ZERO, Figures
 
 FORMATS = ("csv", "xlsx")
 # The columns of the CSV; the XLSX sheets have all but ``kind`` (the sheet tells it).
@@ -213,7 +213,9 @@ def collect(
     ]
     people.sort(key=lambda person: (place[person[3]], person[1]))
     progress(f"counting {len(people)} people")
-    person_counts = person_figures(session, start, end, now, [pid for pid, *_ in people])
+    # everyone with an occurrence, in one pass (no list of ids: a plant's would pass SQLite's
+    # limit on bound parameters); the others had nothing due
+    person_counts = person_figures(session, start, end, now)
 
     def parent_key(uid: int) -> str:
         parent_id = units[uid][3]
@@ -225,7 +227,9 @@ def collect(
         for uid in order
     ]  # fmt: skip
     rows += [
-        Row("person", key, name, depth[unit_id], units[unit_id][0], "", person_counts[pid])
+        Row(
+            "person", key, name, depth[unit_id], units[unit_id][0], "", person_counts.get(pid, ZERO)
+        )
         for pid, key, name, unit_id in people
     ]
     return rows
@@ -294,37 +298,42 @@ def sheet_names(rows: Iterable[Row]) -> dict[int, str]:
 
 def write_xlsx(rows: list[Row], path: Path) -> None:
     """A sheet per level of the tree, then "People": a bold, frozen header row; the rate as
-    a percentage; each column as wide as its longest value."""
+    a percentage; each column as wide as its longest value. Written row by row (openpyxl's
+    write-only mode: memory and time grow with the rows, not their square)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     header = COLUMNS[1:]
     names = sheet_names(rows)
-    book = Workbook()
-    book.remove(book.active)
-    sheets = {level: book.create_sheet(name) for level, name in names.items()}
-    people = book.create_sheet(PEOPLE_SHEET)
-    for sheet in [*sheets.values(), people]:
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    rate_column = len(header)
+    groups: dict[str, list[list[Any]]] = {names[level]: [] for level in sorted(names)}
+    groups[PEOPLE_SHEET] = []
     for row in rows:
-        sheet = people if row.kind == "person" else sheets[row.level]
-        sheet.append(row.values()[1:])
-        sheet.cell(row=sheet.max_row, column=rate_column).number_format = "0.0%"
-    for sheet in [*sheets.values(), people]:
-        for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
-            width = max(len(shown(value)) for value in column if value is not None)
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = min(max(width, 6) + 2, 40)
+        groups[PEOPLE_SHEET if row.kind == "person" else names[row.level]].append(row.values()[1:])
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, table in groups.items():
+        sheet = book.create_sheet(name)
+        for index, title in enumerate(header):
+            width = max([len(title), *(len(shown(values[index])) for values in table)])
+            sheet.column_dimensions[get_column_letter(index + 1)].width = min(width + 2, 40)
+        sheet.freeze_panes = "A2"
+        titles = [WriteOnlyCell(sheet, value=title) for title in header]
+        for cell in titles:
+            cell.font = bold
+        sheet.append(titles)
+        for *values, rate in table:
+            cell = WriteOnlyCell(sheet, value=rate)
+            cell.number_format = "0.0%"
+            sheet.append([*values, cell])
     book.save(path)
 
 
 def shown(value: object) -> str:
     """How a cell reads in the sheet (a rate as a percentage), for the column widths."""
+    if value is None:
+        return ""
     return f"{value:.1%}" if isinstance(value, float) else str(value)
 
 

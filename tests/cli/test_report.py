@@ -157,8 +157,10 @@ def test_the_workbook_has_a_sheet_per_level_and_the_people(stored: Stored) -> No
         assert tuple(cell.value for cell in sheet[1]) == header
         assert all(cell.font.bold for cell in sheet[1])
         assert sheet.freeze_panes == "A2"
-        assert sheet.column_dimensions["A"].width >= len("lead-a1")
+        keys = [str(row[0]) for row in sheet.iter_rows(values_only=True)]
+        assert sheet.column_dimensions["A"].width == max(map(len, keys)) + 2  # the longest key
         assert sheet.cell(row=2, column=len(header)).number_format == "0.0%"
+    assert book["Level 0"].column_dimensions["Q"].width == len("42.1%") + 2  # the plant's rate
     for key, expected in units.items():
         row = sheet_rows(book[levels[TREE[key][0]]])[key]
         assert row[2:4] == (TREE[key][0], TREE[key][1] or None)
