@@ -225,7 +225,8 @@ class ReplySettings(_Section):
 
 class ReportSettings(_Section):
     # The daily digest goes to each unit leader at this local time (their time zone); ""
-    # means the end of the working day, `[replies] day_end`.
+    # means the end of the working day, `[replies] day_end`. A leader on shifts gets a worked
+    # day's digest at the end of that day's shift.
     digest_at: str = ""
 
     @field_validator("digest_at")

@@ -3,8 +3,11 @@
 When: each leader gets one digest per local day, at ``[reports] digest_at`` in their time
 zone (default: ``[replies] day_end``, the end of the working day), or at the first pass after
 it that same local day (a bot down at that minute sends it when it is back, never the next
-day). Whom: the leaders of active units (not their deputies: a deputy reads ``/report``).
-Off per person with ``/digest off``.
+day). A leader on rotating shifts (a ``crew``) gets the digest of a day they work at the end
+of their shift that started that day (a night shift's, the next morning: a night shift
+belongs to the day it started), or at the first pass after it on the local day it ended; on
+a day off, at ``digest_at`` like everyone. Whom: the leaders of active units (not their
+deputies: a deputy reads ``/report``). Off per person with ``/digest off``.
 
 What: the figures (``models.figures``) of the leader's local day, for each unit one level
 below each unit they lead (its whole subtree), then for each person of their own units. A
@@ -17,6 +20,7 @@ at least that much lower, → within; no arrow when either rate is none (nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from models.figures import Figures
@@ -46,6 +50,27 @@ def trend_period(day: date) -> tuple[date, date]:
 def due(local_now: datetime, at: time) -> bool:
     """Whether the digest of ``local_now``'s day is due: its local time is ``at`` or later."""
     return local_now.time().replace(tzinfo=None) >= at
+
+
+def due_days(
+    local_now: datetime, at: time, shift_end: Callable[[date], datetime | None] | None = None
+) -> list[date]:
+    """The days whose digest is due at ``local_now`` (the leader's wall clock, aware): today's
+    from ``at`` on; with shifts (``shift_end(day)``: the end of the leader's shift that
+    started on ``day``, None on a day off), a worked day's from its shift's end until the end
+    of the local day it ended on, and a day off's from ``at``."""
+    today = local_now.date()
+    if shift_end is None:
+        return [today] if due(local_now, at) else []
+    found = []
+    for day in (today - timedelta(days=1), today):
+        end = shift_end(day)
+        if end is None:
+            if day == today and due(local_now, at):
+                found.append(day)
+        elif end <= local_now and end.astimezone(local_now.tzinfo).date() == today:
+            found.append(day)
+    return found
 
 
 def undone(figures: Figures) -> int:

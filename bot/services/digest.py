@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from bot.store.settings import delete_setting, get_setting, put_setting, setting
 from models import digest as rules
 from models.figures import Figures
 from models.orgtree import OrgTree, TreePerson
+from models.shifts import ShiftConfig, parse_shifts, shift_window
 from models.tables import Outbox, Person
 from models.text_limits import TEXT_LIMIT
 
@@ -124,19 +126,45 @@ def _due(session: Session, settings: Settings, now: datetime) -> list[_Leader]:
     off = settings_under(session, OFF)
     zone_of = org.timezones(session, settings.plant.timezone)
     at = settings.digest_time()
+    shifts = _shifts(session)
     found: list[_Leader] = []
     for person_id, person in sorted(org.people_by_ids(session, sorted(led)).items()):
         if not person.active or person.telegram_user_id is None or OFF + person.key in off:
             continue
         try:
-            local_now = now.astimezone(ZoneInfo(zone_of(person.timezone, person.unit_id)))
+            tz = ZoneInfo(zone_of(person.timezone, person.unit_id))
         except Exception:  # a time zone the system no longer knows: the plant's
-            local_now = now.astimezone(ZoneInfo(settings.plant.timezone))
-        if rules.due(local_now, at):
-            found.append(_Leader(person, local_now.date(), sorted(led[person_id])))
+            tz = ZoneInfo(settings.plant.timezone)
+        ends = _shift_end(shifts, person.crew, tz) if person.crew else None
+        for day in rules.due_days(now.astimezone(tz), at, ends):
+            found.append(_Leader(person, day, sorted(led[person_id])))
     wanted = [(store.subject(leader.person.id or 0), leader.day.isoformat()) for leader in found]
     recorded = store.done(session, wanted)
     return [leader for leader, key in zip(found, wanted, strict=True) if key not in recorded]
+
+
+def _shifts(session: Session) -> ShiftConfig | None:
+    try:
+        data = store.shifts(session)
+        return parse_shifts(data) if data else None
+    except ValueError:
+        log.warning("the stored [shifts] cannot be read; shift leaders get the digest at digest_at")
+        return None
+
+
+def _shift_end(
+    shifts: ShiftConfig | None, crew: str, tz: ZoneInfo
+) -> Callable[[date], datetime | None] | None:
+    """When the crew's shift that starts on a day ends (None on a day off); None (no shifts)
+    for a crew the stored shifts do not know."""
+    if shifts is None or crew not in shifts.crews:
+        return None
+
+    def end(day: date) -> datetime | None:
+        kind = shifts.shift_for(crew, day)
+        return None if kind is None else shift_window(kind, day, tz)[1]
+
+    return end
 
 
 def _send_day(

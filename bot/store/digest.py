@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.tables import Report
+from models.tables import OrgSection, Report
 
 KIND = "digest"
 
@@ -37,3 +38,9 @@ def record(session: Session, subjects: Sequence[str], day: date, now: datetime) 
         Report(kind=KIND, subject=name, period=period, created_at=now) for name in subjects
     )
     session.flush()
+
+
+def shifts(session: Session) -> dict[str, Any]:
+    """The stored ``[shifts]`` table of the org file (empty when none)."""
+    section = session.get(OrgSection, "shifts")
+    return dict(section.data) if section else {}

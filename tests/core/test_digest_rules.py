@@ -3,7 +3,8 @@ the four weeks a trend compares with, and who holds the open items."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,3 +56,37 @@ def test_percent() -> None:
     assert digest.percent(None) == "—"
     assert digest.percent(2 / 3) == "67%"
     assert digest.percent(1.0) == "100%"
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _shifts(worked: dict[date, tuple[int, int]]) -> Callable[[date], datetime | None]:
+    """A leader's shifts: day -> (start hour, end hour), the end the next day when earlier."""
+
+    def end(day: date) -> datetime | None:
+        if day not in worked:
+            return None
+        start, stop = worked[day]
+        ends = datetime(day.year, day.month, day.day, stop, tzinfo=BERLIN)
+        return ends + timedelta(days=1) if stop <= start else ends
+
+    return end
+
+
+def test_due_days_with_shifts() -> None:
+    at = time(17, 0)
+    mon, tue, wed = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
+    night = _shifts({mon: (18, 6)})  # Monday's night shift ends Tuesday 06:00
+    assert digest.due_days(datetime(2026, 11, 16, 23, 0, tzinfo=BERLIN), at, night) == []
+    assert digest.due_days(datetime(2026, 11, 17, 5, 59, tzinfo=BERLIN), at, night) == []
+    assert digest.due_days(datetime(2026, 11, 17, 6, 0, tzinfo=BERLIN), at, night) == [mon]
+    # Tuesday is a day off: Monday's still (until Tuesday ends), and Tuesday's from 17:00
+    assert digest.due_days(datetime(2026, 11, 17, 17, 0, tzinfo=BERLIN), at, night) == [mon, tue]
+    assert digest.due_days(datetime(2026, 11, 18, 6, 0, tzinfo=BERLIN), at, night) == []
+    day = _shifts({wed: (6, 14)})
+    assert digest.due_days(datetime(2026, 11, 18, 13, 59, tzinfo=BERLIN), at, day) == []
+    assert digest.due_days(datetime(2026, 11, 18, 14, 0, tzinfo=BERLIN), at, day) == [wed]
+    # without shifts: from digest_at to the end of the day
+    assert digest.due_days(datetime(2026, 11, 18, 16, 0, tzinfo=BERLIN), at) == []
+    assert digest.due_days(datetime(2026, 11, 18, 17, 0, tzinfo=BERLIN), at) == [wed]

@@ -62,7 +62,9 @@ def _arrange(engine: Engine, tmp_path: Path, days: dict[date, list[str]]) -> dic
 def _texts(engine: Engine, person_id: int) -> list[str]:
     with Session(engine) as session:
         rows = session.exec(
-            select(Outbox).where(col(Outbox.kind) == "digest", col(Outbox.person_id) == person_id)
+            select(Outbox)
+            .where(col(Outbox.kind) == "digest", col(Outbox.person_id) == person_id)
+            .order_by(col(Outbox.id))
         )
         return [o.payload["text"] for o in rows]
 
@@ -114,3 +116,81 @@ def test_off_and_a_day_with_nothing_due(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as session:
         periods = session.exec(select(Report.period)).all()
     assert sorted(periods) == ["2026-11-17", "2026-11-18"]
+
+
+SHIFT_ORG = """
+[shifts.kinds]
+N = { start = "18:00", end = "06:00" }
+[shifts.patterns.night-on-off]
+cycle = ["N", "-"]
+anchor = "2026-11-16"
+[shifts.crews]
+A = { pattern = "night-on-off", offset = 0 }
+
+[[units]]
+key = "plant"
+name = "Plant"
+kind = "plant"
+leader = "sl"
+timezone = "Europe/Berlin"
+
+[[people]]
+key = "sl"
+name = "Sam Shift"
+unit = "plant"
+post = "shift leader"
+crew = "A"
+
+[[people]]
+key = "op"
+name = "Olga Op"
+unit = "plant"
+post = "op"
+
+[[duties]]
+key = "round"
+title = "Round"
+assignee = "op"
+schedule = "daily"
+nudge = "08:00"
+due = "09:00"
+"""
+
+
+def test_a_shift_leader_gets_a_worked_days_digest_at_the_end_of_the_shift(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Sam's crew works Monday's night (18:00 to Tuesday 06:00) and is off on Tuesday: Monday's
+    digest comes at 06:00 on Tuesday, Tuesday's at digest_at (18:00); Olga was on time on
+    Monday and late on Tuesday."""
+    path = tmp_path / "org.toml"
+    path.write_text(SHIFT_ORG)
+    assert org_import.import_org(engine, [path], EAST_AT - timedelta(days=40), dry_run=False)
+    monday = DAY - timedelta(days=1)
+    with Session(engine) as session:
+        people = {p.key: p.id or 0 for p in session.exec(select(Person))}
+        duty = session.exec(select(Duty)).one()
+        session.execute(update(Person).values(telegram_user_id=col(Person.id) + 1000))
+        rows = []
+        for day, minutes in ((monday, -10), (DAY, 30)):
+            due = datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+            rows.append(
+                {"duty_id": duty.id, "person_id": people["op"], "day": day, "number": 1,
+                 "nudge_at": due - timedelta(hours=1), "due_at": due, "status": "done",
+                 "status_at": due + timedelta(minutes=minutes), "created_at": due}
+            )  # fmt: skip
+        session.execute(insert(Occurrence), rows)
+        session.commit()
+    sl = people["sl"]
+    shift_end = datetime(2026, 11, 17, 5, 0, tzinfo=UTC)  # Tuesday 06:00 in Berlin
+    assert digest.send_due(engine, SETTINGS, shift_end - timedelta(seconds=1)) == 0
+    assert digest.send_due(engine, SETTINGS, shift_end) == 1
+    assert digest.send_due(engine, SETTINGS, shift_end + timedelta(hours=2)) == 0
+    [first] = _texts(engine, sl)
+    assert first.splitlines()[0] == "Daily digest for Mon, Nov 16"
+    assert "• Olga Op: 100% on time · 0 late" in first
+    assert digest.send_due(engine, SETTINGS, PLANT_AT - timedelta(seconds=1)) == 0
+    assert digest.send_due(engine, SETTINGS, PLANT_AT) == 1  # Tuesday, a day off: at 18:00
+    second = _texts(engine, sl)[1]
+    assert second.splitlines()[0] == "Daily digest for Tue, Nov 17"
+    assert "• Olga Op: 0% on time ↓ · 1 late" in second
