@@ -34,6 +34,7 @@ from models.calendar import calendar_from_config
 from models.durations import parse_duration
 from models.language import match
 from models.policies import EscalationSettings, parse_policies
+from models.weekly import parse_weekly_at
 
 CONFIG_ENV = "EXECBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "config.toml"
@@ -293,6 +294,23 @@ class CalendarSettings(_Section):
         }
 
 
+class ReportSettings(_Section):
+    # When each leader gets the weekly report (chart and caption), in the leader's time zone:
+    # a weekday and a time, "mon 07:00". It covers the seven days before.
+    weekly_at: str = "mon 07:00"
+
+    @field_validator("weekly_at")
+    @classmethod
+    def _weekly_at(cls, value: str) -> str:
+        parse_weekly_at(value)
+        return value
+
+    @property
+    def weekly(self) -> tuple[int, time]:
+        """``weekly_at`` as (weekday, 0 = Monday; local time)."""
+        return parse_weekly_at(self.weekly_at)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -312,6 +330,7 @@ class Settings(_Section):
     replies: ReplySettings = ReplySettings()
     escalation: Escalation = Field(default_factory=lambda: parse_policies({}))
     calendar: CalendarSettings = CalendarSettings()
+    reports: ReportSettings = ReportSettings()
     logging: LoggingSettings = LoggingSettings()
 
     def token(self) -> str | None:
