@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from functools import partial
 
 import httpx
 from PIL import Image
@@ -52,7 +53,7 @@ async def test_each_leader_gets_the_weekly_chart_once(h: Harness) -> None:
     await h.settle()
 
     for chat, unit in ((WH, "Workshop"), (TL, "Team")):
-        [photo] = await h.until(f"the weekly photo in chat {chat}", lambda c=chat: _some(h, c))
+        [photo] = await h.until(f"the weekly photo in chat {chat}", partial(_some, h, chat))
         assert photo["caption"] == (
             f"{unit}, week 47 (Nov 16 – Nov 22)\nOn time: 8%\nNot done: 0 · unresolved blocks: 0"
         )
