@@ -50,6 +50,12 @@ SIDE_COLOURS = {"process": "#0072B2", "skill": "#E69F00", "other": "#999999"}
 Text = Callable[..., str]  # a catalogue text by its key under weekly.
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 1920, 150  # 9:16, a phone screen
 COLOURS = 128  # in the PNG's palette
+# a figure printed over the dots: on a white box, above them
+LABEL: dict[str, Any] = {
+    "fontsize": 14,
+    "zorder": 5,
+    "bbox": {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+}
 TREND_LINES = 7  # units drawn in the trend (the weakest this week when there are more)
 BLOCK_BARS = 10  # units in the blocks panel (those with the most blocks)
 NAME_CHARS = 18  # characters of a unit name on an axis
@@ -155,7 +161,7 @@ def _layers(ax: Axes, chart: WeeklyChart, t: Text) -> None:
         rate = _pct(level.rate)
         if rate is not None:
             ax.bar(x, rate, width=0.6, color="#56B4E9", alpha=0.45, zorder=1)
-            ax.text(x, rate + 2, f"{rate:.0f}%", ha="center", va="bottom", fontsize=14)
+            ax.text(x, rate + 2, f"{rate:.0f}%", ha="center", va="bottom", **LABEL)
         rated = [(name, r * 100) for name, r in level.units if r is not None]
         if len(rated) > 1 or (rated and x > 0):
             offsets = _spread(len(rated))
@@ -191,7 +197,7 @@ def _layers(ax: Axes, chart: WeeklyChart, t: Text) -> None:
         )
         median = statistics.median(rates)
         ax.hlines(median, x - 0.3, x + 0.3, color="#000000", linewidth=3, zorder=4)
-        ax.text(x, min(median + 2, 104), f"{median:.0f}%", ha="center", va="bottom", fontsize=14)
+        ax.text(x, min(median + 2, 104), f"{median:.0f}%", ha="center", va="bottom", **LABEL)
     ax.set_xticks(range(len(names)), [_short(n) for n in names])
     ax.set_ylim(-12, 112)
     ax.set_yticks([0, 25, 50, 75, 100])
