@@ -10,9 +10,11 @@ from datetime import datetime
 from functools import partial
 
 import httpx
+import pytest
 from PIL import Image
 from sqlmodel import select
 
+from bot.services import weekly
 from models.tables import Outbox
 from sandbox.server import DEFAULT_TOKEN
 from tests.adapters.harness import Harness
@@ -73,3 +75,26 @@ async def test_each_leader_gets_the_weekly_chart_once(h: Harness) -> None:
 
 async def _some(h: Harness, chat: int) -> list[dict[str, object]] | None:
     return await photos(h, chat) or None
+
+
+async def test_leaders_beyond_a_pass_s_charts_get_theirs_at_the_next_pass(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(weekly, "CHARTS_PER_PASS", 1)
+    await h.start_bot()
+    h.clock.set(MONDAY)
+    await h.run_pass("weekly")
+    await h.settle()
+    await h.until("Walter's weekly photo", partial(_some, h, WH))
+    assert await photos(h, TL) == []  # one chart a pass: Walter's (the lower id) first
+    h.clock.advance(minutes=1)
+    await h.run_pass("weekly")
+    await h.settle()
+    await h.until("Tina's weekly photo", partial(_some, h, TL))
+    await h.run_pass("weekly")
+    await h.settle()
+    assert [len(await photos(h, chat)) for chat in (WH, TL)] == [1, 1]
+    [tina] = await photos(h, TL)
+    assert tina["caption"] == (  # nothing was planned: nothing due, no rate
+        "Team, week 47 (Nov 16 – Nov 22)\nOn time: –\nNot done: 0 · unresolved blocks: 0"
+    )
