@@ -34,7 +34,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.context import App
-from handlers import agenda, board, dead, fallback, help, language, replies, start
+from handlers import agenda, board, dead, fallback, help, language, replies, report, start
 from handlers.common import private_only
 
 GUARD = -1  # the group of the private-only guard: before every other handler
@@ -52,6 +52,8 @@ def handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
         (0, CommandHandler("week", agenda.week)),
         (0, CommandHandler("team", board.team)),
         (0, CommandHandler("overdue", board.overdue)),
+        (0, CommandHandler("report", report.report)),
+        (0, CommandHandler("me", report.me)),
         (0, CommandHandler("dead", dead.dead, filters=PRIVATE)),
         (0, CommandHandler("language", language.language_command)),
         (0, CallbackQueryHandler(language.on_tap, pattern=callbacks.LANGUAGE_PATTERN)),

@@ -47,6 +47,7 @@ agree on every case.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -165,3 +166,18 @@ def total(items: list[Figures]) -> Figures:
     for item in items:
         result = result + item
     return result
+
+
+def streak(facts: Iterable[Facts], now: datetime) -> int:
+    """The on-time streak: how many of the latest finished occurrences, counting back from
+    the latest (by due time), were done on time in a row. Finished: on time, late or not
+    done (``classify``); open ones (not decided yet), excused, absent and uncounted ones are
+    passed over, neither counting nor breaking the streak. A late or not done one ends it."""
+    count = 0
+    for item in sorted(facts, key=lambda f: f.due_at, reverse=True):
+        figures = classify(item, now)
+        if figures.on_time:
+            count += 1
+        elif figures.late or figures.not_done:
+            break
+    return count

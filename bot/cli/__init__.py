@@ -1,7 +1,7 @@
 """The ``execbot`` command line (Typer: typed options, help for free, the SQLModel family's
 choice). Each command loads the settings, sets up logging and calls one service; the commands
 live in ``running`` (run, sandbox, demo), ``data`` (db, org import, outbox) and ``people``
-(invite, away)."""
+(invite, away), ``report`` (the supervision figures as CSV or XLSX)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from bot import logs
-from bot.cli import data, doctor, people, running
+from bot.cli import data, doctor, people, report, running
 from bot.cli.common import Options
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ org_app.command("import")(data.org_import)
 app.command()(people.invite)
 app.command()(people.away)
 app.command()(data.outbox)
+app.command()(report.report)
 app.command()(running.sandbox)
 app.command()(running.demo)
 

@@ -59,8 +59,10 @@ CHAT_PREFIX = "menu:chat:"  # + chat id
 COMMANDS: tuple[tuple[str, Role], ...] = (
     ("today", Role.WORKER),
     ("week", Role.WORKER),
+    ("me", Role.WORKER),
     ("team", Role.LEADER),
     ("overdue", Role.LEADER),
+    ("report", Role.LEADER),
     ("dead", Role.ADMIN),
     ("language", Role.WORKER),
     ("help", Role.WORKER),

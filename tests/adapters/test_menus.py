@@ -22,9 +22,9 @@ from models.tables import Person
 from tests.adapters.harness import Harness
 from tests.adapters.org import TL, W1, W2, W3, WALT, WH
 
-WORKER = ["today", "week", "help", "start"]
-LEADER = ["today", "week", "team", "overdue", "help", "start"]
-ADMIN = ["today", "week", "team", "overdue", "dead", "help", "start"]
+WORKER = ["today", "week", "me", "help", "start"]
+LEADER = ["today", "week", "me", "team", "overdue", "report", "help", "start"]
+ADMIN = ["today", "week", "me", "team", "overdue", "report", "dead", "help", "start"]
 
 
 def _expected(names: list[str], lang: str) -> list[tuple[str, str]]:
