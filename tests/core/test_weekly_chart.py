@@ -95,3 +95,14 @@ def test_the_report_is_due_from_weekly_at_for_12_hours(local: str, due: date | N
 
 def test_a_report_covers_the_seven_days_before() -> None:
     assert covered(date(2026, 11, 23)) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_chinese_unit_names_find_their_glyphs_in_an_english_chart() -> None:
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    if not installed & {"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC"}:
+        pytest.skip("no CJK font installed")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render_weekly("en", CHART)  # English texts, unit names in Chinese
+        render_weekly("de", WeeklyChart(title="Werk", levels=[Level("Werk", 0.5)]))
+    assert [str(w.message) for w in caught if "missing from" in str(w.message)] == []
