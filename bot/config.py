@@ -34,6 +34,7 @@ from models.calendar import calendar_from_config
 from models.durations import parse_duration
 from models.language import match
 from models.policies import EscalationSettings, parse_policies
+from models.weekly import parse_weekly_at
 
 CONFIG_ENV = "EXECBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "config.toml"
@@ -228,6 +229,20 @@ class ReportSettings(_Section):
     # means the end of the working day, `[replies] day_end`. A leader on shifts gets a worked
     # day's digest at the end of that day's shift.
     digest_at: str = ""
+    # When each leader gets the weekly report (chart and caption), in the leader's time zone:
+    # a weekday and a time, "mon 07:00". It covers the seven days before.
+    weekly_at: str = "mon 07:00"
+
+    @field_validator("weekly_at")
+    @classmethod
+    def _weekly_at(cls, value: str) -> str:
+        parse_weekly_at(value)
+        return value
+
+    @property
+    def weekly(self) -> tuple[int, time]:
+        """``weekly_at`` as (weekday, 0 = Monday; local time)."""
+        return parse_weekly_at(self.weekly_at)
 
     @field_validator("digest_at")
     @classmethod

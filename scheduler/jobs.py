@@ -26,10 +26,11 @@ from bot.context import App, Context
 from bot.delivery import lease
 from bot.metrics import PASS_SECONDS
 from bot.render.english import counted
-from bot.services import digest, escalation, menus, nudging, planning, reports
+from bot.services import digest, escalation, menus, nudging, planning, reports, weekly
 
 log = logging.getLogger(__name__)
 ESCALATION_JOB = "escalation"
+WEEKLY_EVERY = timedelta(minutes=1)  # the precision of [reports] weekly_at
 WAKE_GAP = 1.0  # seconds from one woken escalation pass to the start of the next
 Pass = Callable[[Context], Coroutine[Any, Any, None]]
 
@@ -66,6 +67,12 @@ async def escalation_pass(context: Context) -> None:
 async def reports_pass(context: Context) -> None:
     rt = context.bot_data.runtime
     if await rt.call(reports.unreachable, rt.engine, rt.settings, rt.clock()):
+        context.bot_data.sender.wake()
+
+
+async def weekly_pass(context: Context) -> None:
+    rt = context.bot_data.runtime
+    if await rt.call(weekly.queue_due, rt.engine, rt.settings, rt.clock()):
         context.bot_data.sender.wake()
 
 
@@ -151,6 +158,7 @@ def passes(settings: NudgeSettings) -> list[tuple[Pass, timedelta, str]]:
         (reports_pass, settings.plan_every, "reports"),
         (dead_pass, settings.tick, "dead"),
         (digest_pass, settings.tick, "digest"),
+        (weekly_pass, WEEKLY_EVERY, "weekly"),
     ]
 
 

@@ -24,6 +24,7 @@ nothing new before the last batch is recorded.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import heapq
 import logging
@@ -33,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import ForceReply, InlineKeyboardMarkup, Message
+from telegram import ForceReply, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
@@ -399,6 +400,18 @@ class Sender:
                 text=payload["text"],
                 parse_mode=payload.get("parse_mode"),
                 reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
+                rate_limit_args=PREPACED,
+            )
+        elif method == "sendPhoto":
+            # A stored PNG (the weekly report's chart): base64 in the row, which every
+            # instance can read; uploaded as a file, with its caption.
+            photo = InputFile(base64.b64decode(payload["photo"]), filename=payload.get("filename"))
+            result = await self.bot.send_photo(
+                chat_id=item.chat_id,
+                photo=photo,
+                caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"),
+                reply_markup=keyboard,
                 rate_limit_args=PREPACED,
             )
         else:
