@@ -50,7 +50,10 @@ from sandbox.server import DEFAULT_TOKEN, SandboxServer
 from scheduler import jobs
 
 T = TypeVar("T")
-WAIT = 10.0  # seconds a wait gives up after: everything here is local and in one process
+# Seconds a wait gives up after: everything here is local and in one process, but CI runs
+# eight workers and the end-to-end processes on two cores (a Tuesday nudge once took over 10 s
+# there). A passing test never waits this long; only a failing one does.
+WAIT = 20.0
 POLL = 0.02
 
 BASE_CONFIG = """
