@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from models.tables import Setting
@@ -18,12 +21,23 @@ def get_setting(session: Session, key: str) -> str | None:
 
 
 def put_setting(session: Session, key: str, value: str, now: datetime) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        row = Setting(key=key, value=value, updated_at=now)
-    else:
-        row.value, row.updated_at = value, now
-    session.add(row)
+    """Store ``value`` under ``key``: one atomic upsert, so instances starting together (each
+    remembering the bot's username) never collide on the key."""
+    table = Setting.__table__  # type: ignore[attr-defined]
+    insert: Any = (
+        postgresql_insert(table)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite_insert(table)
+    )
+    session.execute(
+        insert.values(key=key, value=value, updated_at=now).on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+        )
+    )
+    for loaded in list(session.identity_map.values()):  # an object read before is stale now
+        if isinstance(loaded, Setting) and loaded.key == key:
+            session.expire(loaded)
 
 
 def sends_paused_until(session: Session) -> datetime | None:
