@@ -239,5 +239,14 @@ class Table:
         return "\n".join(out)
 
 
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) the process has used, from /proc (0 where absent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def say(*parts: Any) -> None:
     print(*parts, flush=True)

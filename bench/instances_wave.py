@@ -48,6 +48,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.common import process_cpu
 from tests.conftest import postgres_unavailable
 from tests.e2e.instances import (
     NUDGE,
@@ -252,15 +253,6 @@ def summarise(
         "loads": loads,
         "handled_by": handled_by,
     }
-
-
-def process_cpu(pid: int) -> float:
-    """Seconds of CPU (user + system) the process has used, from /proc (0 where absent)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ms(value: float | None) -> str:

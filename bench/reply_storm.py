@@ -59,6 +59,7 @@ from bench.common import (
     open_chats,
     postgres_engine,
     prepare_wave,
+    process_cpu,
     sandbox,
     sqlite_engine,
     stop_process,
@@ -291,15 +292,6 @@ def report(name: str, result: dict[str, Any], people: int, *, target: bool = Tru
         f"({taps / max(result['sent_in'], 1e-9):.0f}/s); tap-to-answer {figures}; "
         f"after {WINDOW:.0f}s or never: {late}{'  TARGET MISSED' if missed else ''}"
     )
-
-
-def process_cpu(pid: int) -> float:
-    """Seconds of CPU (user + system) the process has used, from /proc (0 where absent)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_profile(pid: int, path: str) -> subprocess.Popen[bytes] | None:
